@@ -1,0 +1,39 @@
+#pragma once
+
+#include "util/Error.h"
+
+#include <QString>
+
+namespace m1 {
+
+// The one folder the agent's tools may touch. Every path a tool receives goes through resolve():
+// relative paths are taken from the root, absolute paths must already lie inside it, and the
+// result is canonical with every symlink resolved, so no `..`, absolute path or symlink (file or
+// parent folder) leads outside. Error codes: "path.outside_workspace", "path.symlink_loop",
+// "path.invalid", "path.not_found".
+class Workspace {
+public:
+    enum class Access {
+        Read,  // the path must exist
+        Write, // the path may not exist yet; its existing parent chain must stay inside, and a
+               // final component that is a symlink (dangling or not) is refused
+    };
+
+    // Canonicalises root (which must be an existing folder).
+    static Result<Workspace> open(const QString& root);
+
+    const QString& root() const { return m_root; }
+
+    // Absolute canonical path inside the root.
+    Result<QString> resolve(const QString& path, Access access) const;
+
+    // Path relative to the root with '/' separators ("." for the root itself), for rule matching
+    // and display. The input must be a path returned by resolve().
+    QString relative(const QString& resolvedPath) const;
+
+private:
+    explicit Workspace(QString root) : m_root(std::move(root)) {}
+    QString m_root;
+};
+
+} // namespace m1
