@@ -1,17 +1,77 @@
+#include "cli/Cli.h"
+
 #include "Version.h"
 #include "util/AppIdentity.h"
 
 #include <QCoreApplication>
-#include <QTextStream>
+
+namespace {
+
+QString mainHelp() {
+    return m1::cli::Cli::tr(
+        "Usage: m1ctl COMMAND [options]\n"
+        "\n"
+        "The command-line front end of M1 Agent Control: the agent proposes tool calls; the\n"
+        "policy and a person decide; only a single-use approval token lets a tool run.\n"
+        "\n"
+        "Commands:\n"
+        "  policy check      ask the policy engine about one proposed tool call\n"
+        "  policy validate   check a rules file\n"
+        "  token mint        mint an approval token for one exact call\n"
+        "  token verify      verify a token (and the call it covers)\n"
+        "  token revoke      revoke a token or jti for good\n"
+        "  tool exec         run one tool call through policy and the tool executor\n"
+        "  tool list         list the registered tools\n"
+        "  secret status     where the JWT secret and API key come from\n"
+        "  secret rotate-jwt | set-api-key | delete-api-key\n"
+        "\n"
+        "Options:\n"
+        "  -h, --help        this help; COMMAND --help shows a command's options\n"
+        "  -v, --version     the version\n"
+        "\n"
+        "Exit statuses:\n"
+        "  0  success (policy allows, token valid, tool succeeded)\n"
+        "  1  error: could not do it (keychain, file, database, path refused by the tool)\n"
+        "  2  usage: bad command line\n"
+        "  3  refused: policy denies, approval missing, or token refused\n"
+        "  4  ask: the policy wants a person's approval (policy check)\n"
+        "  5  the tool ran and reported failure (tool exec)\n"
+        "\n"
+        "Environment:\n"
+        "  M1_JWT_SECRET     JWT secret (at least 32 bytes) instead of the OS keychain\n"
+        "  ANTHROPIC_API_KEY API key instead of the OS keychain\n"
+        "  M1_SETTINGS       settings file (default: ~/.config/m1-agent-control/settings.json)\n");
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     m1::initApplicationIdentity();
-    QTextStream out(stdout);
-    if (argc > 1 && QByteArray(argv[1]) == "--version") {
-        out << "m1ctl " << m1::kVersion << '\n';
-        return 0;
+    m1::cli::Cli cli;
+
+    QStringList args = QCoreApplication::arguments().mid(1);
+    const QString command = args.value(0);
+    if (command == QLatin1String("--version") || command == QLatin1String("-v") ||
+        command == QLatin1String("version")) {
+        cli.out() << "m1ctl " << m1::kVersion << Qt::endl;
+        return m1::cli::kOk;
     }
-    out << "m1ctl: commands are being written\n";
-    return 2;
+    if (command.isEmpty() || command == QLatin1String("--help") || command == QLatin1String("-h") ||
+        command == QLatin1String("help")) {
+        cli.out() << mainHelp();
+        cli.out().flush();
+        return command.isEmpty() ? m1::cli::kUsage : m1::cli::kOk;
+    }
+    args.removeFirst();
+    if (command == QLatin1String("policy"))
+        return m1::cli::runPolicy(cli, args);
+    if (command == QLatin1String("token"))
+        return m1::cli::runToken(cli, args);
+    if (command == QLatin1String("tool"))
+        return m1::cli::runTool(cli, args);
+    if (command == QLatin1String("secret"))
+        return m1::cli::runSecret(cli, args);
+    return cli.error(m1::cli::kUsage,
+                     m1::cli::Cli::tr("unknown command \"%1\" (see: m1ctl --help)").arg(command));
 }

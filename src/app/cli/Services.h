@@ -1,0 +1,31 @@
+#pragma once
+
+#include "config/Settings.h"
+#include "policy/PolicyEngine.h"
+#include "policy/PolicyRules.h"
+#include "tokens/TokenLedger.h"
+#include "tokens/TokenService.h"
+#include "tools/ToolRegistry.h"
+#include "tools/Workspace.h"
+#include "util/Error.h"
+
+#include <QCoreApplication>
+
+#include <memory>
+
+namespace m1::cli {
+
+// Opens the core objects the commands share, each with an error a person can act on.
+class Services {
+    Q_DECLARE_TR_FUNCTIONS(Services)
+public:
+    static Result<Settings> settings();
+    // The JWT secret (keychain or M1_JWT_SECRET) and the token lifetime from the settings.
+    static Result<TokenService> tokenService(const Settings& settings);
+    static Result<std::unique_ptr<TokenLedger>> ledger();
+    static Result<Workspace> workspace(const QString& dir);
+    // --rules FILE when given; else the user's rules file if it exists; else no rules.
+    static Result<PolicyRules> rules(const Settings& settings, const QString& rulesOption);
+};
+
+} // namespace m1::cli
