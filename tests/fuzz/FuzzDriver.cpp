@@ -85,7 +85,9 @@ QByteArray mutate(QByteArray input, std::mt19937_64& rng, const QList<QByteArray
     std::uniform_int_distribution<int> pick(0, 6);
     const int rounds = 1 + static_cast<int>(rng() % 4);
     for (int r = 0; r < rounds; ++r) {
-        const auto at = [&](qsizetype size) { return size > 0 ? static_cast<qsizetype>(rng() % size) : 0; };
+        const auto at = [&](qsizetype size) {
+            return size > 0 ? static_cast<qsizetype>(rng() % size) : 0;
+        };
         switch (pick(rng)) {
         case 0: // flip a bit
             if (!input.isEmpty()) {
