@@ -176,20 +176,23 @@ void appendDouble(QByteArray& out, double value) {
 void appendValue(QByteArray& out, const QJsonValue& value);
 
 void appendObject(QByteArray& out, const QJsonObject& object) {
-    std::vector<QString> keys;
-    keys.reserve(object.size());
+    // Values are taken from the iterator, not looked up by key: Qt 6.4's QJsonObject::value()
+    // misses some keys above U+FFFF (its binary search and its sort order disagree there).
+    std::vector<std::pair<QString, QJsonValue>> members;
+    members.reserve(size_t(object.size()));
     for (auto it = object.constBegin(); it != object.constEnd(); ++it)
-        keys.push_back(it.key());
-    std::sort(keys.begin(), keys.end(), lessByCodePoint);
+        members.emplace_back(it.key(), it.value());
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return lessByCodePoint(a.first, b.first); });
     out.append('{');
     bool first = true;
-    for (const QString& key : keys) {
+    for (const auto& [key, value] : members) {
         if (!first)
             out.append(',');
         first = false;
         appendString(out, key);
         out.append(':');
-        appendValue(out, object.value(key));
+        appendValue(out, value);
     }
     out.append('}');
 }
@@ -247,6 +250,12 @@ QByteArray CanonicalJson::serialize(const QJsonObject& object) {
     QByteArray out;
     out.reserve(64);
     appendObject(out, object);
+    return out;
+}
+
+QByteArray CanonicalJson::pythonFloatRepr(double value) {
+    QByteArray out;
+    appendDouble(out, value);
     return out;
 }
 
