@@ -181,7 +181,7 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
     const std::string_view headerSegment = text.substr(0, firstDot);
     const std::string_view payloadSegment = text.substr(firstDot + 1, secondDot - firstDot - 1);
     const std::string_view signatureSegment = text.substr(secondDot + 1);
-    if (headerSegment.empty() || payloadSegment.empty() || signatureSegment.empty())
+    if (headerSegment.empty() || payloadSegment.empty())
         return R::make("token.malformed", R::tr("a part of the token is empty")).error();
 
     // The verifier, not the header, picks the algorithm; the header is only checked to agree.
@@ -221,6 +221,9 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
                 .error();
     }
 
+    // Checked after the header so that an unsigned "alg":"none" token is named as such.
+    if (signatureSegment.empty())
+        return R::make("token.signature", R::tr("the token carries no signature")).error();
     std::string signature;
     if (!jwt::decodeBase64Url(signatureSegment, signature))
         return R::make("token.malformed", R::tr("the signature is not valid base64url")).error();
