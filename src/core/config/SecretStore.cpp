@@ -22,11 +22,8 @@ const char kApiKeyEnv[] = "ANTHROPIC_API_KEY";
 bool looksLikeMissingService(const QString& message) {
     static const char* const kMarkers[] = {
         "org.freedesktop.secrets", "not provided by any .service", "ServiceUnknown",
-        "Could not connect",       "No such file or directory",    "Failed to connect",
-        "NoReply",                 "Unable to autolaunch",         "Cannot autolaunch",
-        "No keychain service",     "no secret service",            "DBus.Error",
-        "libsecret",               "Not connected to D-Bus",       "kwalletd",
-        "Unknown error",
+        "Could not connect",       "Failed to connect",            "Unable to autolaunch",
+        "Cannot autolaunch",       "No keychain service",          "Not connected to D-Bus",
     };
     for (const char* marker : kMarkers) {
         if (message.contains(QLatin1String(marker), Qt::CaseInsensitive))
