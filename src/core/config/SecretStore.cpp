@@ -21,9 +21,11 @@ const char kApiKeyEnv[] = "ANTHROPIC_API_KEY";
 // OtherError carrying the D-Bus or libsecret message on others; both mean the same to a user.
 bool looksLikeMissingService(const QString& message) {
     static const char* const kMarkers[] = {
-        "org.freedesktop.secrets", "not provided by any .service", "ServiceUnknown",
-        "Could not connect",       "Failed to connect",            "Unable to autolaunch",
-        "Cannot autolaunch",       "No keychain service",          "Not connected to D-Bus",
+        "org.freedesktop.secrets", "not provided by any .service",
+        "ServiceUnknown",          "Could not connect",
+        "Failed to connect",       "Unable to autolaunch",
+        "Cannot autolaunch",       "No keychain service",
+        "Not connected to D-Bus",
     };
     for (const char* marker : kMarkers) {
         if (message.contains(QLatin1String(marker), Qt::CaseInsensitive))

@@ -19,7 +19,7 @@ QByteArray encodeBase64Url(const QByteArray& in);
 enum class Kind { String, Number, True, False, Null, Array, Object };
 
 struct Member {
-    std::string key;  // UTF-8, escapes decoded
+    std::string key; // UTF-8, escapes decoded
     Kind kind = Kind::Null;
     std::string text; // String: decoded UTF-8; Number: the literal as written; else empty
 };

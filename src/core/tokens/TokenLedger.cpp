@@ -98,17 +98,17 @@ Result<std::unique_ptr<TokenLedger>> TokenLedger::open(const QString& path) {
                                      QStringLiteral("PRAGMA busy_timeout=%1").arg(kBusyTimeoutMs)};
         for (const QString& pragma : pragmas) {
             if (!query.exec(pragma))
-                return fail(QStringLiteral("ledger.open"),
-                            tr("Cannot configure the token ledger: %1")
-                                .arg(query.lastError().text()));
+                return fail(
+                    QStringLiteral("ledger.open"),
+                    tr("Cannot configure the token ledger: %1").arg(query.lastError().text()));
             query.finish();
         }
-        if (!query.exec(QStringLiteral(
-                "CREATE TABLE IF NOT EXISTS token_ledger ("
-                "jti TEXT PRIMARY KEY NOT NULL, "
-                "state TEXT NOT NULL CHECK(state IN ('consumed','revoked')), "
-                "expires_at INTEGER NOT NULL, "
-                "recorded_at INTEGER NOT NULL)")))
+        if (!query.exec(
+                QStringLiteral("CREATE TABLE IF NOT EXISTS token_ledger ("
+                               "jti TEXT PRIMARY KEY NOT NULL, "
+                               "state TEXT NOT NULL CHECK(state IN ('consumed','revoked')), "
+                               "expires_at INTEGER NOT NULL, "
+                               "recorded_at INTEGER NOT NULL)")))
             return fail(QStringLiteral("ledger.schema"),
                         tr("Cannot create the token ledger table in %1: %2")
                             .arg(info.absoluteFilePath(), query.lastError().text()));
@@ -179,8 +179,7 @@ Status TokenLedger::consume(const QString& jti, qint64 expiresAt) {
                 return fail(QStringLiteral("token.revoked"),
                             tr("Approval token %1 was revoked.").arg(jti));
             return fail(QStringLiteral("token.consumed"),
-                        tr("Approval token %1 was already used; approve the call again.")
-                            .arg(jti));
+                        tr("Approval token %1 was already used; approve the call again.").arg(jti));
         }
         query.finish();
         // The primary key is the real guard: should another writer slip in, the INSERT fails.

@@ -55,10 +55,10 @@ public:
         if (!context)
             return false;
         size_t length = 0;
-        const bool ok =
-            EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(data.data()),
-                           data.size()) == 1 &&
-            EVP_MAC_final(context, out, &length, kOutputBytes) == 1 && length == kOutputBytes;
+        const bool ok = EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(data.data()),
+                                       data.size()) == 1 &&
+                        EVP_MAC_final(context, out, &length, kOutputBytes) == 1 &&
+                        length == kOutputBytes;
         EVP_MAC_CTX_free(context);
         return ok;
     }
@@ -160,7 +160,8 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
     using R = TokenRefusal;
     // The cap comes before any decoding, so a huge input costs one comparison.
     if (token.size() > kMaxTokenBytes)
-        return R::make("token.malformed", R::tr("longer than %1 bytes").arg(kMaxTokenBytes)).error();
+        return R::make("token.malformed", R::tr("longer than %1 bytes").arg(kMaxTokenBytes))
+            .error();
     std::string& bytes = decoded.signingInputStorage;
     bytes.resize(size_t(token.size()));
     const QChar* chars = token.constData();
@@ -173,10 +174,11 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
     }
     const std::string_view text(bytes);
     const size_t firstDot = text.find('.');
-    const size_t secondDot = firstDot == std::string_view::npos ? firstDot
-                                                                : text.find('.', firstDot + 1);
+    const size_t secondDot =
+        firstDot == std::string_view::npos ? firstDot : text.find('.', firstDot + 1);
     if (secondDot == std::string_view::npos || text.find('.', secondDot + 1) != text.npos)
-        return R::make("token.malformed", R::tr("a token has exactly three parts separated by dots"))
+        return R::make("token.malformed",
+                       R::tr("a token has exactly three parts separated by dots"))
             .error();
     const std::string_view headerSegment = text.substr(0, firstDot);
     const std::string_view payloadSegment = text.substr(firstDot + 1, secondDot - firstDot - 1);
@@ -295,9 +297,9 @@ Result<QString> TokenService::mint(const QString& toolName, Scope scope,
                                    qint64 ttlSeconds) const {
     const qint64 ttl = ttlSeconds == 0 ? m_options.defaultTtlSeconds : ttlSeconds;
     if (ttl <= 0 || ttl > m_options.maxTtlSeconds)
-        return fail(QStringLiteral("token.ttl"),
-                    tr("A token lifetime must lie between 1 and %1 seconds.")
-                        .arg(m_options.maxTtlSeconds));
+        return fail(
+            QStringLiteral("token.ttl"),
+            tr("A token lifetime must lie between 1 and %1 seconds.").arg(m_options.maxTtlSeconds));
     if (toolName.isEmpty())
         return fail(QStringLiteral("token.tool"), tr("A token must name a tool."));
 
@@ -373,13 +375,12 @@ Result<TokenClaims> TokenService::verify(const QString& token, const Expectation
 
     const std::optional<Scope> scope = scopeFromString(fromUtf8(scopeClaim->text));
     if (!scope)
-        return R::make("token.claims", R::tr("the scope claim is not read, write or execute"),
-                       jti);
+        return R::make("token.claims", R::tr("the scope claim is not read, write or execute"), jti);
     if (tool->text.empty())
         return R::make("token.claims", R::tr("the toolName claim is empty"), jti);
     if (!isSha256Hex(args->text))
-        return R::make("token.claims",
-                       R::tr("argsSha256 is not 64 lowercase hexadecimal digits"), jti);
+        return R::make("token.claims", R::tr("argsSha256 is not 64 lowercase hexadecimal digits"),
+                       jti);
 
     // A minting bug or a stolen key cannot create a long-lived approval: the lifetime itself is
     // bounded, not only the expiry.
@@ -400,12 +401,10 @@ Result<TokenClaims> TokenService::verify(const QString& token, const Expectation
                            .arg(leeway),
                        jti);
     if (nbfClaim && nbf > current + leeway)
-        return R::make("token.not_yet_valid",
-                       R::tr("not valid before %1 (now %2, leeway %3 s)")
-                           .arg(nbf)
-                           .arg(current)
-                           .arg(leeway),
-                       jti);
+        return R::make(
+            "token.not_yet_valid",
+            R::tr("not valid before %1 (now %2, leeway %3 s)").arg(nbf).arg(current).arg(leeway),
+            jti);
     // A future iat would stretch the real lifetime beyond the maximum.
     if (iat > current + leeway)
         return R::make("token.not_yet_valid",

@@ -126,8 +126,8 @@ void appendDouble(QByteArray& out, double value) {
         return;
     }
     char buffer[64];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value,
-                                      std::chars_format::scientific);
+    const auto result =
+        std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
     std::string_view text(buffer, result.ptr - buffer);
     QByteArray sign;
     if (!text.empty() && text.front() == '-') {

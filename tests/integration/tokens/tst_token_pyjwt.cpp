@@ -45,7 +45,8 @@ const QString kMintScript = QStringLiteral(
     "now = int(time.time())\n"
     "claims = {'toolName': 'write_file', 'scope': 'write', 'iat': now, 'exp': now + 300,\n"
     "          'jti': str(uuid.uuid4()), 'iss': 'm1-agent-control', 'sub': 'approval',\n"
-    "          'runId': 'run-py', 'argsSha256': hashlib.sha256(canonical.encode('utf-8')).hexdigest()}\n"
+    "          'runId': 'run-py', 'argsSha256': "
+    "hashlib.sha256(canonical.encode('utf-8')).hexdigest()}\n"
     "print(jwt.encode(claims, secret, algorithm='HS256'))\n"
     "print(jwt.encode(claims, None, algorithm='none'))\n"
     "print(jwt.encode(claims, secret, algorithm='HS512'))\n"
@@ -59,9 +60,8 @@ private Q_SLOTS:
     void initTestCase() {
         m_python = python();
         QVERIFY2(!m_python.isEmpty(), "python3 not found");
-        const auto probe =
-            m1::test::runProgram(m_python, {QStringLiteral("-c"),
-                                            QStringLiteral("import jwt; print(jwt.__version__)")});
+        const auto probe = m1::test::runProgram(
+            m_python, {QStringLiteral("-c"), QStringLiteral("import jwt; print(jwt.__version__)")});
         QVERIFY2(probe.exitCode == 0, "PyJWT (python3-jwt) is not installed");
     }
 
@@ -77,8 +77,8 @@ private Q_SLOTS:
             << QStringLiteral("t\u00f6\u00f6l") << int(Scope::Execute)
             << QByteArray("{\"argv\":[\"echo\",\"\xf0\x9f\x98\x80\"]}")
             << QStringLiteral("run \"quoted\"\n");
-        QTest::newRow("JWT-23/empty-run") << QStringLiteral("write_file") << int(Scope::Write)
-                                          << QByteArray("{}") << QString();
+        QTest::newRow("JWT-23/empty-run")
+            << QStringLiteral("write_file") << int(Scope::Write) << QByteArray("{}") << QString();
     }
     void pyjwtVerifiesProjectTokens() {
         QFETCH(QString, tool);
@@ -90,9 +90,9 @@ private Q_SLOTS:
         const QJsonObject arguments = QJsonDocument::fromJson(args).object();
         const auto token = service->mint(tool, Scope(scope), arguments, run);
         QVERIFY(token);
-        const auto result = m1::test::runProgram(m_python, {QStringLiteral("-c"), kVerifyScript},
-                                                 secretEnv(m1::test::testSecret()),
-                                                 token->toLatin1());
+        const auto result =
+            m1::test::runProgram(m_python, {QStringLiteral("-c"), kVerifyScript},
+                                 secretEnv(m1::test::testSecret()), token->toLatin1());
         QVERIFY2(result.exitCode == 0, result.err.constData());
         const QJsonObject claims = QJsonDocument::fromJson(result.out).object();
         QCOMPARE(claims.value(QStringLiteral("toolName")).toString(), tool);
@@ -102,9 +102,9 @@ private Q_SLOTS:
                  m1::CanonicalJson::sha256Hex(arguments));
 
         // Negative control: PyJWT refuses the same token under another key.
-        const auto wrongKey = m1::test::runProgram(m_python, {QStringLiteral("-c"), kVerifyScript},
-                                                   secretEnv(QByteArray(32, 'w')),
-                                                   token->toLatin1());
+        const auto wrongKey =
+            m1::test::runProgram(m_python, {QStringLiteral("-c"), kVerifyScript},
+                                 secretEnv(QByteArray(32, 'w')), token->toLatin1());
         QVERIFY(wrongKey.exitCode != 0);
         QVERIFY(wrongKey.err.contains("InvalidSignatureError"));
     }

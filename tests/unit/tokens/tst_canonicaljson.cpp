@@ -77,33 +77,32 @@ const QList<QByteArray>& corpus() {
 }
 
 void addKnownFormRows() {
-    QTest::newRow("JWT-16/sorted-compact") << QByteArray(R"({ "b" : 1 , "a" : [ 1 , 2 ] })")
-                                               << QByteArray(R"({"a":[1,2],"b":1})");
+    QTest::newRow("JWT-16/sorted-compact")
+        << QByteArray(R"({ "b" : 1 , "a" : [ 1 , 2 ] })") << QByteArray(R"({"a":[1,2],"b":1})");
     QTest::newRow("JWT-16/short-escapes")
-            << QByteArray(R"("\n\r\t\b\f\"\\/")") << QByteArray(R"("\n\r\t\b\f\"\\/")");
+        << QByteArray(R"("\n\r\t\b\f\"\\/")") << QByteArray(R"("\n\r\t\b\f\"\\/")");
     QTest::newRow("JWT-16/control-lowercase-hex")
-            << QByteArray(R"("\u001F\u0000\u000B")") << QByteArray(R"("\u001f\u0000\u000b")");
+        << QByteArray(R"("\u001F\u0000\u000B")") << QByteArray(R"("\u001f\u0000\u000b")");
     QTest::newRow("JWT-16/del-and-u2028-raw")
-            << QByteArray(R"("\u007f\u2028")") << QByteArray("\"\x7f\xe2\x80\xa8\"");
+        << QByteArray(R"("\u007f\u2028")") << QByteArray("\"\x7f\xe2\x80\xa8\"");
     QTest::newRow("JWT-16/non-ascii-utf8")
-            << QByteArray(R"("\u00e9\ud83d\ude00")") << QByteArray("\"\xc3\xa9\xf0\x9f\x98\x80\"");
+        << QByteArray(R"("\u00e9\ud83d\ude00")") << QByteArray("\"\xc3\xa9\xf0\x9f\x98\x80\"");
     QTest::newRow("JWT-16/astral-key-after-private-use")
-            << QByteArray(R"({"\ud83d\ude00":1,"\ue000":2})")
-            << QByteArray("{\"\xee\x80\x80\":2,\"\xf0\x9f\x98\x80\":1}");
+        << QByteArray(R"({"\ud83d\ude00":1,"\ue000":2})")
+        << QByteArray("{\"\xee\x80\x80\":2,\"\xf0\x9f\x98\x80\":1}");
     QTest::newRow("JWT-16/lone-surrogate-escaped")
-            << QByteArray(R"("a\ud800b")") << QByteArray(R"("a\ud800b")");
+        << QByteArray(R"("a\ud800b")") << QByteArray(R"("a\ud800b")");
     QTest::newRow("JWT-16/int") << QByteArray("123456789012") << QByteArray("123456789012");
     QTest::newRow("JWT-16/float") << QByteArray("1.5") << QByteArray("1.5");
     QTest::newRow("JWT-16/exp-small") << QByteArray("1e-5") << QByteArray("1e-05");
     QTest::newRow("JWT-16/exp-large") << QByteArray("1e300") << QByteArray("1e+300");
-        // Qt 6.4 limit (documented in CanonicalJson.h): integral floats become integers.
+    // Qt 6.4 limit (documented in CanonicalJson.h): integral floats become integers.
     QTest::newRow("qt-limit/1.0-is-int") << QByteArray("1.0") << QByteArray("1");
     QTest::newRow("qt-limit/-0.0-is-int") << QByteArray("-0.0") << QByteArray("0");
     // Python keeps this an int; QJsonValue can only hold it as a double.
-    QTest::newRow("qt-limit/2^63-is-float") << QByteArray("9223372036854775808")
-                                            << QByteArray("9.223372036854776e+18");
-    QTest::newRow("qt-limit/1e16-is-int") << QByteArray("1e16")
-                                              << QByteArray("10000000000000000");
+    QTest::newRow("qt-limit/2^63-is-float")
+        << QByteArray("9223372036854775808") << QByteArray("9.223372036854776e+18");
+    QTest::newRow("qt-limit/1e16-is-int") << QByteArray("1e16") << QByteArray("10000000000000000");
 }
 
 } // namespace
@@ -149,7 +148,8 @@ private Q_SLOTS:
 
     void keyOrderAndWhitespaceHashAlike() {
         const QJsonObject a = parseValue("{\"x\":1,\"y\":{\"b\":2,\"a\":\"\xc3\xa9\"}}").toObject();
-        const QJsonObject b = parseValue("{ \"y\" : {\"a\":\"\\u00e9\" ,\"b\":2},\n\"x\":1}").toObject();
+        const QJsonObject b =
+            parseValue("{ \"y\" : {\"a\":\"\\u00e9\" ,\"b\":2},\n\"x\":1}").toObject();
         QCOMPARE(CanonicalJson::sha256Hex(a), CanonicalJson::sha256Hex(b));
         QJsonObject c = a;
         c.insert(QStringLiteral("x"), 2);
@@ -180,19 +180,19 @@ private Q_SLOTS:
             "    v = json.loads(bytes.fromhex(line).decode('utf-8'))\n"
             "    out = json.dumps(v, sort_keys=True, separators=(',', ':'), ensure_ascii=False)\n"
             "    print(out.encode('utf-8').hex())\n");
-        const auto result = m1::test::runProgram(interpreter, {QStringLiteral("-c"), script}, {},
-                                                 input);
+        const auto result =
+            m1::test::runProgram(interpreter, {QStringLiteral("-c"), script}, {}, input);
         QVERIFY2(result.exitCode == 0, result.err.constData());
         const QList<QByteArray> lines = result.out.trimmed().split('\n');
         QCOMPARE(lines.size(), corpus().size());
         for (qsizetype i = 0; i < lines.size(); ++i) {
             const QByteArray expected = QByteArray::fromHex(lines.at(i));
             const QByteArray actual = CanonicalJson::serialize(parseValue(corpus().at(i)));
-            QVERIFY2(actual == expected, qPrintable(QStringLiteral("entry %1: %2\n ours:   %3\n python: %4")
-                                                        .arg(i)
-                                                        .arg(QString::fromUtf8(corpus().at(i)),
-                                                             QString::fromUtf8(actual),
-                                                             QString::fromUtf8(expected))));
+            QVERIFY2(actual == expected,
+                     qPrintable(QStringLiteral("entry %1: %2\n ours:   %3\n python: %4")
+                                    .arg(i)
+                                    .arg(QString::fromUtf8(corpus().at(i)),
+                                         QString::fromUtf8(actual), QString::fromUtf8(expected))));
         }
     }
 
@@ -202,9 +202,25 @@ private Q_SLOTS:
         const QString interpreter = python();
         if (interpreter.isEmpty())
             QFAIL("python3 not found");
-        QList<double> values = {0.0,  -0.0,   3.0,    1e15,    1e16,    1.5e16, 1e-4,
-                                1e-5, 1.5,    0.1,    1e100,   5e-324,  1e22,   -1e-7,
-                                2e-4, 123.456, 1e308, 9007199254740993.0, 0.30000000000000004};
+        QList<double> values = {0.0,
+                                -0.0,
+                                3.0,
+                                1e15,
+                                1e16,
+                                1.5e16,
+                                1e-4,
+                                1e-5,
+                                1.5,
+                                0.1,
+                                1e100,
+                                5e-324,
+                                1e22,
+                                -1e-7,
+                                2e-4,
+                                123.456,
+                                1e308,
+                                9007199254740993.0,
+                                0.30000000000000004};
         // A deterministic spread of bit patterns.
         quint64 state = 0x9E3779B97F4A7C15ull;
         for (int i = 0; i < 2000; ++i) {
@@ -227,8 +243,8 @@ private Q_SLOTS:
             "import sys, struct\n"
             "for line in sys.stdin.read().split():\n"
             "    print(repr(struct.unpack('<d', struct.pack('<Q', int(line)))[0]))\n");
-        const auto result = m1::test::runProgram(interpreter, {QStringLiteral("-c"), script}, {},
-                                                 input);
+        const auto result =
+            m1::test::runProgram(interpreter, {QStringLiteral("-c"), script}, {}, input);
         QVERIFY2(result.exitCode == 0, result.err.constData());
         const QList<QByteArray> lines = result.out.trimmed().split('\n');
         QCOMPARE(lines.size(), values.size());

@@ -78,8 +78,8 @@ private Q_SLOTS:
         const QString path = m_dir.filePath(QStringLiteral("pragmas.sqlite"));
         auto ledger = TokenLedger::open(path);
         QVERIFY(ledger);
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"),
-                                                    QStringLiteral("inspect"));
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("inspect"));
         db.setDatabaseName(path);
         QVERIFY(db.open());
         {

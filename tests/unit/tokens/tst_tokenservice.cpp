@@ -73,7 +73,8 @@ QByteArray withoutClaim(const QByteArray& key) {
 const QByteArray kHeader = R"({"alg":"HS256","typ":"JWT"})";
 const QByteArray kHeaderWithoutTyp = R"({"alg":"HS256"})";
 const QByteArray kHeaderReordered = R"({"typ":"JWT","alg":"HS256"})";
-const QString kLengthThenMemcmp = QStringLiteral(R"(size\(\)\s*!=\s*kSha256Bytes\s*\|\|\s*\n?\s*CRYPTO_memcmp)");
+const QString kLengthThenMemcmp =
+    QStringLiteral(R"(size\(\)\s*!=\s*kSha256Bytes\s*\|\|\s*\n?\s*CRYPTO_memcmp)");
 const QString kSignatureEquality = QStringLiteral(
     R"((\w*(sig|mac|hmac|computed|expected)\w*(\(\))?\s*[=!]=\s*\w*(sig|mac|hmac|computed|expected)\w*))");
 const QString kPlainMemcmp = QStringLiteral(R"((?<!CRYPTO_)\bmemcmp\s*\()");
@@ -84,8 +85,8 @@ QString forge(const QByteArray& header, const QByteArray& payload,
               const QByteArray& key = m1::test::testSecret(),
               QCryptographicHash::Algorithm algorithm = QCryptographicHash::Sha256) {
     const QByteArray input = b64(header) + "." + b64(payload);
-    return QString::fromLatin1(
-        input + "." + b64(QMessageAuthenticationCode::hash(input, key, algorithm)));
+    return QString::fromLatin1(input + "." +
+                               b64(QMessageAuthenticationCode::hash(input, key, algorithm)));
 }
 
 // Signs the segments exactly as given, so the MAC is right even over invalid base64url.
@@ -123,14 +124,12 @@ void addAlgorithmRows() {
         addRow(qPrintable(QStringLiteral("JWT-01/alg-%1").arg(QString::fromLatin1(alg))),
                {forge(header, payload), QStringLiteral("token.alg")});
     }
-    addRow("JWT-02/alg-HS384",
-           {forge(R"({"alg":"HS384","typ":"JWT"})", payload, m1::test::testSecret(),
-                  QCryptographicHash::Sha384),
-            QStringLiteral("token.alg")});
-    addRow("JWT-02/alg-HS512",
-           {forge(R"({"alg":"HS512","typ":"JWT"})", payload, m1::test::testSecret(),
-                  QCryptographicHash::Sha512),
-            QStringLiteral("token.alg")});
+    addRow("JWT-02/alg-HS384", {forge(R"({"alg":"HS384","typ":"JWT"})", payload,
+                                      m1::test::testSecret(), QCryptographicHash::Sha384),
+                                QStringLiteral("token.alg")});
+    addRow("JWT-02/alg-HS512", {forge(R"({"alg":"HS512","typ":"JWT"})", payload,
+                                      m1::test::testSecret(), QCryptographicHash::Sha512),
+                                QStringLiteral("token.alg")});
     const QByteArray pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n"
                            "-----END PUBLIC KEY-----\n";
     for (const char* alg : {"RS256", "ES256", "PS256", "EdDSA"}) {
@@ -179,14 +178,14 @@ void addSignatureRows() {
     const QString good = forge(kHeader, payloadOf(defaultClaims()));
     const qsizetype lastDot = good.lastIndexOf(QLatin1Char('.'));
     const QString signingInput = good.left(lastDot + 1);
-    const QByteArray mac = QByteArray::fromBase64(good.mid(lastDot + 1).toLatin1(),
-                                                  QByteArray::Base64UrlEncoding);
+    const QByteArray mac =
+        QByteArray::fromBase64(good.mid(lastDot + 1).toLatin1(), QByteArray::Base64UrlEncoding);
     for (int bit = 0; bit < 256; ++bit) {
         QByteArray flipped = mac;
         flipped[bit / 8] = char(flipped[bit / 8] ^ (1 << (bit % 8)));
-        addRow(qPrintable(QStringLiteral("JWT-07/bit-flip-%1").arg(bit)),
-               {signingInput + QString::fromLatin1(b64(flipped)),
-                QStringLiteral("token.signature")});
+        addRow(
+            qPrintable(QStringLiteral("JWT-07/bit-flip-%1").arg(bit)),
+            {signingInput + QString::fromLatin1(b64(flipped)), QStringLiteral("token.signature")});
     }
     for (int length : {0, 16, 31})
         addRow(qPrintable(QStringLiteral("JWT-07/mac-cut-to-%1").arg(length)),
@@ -204,8 +203,7 @@ void addSignatureRows() {
     noncanonical.back() = QChar(last.unicode() == 'A' ? 'B' : last.unicode() + 1);
     if (QByteArray::fromBase64(noncanonical.mid(lastDot + 1).toLatin1(),
                                QByteArray::Base64UrlEncoding) == mac)
-        addRow("JWT-07/noncanonical-base64",
-               {noncanonical, QStringLiteral("token.malformed")});
+        addRow("JWT-07/noncanonical-base64", {noncanonical, QStringLiteral("token.malformed")});
 }
 
 void addShapeRows() {
@@ -229,25 +227,27 @@ void addShapeRows() {
             QStringLiteral("token.malformed")});
     addRow("JWT-10/4097-bytes", {good + dot + QString(4096 - good.size(), QLatin1Char('A')),
                                  QStringLiteral("token.malformed")});
-    addRow("JWT-10/padding", {h + QStringLiteral("==") + dot + p + dot + s,
-                              QStringLiteral("token.malformed")});
+    addRow("JWT-10/padding",
+           {h + QStringLiteral("==") + dot + p + dot + s, QStringLiteral("token.malformed")});
     for (const char* bad : {"+", "/", "*", " ", "\n"})
-        addRow(qPrintable(QStringLiteral("JWT-10/char-%1").arg(QString::fromLatin1(QByteArray(bad).toHex()))),
-               {signRaw(h, p + QLatin1String(bad)), QStringLiteral("token.malformed")});
-    addRow("JWT-10/payload-padding", {signRaw(h, p + QStringLiteral("==")),
-                                      QStringLiteral("token.malformed")});
-    addRow("JWT-10/non-ascii", {h + dot + p + QStringLiteral("\u00e9") + dot + s,
-                                QStringLiteral("token.malformed")});
+        addRow(
+            qPrintable(
+                QStringLiteral("JWT-10/char-%1").arg(QString::fromLatin1(QByteArray(bad).toHex()))),
+            {signRaw(h, p + QLatin1String(bad)), QStringLiteral("token.malformed")});
+    addRow("JWT-10/payload-padding",
+           {signRaw(h, p + QStringLiteral("==")), QStringLiteral("token.malformed")});
+    addRow("JWT-10/non-ascii",
+           {h + dot + p + QStringLiteral("\u00e9") + dot + s, QStringLiteral("token.malformed")});
     addRow("JWT-10/header-not-json", {forge("{\"alg\":\"HS256\"", payloadOf(defaultClaims())),
                                       QStringLiteral("token.malformed")});
     addRow("JWT-10/header-duplicate-alg",
            {forge(R"({"alg":"none","alg":"HS256"})", payloadOf(defaultClaims())),
             QStringLiteral("token.malformed")});
-    addRow("JWT-10/payload-not-json", {forge(kHeader, "{\"exp\":"),
-                                       QStringLiteral("token.malformed")});
+    addRow("JWT-10/payload-not-json",
+           {forge(kHeader, "{\"exp\":"), QStringLiteral("token.malformed")});
     addRow("JWT-10/payload-array", {forge(kHeader, "[1,2]"), QStringLiteral("token.malformed")});
-    addRow("JWT-10/payload-bad-utf8", {forge(kHeader, withClaim("runId", "\"\xc3\x28\"")),
-                                       QStringLiteral("token.malformed")});
+    addRow("JWT-10/payload-bad-utf8",
+           {forge(kHeader, withClaim("runId", "\"\xc3\x28\"")), QStringLiteral("token.malformed")});
     addRow("JWT-10/payload-duplicate-claim",
            {forge(kHeader, payloadOf(defaultClaims()).chopped(1) + R"(,"runId":"run-2"})"),
             QStringLiteral("token.malformed")});
@@ -268,9 +268,10 @@ void addClaimRows() {
             {"array", "[1700000100]"},
         };
         for (const auto& [name, raw] : values)
-            addRow(qPrintable(QStringLiteral("JWT-12/%1-%2").arg(QLatin1String(claim),
-                                                                  QLatin1String(name))),
-                   {forge(kHeader, withClaim(claim, raw)), QStringLiteral("token.claims")});
+            addRow(
+                qPrintable(
+                    QStringLiteral("JWT-12/%1-%2").arg(QLatin1String(claim), QLatin1String(name))),
+                {forge(kHeader, withClaim(claim, raw)), QStringLiteral("token.claims")});
     }
     addRow("JWT-12/exp-in-milliseconds",
            {forge(kHeader, withClaim("exp", QByteArray::number((kNow + 300) * 1000))),
@@ -279,37 +280,36 @@ void addClaimRows() {
          {"toolName", "scope", "iat", "exp", "jti", "iss", "sub", "runId", "argsSha256"})
         addRow(qPrintable(QStringLiteral("claims/missing-%1").arg(QLatin1String(claim))),
                {forge(kHeader, withoutClaim(claim)), QStringLiteral("token.claims")});
-    addRow("claims/jti-not-uuid", {forge(kHeader, withClaim("jti", R"("../../etc")")),
-                                   QStringLiteral("token.claims")});
-    addRow("claims/jti-number", {forge(kHeader, withClaim("jti", "42")),
-                                 QStringLiteral("token.claims")});
-    addRow("claims/scope-admin", {forge(kHeader, withClaim("scope", R"("admin")")),
-                                  QStringLiteral("token.claims")});
-    addRow("claims/scope-uppercase", {forge(kHeader, withClaim("scope", R"("READ")")),
-                                      QStringLiteral("token.claims")});
+    addRow("claims/jti-not-uuid",
+           {forge(kHeader, withClaim("jti", R"("../../etc")")), QStringLiteral("token.claims")});
+    addRow("claims/jti-number",
+           {forge(kHeader, withClaim("jti", "42")), QStringLiteral("token.claims")});
+    addRow("claims/scope-admin",
+           {forge(kHeader, withClaim("scope", R"("admin")")), QStringLiteral("token.claims")});
+    addRow("claims/scope-uppercase",
+           {forge(kHeader, withClaim("scope", R"("READ")")), QStringLiteral("token.claims")});
     addRow("claims/args-uppercase-hex",
-           {forge(kHeader, withClaim("argsSha256", "\"" +
-                                                       m1::CanonicalJson::sha256Hex(defaultArgs())
-                                                           .toUpper() +
-                                                       "\"")),
+           {forge(kHeader,
+                  withClaim("argsSha256",
+                            "\"" + m1::CanonicalJson::sha256Hex(defaultArgs()).toUpper() + "\"")),
             QStringLiteral("token.claims")});
-    addRow("claims/iss-wrong", {forge(kHeader, withClaim("iss", R"("someone-else")")),
-                                QStringLiteral("token.issuer")});
-    addRow("claims/sub-wrong", {forge(kHeader, withClaim("sub", R"("access")")),
-                                QStringLiteral("token.subject")});
+    addRow("claims/iss-wrong",
+           {forge(kHeader, withClaim("iss", R"("someone-else")")), QStringLiteral("token.issuer")});
+    addRow("claims/sub-wrong",
+           {forge(kHeader, withClaim("sub", R"("access")")), QStringLiteral("token.subject")});
 
     RawClaims day = defaultClaims();
     day["exp"] = QByteArray::number(kNow + 86400);
-    addRow("JWT-13/lifetime-one-day", {forge(kHeader, payloadOf(day)),
-                                       QStringLiteral("token.claims")});
+    addRow("JWT-13/lifetime-one-day",
+           {forge(kHeader, payloadOf(day)), QStringLiteral("token.claims")});
     RawClaims zero = defaultClaims();
     zero["exp"] = QByteArray::number(kNow);
-    addRow("JWT-13/lifetime-zero", {forge(kHeader, payloadOf(zero)),
-                                    QStringLiteral("token.claims")});
+    addRow("JWT-13/lifetime-zero",
+           {forge(kHeader, payloadOf(zero)), QStringLiteral("token.claims")});
     RawClaims negative = defaultClaims();
     negative["exp"] = QByteArray::number(kNow - 10);
-    addRow("JWT-13/lifetime-negative", {forge(kHeader, payloadOf(negative)),
-                                        QStringLiteral("token.claims")});
+    addRow("JWT-13/lifetime-negative",
+           {forge(kHeader, payloadOf(negative)), QStringLiteral("token.claims")});
     RawClaims max = defaultClaims();
     max["exp"] = QByteArray::number(kNow + 301);
     addRow("JWT-13/lifetime-301", {forge(kHeader, payloadOf(max)), QStringLiteral("token.claims")});
@@ -415,17 +415,18 @@ private Q_SLOTS:
         QCOMPARE(claims->exp, kNow + 300);
         QCOMPARE(claims->runId, QStringLiteral("run-1"));
         QCOMPARE(claims->argsSha256.toLatin1(), m1::CanonicalJson::sha256Hex(args));
-        QVERIFY(QRegularExpression(QStringLiteral(
-                                       "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
-                                       "[0-9a-f]{12}$"))
+        QVERIFY(QRegularExpression(
+                    QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                   "[0-9a-f]{12}$"))
                     .match(claims->jti)
                     .hasMatch());
         QCOMPARE(*service.jtiOf(*token), claims->jti);
 
-        const QByteArray payload = QByteArray::fromBase64(token->section(QLatin1Char('.'), 1, 1).toLatin1(),
-                                                          QByteArray::Base64UrlEncoding);
+        const QByteArray payload = QByteArray::fromBase64(
+            token->section(QLatin1Char('.'), 1, 1).toLatin1(), QByteArray::Base64UrlEncoding);
         const QJsonObject object = QJsonDocument::fromJson(payload).object();
-        QCOMPARE(object.value(QStringLiteral("iss")).toString(), QStringLiteral("m1-agent-control"));
+        QCOMPARE(object.value(QStringLiteral("iss")).toString(),
+                 QStringLiteral("m1-agent-control"));
         QCOMPARE(object.value(QStringLiteral("sub")).toString(), QStringLiteral("approval"));
         QCOMPARE(object.size(), 9);
 
@@ -494,8 +495,8 @@ private Q_SLOTS:
         QFETCH(qint64, now);
         qint64 clock = now;
         const TokenService service = makeService(&clock);
-        const TokenService::Expectation expectation{
-            tool, Scope(scope), QJsonDocument::fromJson(args).object(), run};
+        const TokenService::Expectation expectation{tool, Scope(scope),
+                                                    QJsonDocument::fromJson(args).object(), run};
         const auto result = service.verify(token, expectation);
         if (code.isEmpty()) {
             QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
@@ -522,11 +523,10 @@ private Q_SLOTS:
         QVERIFY(!message.contains(QString::fromLatin1(m1::test::testSecret())));
         QVERIFY(!message.contains(QString::fromLatin1(m1::test::testSecret().toHex())));
         // JWT-24: the jti is named once the signature verified.
-        const QStringList unverifiable = {QStringLiteral("token.malformed"),
-                                          QStringLiteral("token.alg"),
-                                          QStringLiteral("token.header"),
-                                          QStringLiteral("token.type"),
-                                          QStringLiteral("token.signature")};
+        const QStringList unverifiable = {
+            QStringLiteral("token.malformed"), QStringLiteral("token.alg"),
+            QStringLiteral("token.header"), QStringLiteral("token.type"),
+            QStringLiteral("token.signature")};
         const QString tag = QString::fromLatin1(QTest::currentDataTag());
         const bool jtiUnknown = unverifiable.contains(code) ||
                                 tag.startsWith(QLatin1String("claims/jti")) ||
