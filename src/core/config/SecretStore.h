@@ -3,6 +3,7 @@
 #include "util/Error.h"
 
 #include <QByteArray>
+#include <QCoreApplication>
 #include <QString>
 
 namespace m1 {
@@ -16,6 +17,8 @@ namespace m1 {
 // variable to use instead), "secret.access_denied", "secret.keychain" (other keychain failures),
 // "secret.too_short" (M1_JWT_SECRET shorter than 32 bytes), "secret.not_found".
 class SecretStore {
+    Q_DECLARE_TR_FUNCTIONS(SecretStore)
+
 public:
     static constexpr int kMinJwtSecretBytes = 32;
 

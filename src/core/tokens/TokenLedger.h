@@ -2,6 +2,7 @@
 
 #include "util/Error.h"
 
+#include <QCoreApplication>
 #include <QString>
 
 #include <memory>
@@ -12,6 +13,8 @@ namespace m1 {
 // consume() is atomic: of two callers consuming the same jti (two processes on one file), exactly
 // one succeeds. A connection belongs to the thread that opened the ledger.
 class TokenLedger {
+    Q_DECLARE_TR_FUNCTIONS(TokenLedger)
+
 public:
     enum class State { Unknown, Consumed, Revoked };
 

@@ -5,15 +5,20 @@
 #include "util/Error.h"
 
 #include <QByteArray>
+#include <QCoreApplication>
 #include <QJsonObject>
 #include <QString>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace m1 {
 
 class TokenLedger;
+namespace detail {
+class HmacKey;
+}
 
 // Mints and verifies approval tokens: HS256 JWTs bound to one exact call (tool, run, arguments).
 //
@@ -26,6 +31,8 @@ class TokenLedger;
 // scope differs from the tool's scope), token.tool, token.args, token.run, token.revoked,
 // token.consumed.
 class TokenService {
+    Q_DECLARE_TR_FUNCTIONS(TokenService)
+
 public:
     struct Options {
         qint64 defaultTtlSeconds = 300;
@@ -63,10 +70,12 @@ public:
     const Options& options() const { return m_options; }
 
 private:
-    TokenService(QByteArray secret, Options options)
-        : m_secret(std::move(secret)), m_options(std::move(options)) {}
+    TokenService(QByteArray secret, Options options, std::shared_ptr<const detail::HmacKey> key);
+
     QByteArray m_secret;
     Options m_options;
+    // The HMAC key schedule, computed once per secret and shared by copies of the service.
+    std::shared_ptr<const detail::HmacKey> m_key;
 };
 
 } // namespace m1
