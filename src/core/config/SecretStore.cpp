@@ -41,9 +41,13 @@ Error mapKeychainError(QKeychain::Error code, const QString& detail, const QStri
                      SecretStore::tr("The keychain has no entry \"%1\".").arg(key)};
     case QKeychain::AccessDenied:
     case QKeychain::AccessDeniedByUser:
+        // Debian's QtKeychain also reports a missing Secret Service as AccessDenied (code 4).
+        if (looksLikeMissingService(detail))
+            break;
         return Error{QStringLiteral("secret.access_denied"),
                      SecretStore::tr("Access to the keychain was denied (%1). Unlock the keychain "
-                                     "and try again.")
+                                     "and try again, or for headless use set M1_JWT_SECRET (at "
+                                     "least 32 bytes) and ANTHROPIC_API_KEY.")
                          .arg(detail)};
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
