@@ -2,6 +2,7 @@
 
 #include "util/Error.h"
 
+#include <QCoreApplication>
 #include <QJsonObject>
 #include <QJsonValue>
 
@@ -12,7 +13,12 @@ namespace m1 {
 // additionalProperties (false or a schema), items, enum, const, minLength, maxLength, minimum,
 // maximum, minItems, maxItems, pattern. On failure the error (code "schema.invalid") names the
 // JSON pointer of the offending value, e.g. "/argv/2: expected string, got number".
+// "integer" means a finite number without a fractional part and at most 2^53 in magnitude (so 1.5
+// and 1e300 are not integers); lengths count code points; "pattern" is an unanchored search. A
+// keyword the validator does not know is ignored; a malformed schema keyword fails closed.
 class JsonSchema {
+    Q_DECLARE_TR_FUNCTIONS(JsonSchema)
+
 public:
     static Status validate(const QJsonValue& value, const QJsonObject& schema);
 };

@@ -2,6 +2,7 @@
 
 #include "util/Error.h"
 
+#include <QCoreApplication>
 #include <QString>
 
 namespace m1 {
@@ -11,7 +12,16 @@ namespace m1 {
 // result is canonical with every symlink resolved, so no `..`, absolute path or symlink (file or
 // parent folder) leads outside. Error codes: "path.outside_workspace", "path.symlink_loop",
 // "path.invalid", "path.not_found".
+//
+// There is no tilde expansion ("~" is an ordinary name) and on Linux a backslash is an ordinary
+// character of a name, never a separator.
+//
+// resolve() is a check at one point in time: a symlink can appear between the check and the use.
+// Tools therefore open what resolve() returned through SafeFile, which refuses to follow a symlink
+// in the final component (O_NOFOLLOW) and verifies the opened descriptor still lies inside.
 class Workspace {
+    Q_DECLARE_TR_FUNCTIONS(Workspace)
+
 public:
     enum class Access {
         Read,  // the path must exist
@@ -31,8 +41,14 @@ public:
     // and display. The input must be a path returned by resolve().
     QString relative(const QString& resolvedPath) const;
 
+    // True when an absolute canonical path is the root or lies below it (a plain string test:
+    // pass only canonical paths).
+    bool contains(const QString& canonicalPath) const;
+
 private:
     explicit Workspace(QString root) : m_root(std::move(root)) {}
+    Result<QString> resolveForRead(const QString& original, const QString& absolute) const;
+    Result<QString> resolveForWrite(const QString& original, const QString& absolute) const;
     QString m_root;
 };
 

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "tools/Tool.h"
+
+#include <QCoreApplication>
+
+namespace m1 {
+
+class ReadFileTool : public Tool {
+    Q_DECLARE_TR_FUNCTIONS(ReadFileTool)
+
+public:
+    ToolSpec spec() const override;
+    Result<ToolResult> execute(const QJsonObject& arguments,
+                               const Workspace& workspace) const override;
+};
+
+} // namespace m1

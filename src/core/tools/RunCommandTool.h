@@ -1,0 +1,45 @@
+#pragma once
+
+#include "tools/Tool.h"
+
+#include <QCoreApplication>
+#include <QProcessEnvironment>
+
+namespace m1 {
+
+// Runs one program with an argument vector: QProcess::start(program, args) straight to execve,
+// never a shell, so shell syntax in arguments stays literal. The child gets an environment built
+// from an allowlist (never a copy of the app's, which holds the API key), runs in its own session
+// so a timeout or an output flood kills its whole process group, and its output is capped.
+//
+// SEC-08 limit: the allowlist keeps secrets out of the child's environment, but a key exported in
+// the shell that launched the app stays readable in /proc/<app pid>/environ by any process of the
+// same user (a child included); unsetting it inside the app does not scrub that copy. Keep the key
+// in the keychain rather than in the launching environment.
+class RunCommandTool : public Tool {
+    Q_DECLARE_TR_FUNCTIONS(RunCommandTool)
+
+public:
+    struct Limits {
+        qint64 capturedBytesPerStream = 1024 * 1024;
+        // Beyond this much output in total the command is killed rather than drained forever.
+        qint64 hardCeilingBytes = 64 * 1024 * 1024;
+        int defaultTimeoutSeconds = 120;
+    };
+
+    RunCommandTool() = default;
+    explicit RunCommandTool(Limits limits) : m_limits(limits) {}
+
+    ToolSpec spec() const override;
+    Result<ToolResult> execute(const QJsonObject& arguments,
+                               const Workspace& workspace) const override;
+
+    // The child's environment: PATH (absolute entries only), HOME, LANG, LC_ALL, LC_CTYPE, TMPDIR,
+    // USER, LOGNAME, TZ taken from `from` when set, and TERM=dumb. Nothing else crosses over.
+    static QProcessEnvironment childEnvironment(const QProcessEnvironment& from);
+
+private:
+    Limits m_limits;
+};
+
+} // namespace m1

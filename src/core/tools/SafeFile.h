@@ -1,0 +1,80 @@
+#pragma once
+
+#include "tools/Workspace.h"
+#include "util/Error.h"
+
+#include <QByteArray>
+#include <QCoreApplication>
+#include <QList>
+#include <QString>
+
+#include <utility>
+
+namespace m1 {
+
+// An owned POSIX file descriptor (closed on destruction).
+class FileDescriptor {
+public:
+    FileDescriptor() = default;
+    explicit FileDescriptor(int fd) : m_fd(fd) {}
+    FileDescriptor(FileDescriptor&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    FileDescriptor& operator=(FileDescriptor&& other) noexcept;
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor();
+    int get() const { return m_fd; }
+    bool isValid() const { return m_fd >= 0; }
+
+private:
+    int m_fd = -1;
+};
+
+// File access below a workspace that never follows a symlink, not even one created after
+// Workspace::resolve() checked the path (TOCTOU). Every path is opened component by component
+// from the workspace root with openat(O_NOFOLLOW), so a folder or file swapped for a link between
+// the check and the use makes the operation fail instead of leaving the workspace. Paths given
+// here must come from Workspace::resolve() (canonical, inside the root).
+//
+// Error codes: "path.outside_workspace" (a link appeared), "path.not_found", "file.not_regular",
+// "file.not_folder", "file.io".
+class SafeFile {
+    Q_DECLARE_TR_FUNCTIONS(SafeFile)
+
+public:
+    struct ReadResult {
+        QByteArray data;     // at most maxBytes
+        qint64 fileSize = 0; // the size of the whole file
+        bool truncated = false;
+    };
+
+    // Reads at most maxBytes from the start of a regular file. FIFOs and devices are refused
+    // without blocking.
+    static Result<ReadResult> read(const Workspace& workspace, const QString& resolvedPath,
+                                   qint64 maxBytes);
+
+    // Replaces or creates a regular file atomically: a temporary file in the same folder, fsync,
+    // then rename over the target (rename replaces a link rather than following it). Missing
+    // parent folders are created. `created` is set when the file did not exist before.
+    static Status writeAtomically(const Workspace& workspace, const QString& resolvedPath,
+                                  const QByteArray& content, bool* created = nullptr);
+
+    // Opens a folder inside the workspace for reading (fdopendir), without following links.
+    static Result<FileDescriptor> openFolder(const Workspace& workspace,
+                                             const QString& resolvedPath);
+
+    // Opens `name` below an open folder without following a link; for walking a tree.
+    static Result<FileDescriptor> openFolderAt(int folderFd, const QByteArray& name);
+    static Result<ReadResult> readAt(int folderFd, const QByteArray& name, qint64 maxBytes);
+
+    struct Entry {
+        enum class Type { File, Folder, Link, Other };
+        QByteArray name;
+        Type type = Type::Other;
+        qint64 size = 0;
+    };
+    // The entries of an open folder (without "." and ".."), sorted by name; links are reported
+    // as links, never followed.
+    static Result<QList<Entry>> entries(int folderFd);
+};
+
+} // namespace m1

@@ -1,0 +1,259 @@
+#include "tools/Workspace.h"
+
+#include <QDir>
+#include <QFile>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace m1 {
+
+namespace {
+
+const QString kOutside = QStringLiteral("path.outside_workspace");
+const QString kLoop = QStringLiteral("path.symlink_loop");
+const QString kInvalid = QStringLiteral("path.invalid");
+const QString kNotFound = QStringLiteral("path.not_found");
+
+// realpath(3) rather than QFileInfo::canonicalFilePath: we need errno to tell a loop (ELOOP)
+// from a missing file, and it never hangs on a loop (the kernel limit on links applies).
+std::expected<QString, int> realPath(const QString& path) {
+    const QByteArray encoded = QFile::encodeName(path);
+    char* resolved = ::realpath(encoded.constData(), nullptr);
+    if (!resolved)
+        return std::unexpected(errno);
+    QString result = QFile::decodeName(resolved);
+    std::free(resolved);
+    return result;
+}
+
+bool isSymlink(const QString& path) {
+    struct stat info {};
+    const QByteArray encoded = QFile::encodeName(path);
+    return ::lstat(encoded.constData(), &info) == 0 && S_ISLNK(info.st_mode);
+}
+
+bool isFolder(const QString& path) {
+    struct stat info {};
+    const QByteArray encoded = QFile::encodeName(path);
+    return ::stat(encoded.constData(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// The link target as text, made absolute against the link's folder and cleaned lexically. Used
+// only to describe (and classify) a link that cannot be resolved, e.g. a dangling one.
+QString lexicalLinkTarget(const QString& linkPath) {
+    const QByteArray encoded = QFile::encodeName(linkPath);
+    QByteArray buffer(PATH_MAX, Qt::Uninitialized);
+    const ssize_t length = ::readlink(encoded.constData(), buffer.data(), buffer.size());
+    if (length < 0)
+        return linkPath;
+    const QString target = QFile::decodeName(buffer.left(length));
+    if (target.startsWith(QLatin1Char('/')))
+        return QDir::cleanPath(target);
+    const qsizetype slash = linkPath.lastIndexOf(QLatin1Char('/'));
+    return QDir::cleanPath(linkPath.left(slash) + QLatin1Char('/') + target);
+}
+
+QString joinPath(const QString& folder, const QString& name) {
+    return folder.endsWith(QLatin1Char('/')) ? folder + name : folder + QLatin1Char('/') + name;
+}
+
+// The canonical longest existing prefix of an absolute path and the components after it.
+struct Walk {
+    QString existing;
+    QStringList missing;
+    QString danglingLink; // set when the first missing component is a link to nowhere
+};
+
+std::expected<Walk, int> walkExisting(const QStringList& components) {
+    Walk walk{QStringLiteral("/"), {}, {}};
+    for (qsizetype i = 0; i < components.size(); ++i) {
+        const QString next = joinPath(walk.existing, components.at(i));
+        auto resolved = realPath(next);
+        if (resolved) {
+            walk.existing = *resolved;
+            continue;
+        }
+        if (resolved.error() != ENOENT)
+            return std::unexpected(resolved.error());
+        if (isSymlink(next))
+            walk.danglingLink = next;
+        walk.missing = components.mid(i);
+        return walk;
+    }
+    return walk;
+}
+
+QStringList splitComponents(const QString& absolute) {
+    return absolute.split(QLatin1Char('/'), Qt::SkipEmptyParts);
+}
+
+} // namespace
+
+Result<Workspace> Workspace::open(const QString& root) {
+    if (root.isEmpty() || root.contains(QChar(0)))
+        return fail(kInvalid, tr("The workspace folder is empty or contains a NUL character."));
+    auto canonical = realPath(root);
+    if (!canonical)
+        return fail(canonical.error() == ELOOP ? kLoop : kNotFound,
+                    tr("The workspace folder \"%1\" cannot be opened: %2.")
+                        .arg(root, QString::fromLocal8Bit(std::strerror(canonical.error()))));
+    struct stat info {};
+    if (::stat(QFile::encodeName(*canonical).constData(), &info) != 0 || !S_ISDIR(info.st_mode))
+        return fail(kInvalid, tr("The workspace \"%1\" is not a folder.").arg(*canonical));
+    return Workspace(*canonical);
+}
+
+bool Workspace::contains(const QString& canonicalPath) const {
+    if (m_root == QLatin1String("/"))
+        return canonicalPath.startsWith(QLatin1Char('/'));
+    return canonicalPath == m_root ||
+           (canonicalPath.startsWith(m_root) && canonicalPath.size() > m_root.size() &&
+            canonicalPath.at(m_root.size()) == QLatin1Char('/'));
+}
+
+QString Workspace::relative(const QString& resolvedPath) const {
+    if (resolvedPath == m_root)
+        return QStringLiteral(".");
+    if (m_root == QLatin1String("/"))
+        return resolvedPath.mid(1);
+    return resolvedPath.mid(m_root.size() + 1);
+}
+
+Result<QString> Workspace::resolve(const QString& path, Access access) const {
+    if (path.isEmpty())
+        return fail(kInvalid, tr("The path is empty."));
+    if (path.contains(QChar(0)))
+        return fail(kInvalid, tr("The path contains a NUL character."));
+    // No tilde expansion and no backslash conversion: both are ordinary characters on Linux.
+    const QString absolute = path.startsWith(QLatin1Char('/')) ? path : joinPath(m_root, path);
+    return access == Access::Read ? resolveForRead(path, absolute)
+                                  : resolveForWrite(path, absolute);
+}
+
+Result<QString> Workspace::resolveForRead(const QString& original, const QString& absolute) const {
+    auto resolved = realPath(absolute);
+    if (resolved) {
+        if (!contains(*resolved))
+            return fail(kOutside, tr("\"%1\" resolves to %2, which is outside the workspace %3.")
+                                      .arg(original, *resolved, m_root));
+        return *resolved;
+    }
+    if (resolved.error() == ELOOP)
+        return fail(kLoop, tr("\"%1\" cannot be resolved: too many levels of symbolic links "
+                              "(ELOOP, a link loop).")
+                               .arg(original));
+    if (resolved.error() != ENOENT && resolved.error() != ENOTDIR)
+        return fail(kInvalid,
+                    tr("\"%1\" cannot be resolved: %2.")
+                        .arg(original, QString::fromLocal8Bit(std::strerror(resolved.error()))));
+
+    // Missing: say "outside" rather than "not found" when the path leads out, so nothing about
+    // folders outside the workspace is revealed and the reason is the real one.
+    auto walk = walkExisting(splitComponents(absolute));
+    if (!walk) {
+        if (walk.error() == ELOOP)
+            return fail(kLoop, tr("\"%1\" cannot be resolved: too many levels of symbolic links "
+                                  "(ELOOP, a link loop).")
+                                   .arg(original));
+        if (walk.error() == ENOTDIR)
+            return fail(kNotFound,
+                        tr("\"%1\" does not exist: a part of it is not a folder.").arg(original));
+        return fail(kInvalid,
+                    tr("\"%1\" cannot be resolved: %2.")
+                        .arg(original, QString::fromLocal8Bit(std::strerror(walk.error()))));
+    }
+    if (!walk->danglingLink.isEmpty()) {
+        const QString target = lexicalLinkTarget(walk->danglingLink);
+        if (!contains(target) || !contains(walk->existing))
+            return fail(kOutside,
+                        tr("\"%1\" goes through the symbolic link %2 to %3, which is outside the "
+                           "workspace %4.")
+                            .arg(original, walk->danglingLink, target, m_root));
+        return fail(kNotFound, tr("\"%1\" goes through the symbolic link %2 whose target %3 does "
+                                  "not exist.")
+                                   .arg(original, walk->danglingLink, target));
+    }
+    const QString lexical =
+        QDir::cleanPath(joinPath(walk->existing, walk->missing.join(QLatin1Char('/'))));
+    if (!contains(walk->existing) || !contains(lexical))
+        return fail(kOutside, tr("\"%1\" resolves to %2, which is outside the workspace %3.")
+                                  .arg(original, lexical, m_root));
+    return fail(kNotFound, tr("\"%1\" does not exist (%2).").arg(original, lexical));
+}
+
+Result<QString> Workspace::resolveForWrite(const QString& original, const QString& absolute) const {
+    QStringList components = splitComponents(absolute);
+    if (components.isEmpty())
+        return fail(kInvalid, tr("\"%1\" does not name a file.").arg(original));
+    const QString name = components.takeLast();
+    if (name == QLatin1String(".") || name == QLatin1String(".."))
+        return fail(kInvalid, tr("\"%1\" does not name a file.").arg(original));
+
+    auto walk = walkExisting(components);
+    if (!walk) {
+        if (walk.error() == ELOOP)
+            return fail(kLoop, tr("\"%1\" cannot be resolved: too many levels of symbolic links "
+                                  "(ELOOP, a link loop).")
+                                   .arg(original));
+        if (walk.error() == ENOTDIR)
+            return fail(
+                kInvalid,
+                tr("\"%1\" cannot be written: a part of it is not a folder.").arg(original));
+        return fail(kInvalid,
+                    tr("\"%1\" cannot be resolved: %2.")
+                        .arg(original, QString::fromLocal8Bit(std::strerror(walk.error()))));
+    }
+    if (!walk->danglingLink.isEmpty()) {
+        const QString target = lexicalLinkTarget(walk->danglingLink);
+        return fail(contains(target) && contains(walk->existing) ? kInvalid : kOutside,
+                    tr("\"%1\" goes through the symbolic link %2 to %3, which does not exist; "
+                       "writes never go through a link.")
+                        .arg(original, walk->danglingLink, target));
+    }
+
+    if (!walk->missing.isEmpty()) {
+        const QString tail = walk->missing.join(QLatin1Char('/'));
+        const QString lexical = QDir::cleanPath(joinPath(joinPath(walk->existing, tail), name));
+        if (!contains(walk->existing) || !contains(lexical))
+            return fail(kOutside, tr("\"%1\" resolves to %2, which is outside the workspace %3.")
+                                      .arg(original, lexical, m_root));
+        // Below a missing folder no link can interfere, but ".." there would make the created
+        // folders differ from the checked path.
+        if (walk->missing.contains(QStringLiteral("..")))
+            return fail(kInvalid,
+                        tr("\"%1\" uses \"..\" after a folder that does not exist.").arg(original));
+        QStringList parts = walk->missing;
+        parts.removeAll(QStringLiteral("."));
+        return joinPath(parts.isEmpty() ? walk->existing
+                                        : joinPath(walk->existing, parts.join(QLatin1Char('/'))),
+                        name);
+    }
+
+    const QString full = joinPath(walk->existing, name);
+    if (!isFolder(walk->existing))
+        return fail(
+            kInvalid,
+            tr("\"%1\" cannot be written: %2 is not a folder.").arg(original, walk->existing));
+    if (!contains(walk->existing))
+        return fail(kOutside, tr("\"%1\" resolves to %2, which is outside the workspace %3.")
+                                  .arg(original, full, m_root));
+    if (isSymlink(full)) {
+        auto target = realPath(full);
+        if (!target && target.error() == ELOOP)
+            return fail(kLoop, tr("\"%1\" cannot be resolved: too many levels of symbolic links "
+                                  "(ELOOP, a link loop).")
+                                   .arg(original));
+        const QString shown = target ? *target : lexicalLinkTarget(full);
+        return fail(contains(shown) ? kInvalid : kOutside,
+                    tr("\"%1\" is a symbolic link to %2; writes never go through a link.")
+                        .arg(original, shown));
+    }
+    return full;
+}
+
+} // namespace m1
