@@ -263,7 +263,9 @@ void CommandAnalyzer::privileged(const QString& reason) {
     m_out.concerns.append({Concern::Kind::Privileged, reason});
 }
 
-void CommandAnalyzer::analyzeScript(const QString& script, int depth) {
+void CommandAnalyzer::analyzeScript(const QString& script, int depth, qsizetype owner) {
+    if (owner >= 0)
+        m_out.commands[owner].scriptAnalysed = true;
     const ShellScriptParser::Script parsed = ShellScriptParser::parse(script);
     for (const QString& c : parsed.concerns)
         concern(c);
@@ -353,7 +355,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
                 concern(Tr::tr("%1 -c has no script").arg(program));
                 return;
             }
-            analyzeScript(argv[i], depth);
+            analyzeScript(argv[i], depth, commandIndex);
             return;
         }
         if (i < argv.size())
@@ -472,7 +474,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
                        argv.mid(i + 1).contains(QStringLiteral("foreach"))) {
                 markRunsOthers();
                 const qsizetype f = argv.indexOf(QStringLiteral("foreach"), i + 1);
-                analyzeScript(argv.mid(f + 1).join(u' '), depth);
+                analyzeScript(argv.mid(f + 1).join(u' '), depth, commandIndex);
             } else if (w == QLatin1String("rebase") && (argv.contains(QStringLiteral("--exec")) ||
                                                         argv.contains(QStringLiteral("-x")))) {
                 concern(Tr::tr("git rebase --exec runs a command that is not analysed"));
@@ -629,8 +631,14 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
                        .arg(program));
     if (changedEnv && program == QLatin1String("sudo"))
         privileged(Tr::tr("sudo keeps or sets environment variables"));
+    if (program == QLatin1String("flock") && !hasScript && i + 1 < argv.size() &&
+        (argv[i + 1] == QLatin1String("-c") || argv[i + 1] == QLatin1String("--command"))) {
+        // flock [options] file -c command
+        script = argv.value(i + 2);
+        hasScript = true;
+    }
     if (hasScript) {
-        analyzeScript(script, depth);
+        analyzeScript(script, depth, commandIndex);
         return;
     }
     if (noCommand)
@@ -649,7 +657,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
     if (spec->joinsIntoScript && !exec) {
-        analyzeScript(inner.join(u' '), depth);
+        analyzeScript(inner.join(u' '), depth, commandIndex);
         return;
     }
     analyzeArgv(inner, depth + 1, false);

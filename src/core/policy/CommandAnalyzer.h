@@ -15,11 +15,12 @@ namespace m1 {
 class CommandAnalyzer {
 public:
     struct Command {
-        QStringList argv;        // as it would be started (argv[0] as written)
-        QString program;         // basename of argv[0]
-        bool runsOthers = false; // a wrapper, shell or find -exec: it starts other programs
-        bool fromShell = false;  // came out of a shell script (after quote removal)
-        QStringList inputPaths;  // files a shell redirection reads
+        QStringList argv;            // as it would be started (argv[0] as written)
+        QString program;             // basename of argv[0]
+        bool runsOthers = false;     // a wrapper, shell or find -exec: it starts other programs
+        bool fromShell = false;      // came out of a shell script (after quote removal)
+        QStringList inputPaths;      // files a shell redirection reads
+        bool scriptAnalysed = false; // one of its arguments is a script split into commands
     };
     struct Concern {
         enum class Kind {
@@ -45,7 +46,7 @@ private:
     explicit CommandAnalyzer(Analysis& out) : m_out(out) {}
     void analyzeArgv(const QStringList& argv, int depth, bool fromShell,
                      const QStringList& inputPaths = {});
-    void analyzeScript(const QString& script, int depth);
+    void analyzeScript(const QString& script, int depth, qsizetype owner = -1);
     void unwrap(const QStringList& argv, qsizetype commandIndex, int depth);
     void concern(const QString& reason);
     void privileged(const QString& reason);

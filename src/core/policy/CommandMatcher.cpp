@@ -99,8 +99,8 @@ bool hasUnsafeChar(const QString& s) {
     return std::any_of(s.cbegin(), s.cend(), isUnsafeForWildcard);
 }
 
-bool strictWordMatches(const GlobMatcher& glob, const QString& element) {
-    if (hasUnsafeChar(element))
+bool strictWordMatches(const GlobMatcher& glob, const QString& element, bool relaxed) {
+    if (!relaxed && hasUnsafeChar(element))
         return !glob.hasWildcards() && glob.pattern() == element;
     return glob.matches(element);
 }
@@ -188,7 +188,7 @@ bool CommandMatcher::matchesLoosely(const Shape& s) const {
     return true;
 }
 
-bool CommandMatcher::matchesStrictly(const QStringList& argv) const {
+bool CommandMatcher::matchesStrictly(const QStringList& argv, bool scriptAnalysed) const {
     const qsizetype ruleWords = static_cast<qsizetype>(m_strictWords.size());
     if (ruleWords == 0)
         return false;
@@ -199,10 +199,10 @@ bool CommandMatcher::matchesStrictly(const QStringList& argv) const {
     if (!m_lastTakesRest && argv.size() != fixed)
         return false;
     for (qsizetype i = 0; i < fixed; ++i)
-        if (!strictWordMatches(m_strictWords[i], argv[i]))
+        if (!strictWordMatches(m_strictWords[i], argv[i], scriptAnalysed))
             return false;
     for (qsizetype i = fixed; i < argv.size(); ++i)
-        if (hasUnsafeChar(argv[i]))
+        if (!scriptAnalysed && hasUnsafeChar(argv[i]))
             return false;
     return true;
 }

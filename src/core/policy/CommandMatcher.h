@@ -38,7 +38,9 @@ public:
     static QString programBasename(const QString& program);
 
     bool matchesLoosely(const Shape& shape) const;
-    bool matchesStrictly(const QStringList& argv) const;
+    // scriptAnalysed: the command is a shell (or the like) whose script was split into commands
+    // that are checked one by one, so its script element may contain metacharacters.
+    bool matchesStrictly(const QStringList& argv, bool scriptAnalysed = false) const;
 
     const QString& program() const { return m_programWritten; }
     // The basename of the rule's program ("" when it has wildcards).

@@ -20,11 +20,13 @@ const QString kSearchFiles = QStringLiteral("search_files");
 
 const QStringList kAllPathTools = {kReadFile, kWriteFile, kEditFile, kListDirectory, kSearchFiles};
 
-// Programs that walk folders without being told to.
-const QStringList kRecursiveByDefault = {
-    QStringLiteral("find"),  QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
-    QStringLiteral("fd"),    QStringLiteral("tree"), QStringLiteral("du"), QStringLiteral("git"),
-    QStringLiteral("rsync"), QStringLiteral("tar"),  QStringLiteral("zip")};
+// Programs that walk the working folder when given no folder.
+const QStringList kWalksWorkingFolder = {
+    QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
+    QStringLiteral("fd"),   QStringLiteral("tree"), QStringLiteral("du")};
+// Programs that do so when asked to recurse (-r / -R).
+const QStringList kRecursiveWithFlag = {QStringLiteral("grep"), QStringLiteral("egrep"),
+                                        QStringLiteral("fgrep"), QStringLiteral("ls")};
 
 PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
                         const QString& reason, const PolicyRule* rule = nullptr) {
@@ -148,11 +150,12 @@ PolicyDecision PolicyEngine::scopeDecision(const ToolSpec& spec, const QString& 
     if (m_config.needsApproval(spec.scope))
         return decision(Kind::Ask, QStringLiteral("policy.scope_requires_approval"),
                         DecisionSource::ScopeRequirement,
-                        tr("%1; %2 is a %3 tool, and %3 tools need a person's approval.")
+                        tr("%1; %2 has the scope %3, and %3 tools need a person's approval.")
                             .arg(lead, spec.name, scope));
-    return decision(
-        Kind::Allow, QStringLiteral("policy.scope_allowed"), DecisionSource::ScopeRequirement,
-        tr("%1; %2 is a %3 tool, and %3 tools run without approval.").arg(lead, spec.name, scope));
+    return decision(Kind::Allow, QStringLiteral("policy.scope_allowed"),
+                    DecisionSource::ScopeRequirement,
+                    tr("%1; %2 has the scope %3, and %3 tools run without approval.")
+                        .arg(lead, spec.name, scope));
 }
 
 PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runState) const {
@@ -405,10 +408,10 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         if (!reachedDirectory && !hadExistingPath) {
             const CommandMatcher::Shape& s = shapes[i];
             const bool recursive =
-                kRecursiveByDefault.contains(command.program) ||
-                std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-r")) ||
-                std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-R")) ||
-                std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("--recursive"));
+                kWalksWorkingFolder.contains(command.program) ||
+                (kRecursiveWithFlag.contains(command.program) &&
+                 (std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-r")) ||
+                  std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-R"))));
             if (recursive)
                 checkReach(cwdRelative);
         }
@@ -468,7 +471,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     QList<const PolicyRule*> allowing;
     for (const CommandAnalyzer::Command& c : analysis.commands) {
         const PolicyRule* r = m_index->commandStrictly(
-            List::Allow, CommandMatcher::programBasename(c.argv.front()), c.argv);
+            List::Allow, CommandMatcher::programBasename(c.argv.front()), c.argv, c.scriptAnalysed);
         if (!r) {
             if (!allowing.isEmpty() || analysis.commands.size() > 1)
                 return scopeDecision(spec, tr("No allow rule covers \"%1\" in \"%2\"")

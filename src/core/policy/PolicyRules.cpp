@@ -134,16 +134,15 @@ Result<PolicyRule> PolicyRules::parseRule(const QString& text, PolicyRule::List 
     rule.list = list;
     rule.text = text;
     const qsizetype open = text.indexOf(u'(');
+    if (open < 0 && text.contains(u')'))
+        return bad(Tr::tr("unbalanced parentheses"));
     rule.tool = open < 0 ? text : text.left(open);
     if (rule.tool.isEmpty())
         return bad(Tr::tr("the rule does not start with a tool name"));
     if (rule.tool.size() > 64 || !std::all_of(rule.tool.cbegin(), rule.tool.cend(), isToolNameChar))
         return bad(Tr::tr("\"%1\" is not a tool name (letters, digits, '_' and '-')")
                        .arg(rule.tool.left(80)));
-    if (open < 0) {
-        if (text.contains(u')'))
-            return bad(Tr::tr("unbalanced parentheses"));
-    } else {
+    if (open >= 0) {
         if (!text.endsWith(u')'))
             return bad(Tr::tr("unbalanced parentheses: the pattern must end with ')'"));
         rule.pattern = text.mid(open + 1, text.size() - open - 2);

@@ -132,14 +132,14 @@ const PolicyRule* RuleIndex::commandLoosely(List list, const CommandMatcher::Sha
 }
 
 const PolicyRule* RuleIndex::commandStrictly(List list, const QString& program,
-                                             const QStringList& argv) const {
+                                             const QStringList& argv, bool scriptAnalysed) const {
     const ListIndex& index = lists(list);
     int best = -1;
     auto consider = [&](const std::vector<CommandRule>& rules) {
         for (const CommandRule& r : rules) {
             if (best >= 0 && r.rule > best)
                 break;
-            if (r.matcher.matchesStrictly(argv))
+            if (r.matcher.matchesStrictly(argv, scriptAnalysed))
                 best = best < 0 ? r.rule : std::min(best, r.rule);
         }
     };

@@ -31,8 +31,8 @@ public:
     // A command rule matching loosely (deny and ask lists).
     const PolicyRule* commandLoosely(List list, const CommandMatcher::Shape& shape) const;
     // A command rule matching strictly (allow list).
-    const PolicyRule* commandStrictly(List list, const QString& program,
-                                      const QStringList& argv) const;
+    const PolicyRule* commandStrictly(List list, const QString& program, const QStringList& argv,
+                                      bool scriptAnalysed = false) const;
 
     static QString normalisePathPattern(const QString& pattern);
 
