@@ -2,8 +2,16 @@
 
 #include "policy/CommandAnalyzer.h"
 
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <optional>
+#include <sys/stat.h>
 
 namespace m1 {
 
@@ -63,6 +71,44 @@ QString visible(const QString& text, qsizetype max = 200) {
 
 QString visibleCommand(const QStringList& argv) {
     return visible(argv.join(u' '));
+}
+
+struct ArgumentPath {
+    QString absolute; // canonical
+    bool exists = false;
+    bool isDirectory = false;
+};
+
+// Where a command's argument would land, for rule matching only (the command itself is not
+// confined). Same answer as Workspace::resolve for the cases that matter here (symlinks in the
+// path or as the final component are followed; a missing final component is taken literally
+// under its canonical parent), but with one realpath(3) for an existing path and two for a new
+// one, because a command has many words and most are not files.
+std::optional<ArgumentPath> resolveArgument(const QString& absolute) {
+    char buffer[PATH_MAX];
+    const QByteArray encoded = QFile::encodeName(absolute);
+    if (::realpath(encoded.constData(), buffer)) {
+        struct stat info {};
+        const bool dir = ::stat(buffer, &info) == 0 && S_ISDIR(info.st_mode);
+        return ArgumentPath{QFile::decodeName(buffer), true, dir};
+    }
+    if (errno != ENOENT)
+        return std::nullopt;
+    const QString cleaned = QDir::cleanPath(absolute);
+    const qsizetype slash = cleaned.lastIndexOf(u'/');
+    if (slash < 0)
+        return std::nullopt;
+    const QString name = cleaned.mid(slash + 1);
+    if (name.isEmpty() || name == QLatin1String(".."))
+        return std::nullopt;
+    const QByteArray parent =
+        QFile::encodeName(slash == 0 ? QStringLiteral("/") : cleaned.left(slash));
+    if (!::realpath(parent.constData(), buffer))
+        return std::nullopt; // deeper missing folders: nothing there to protect yet
+    const QString canonicalParent = QFile::decodeName(buffer);
+    return ArgumentPath{canonicalParent.endsWith(u'/') ? canonicalParent + name
+                                                       : canonicalParent + u'/' + name,
+                        false, false};
 }
 
 QStringList familyForDenyAndAsk(const QString& tool) {
@@ -372,16 +418,17 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         for (const QString& word : std::as_const(words)) {
             if (word.isEmpty() || word.contains(QLatin1String("://")) || word.contains(QChar(0)))
                 continue;
-            const QString path = word.startsWith(u'/') || cwdRelative == QLatin1String(".")
-                                     ? word
-                                     : cwdRelative + u'/' + word;
-            Result<QString> resolved = m_workspace.resolve(path, Workspace::Access::Read);
-            bool exists = resolved.has_value();
-            if (!resolved && resolved.error().code == QLatin1String("path.not_found"))
-                resolved = m_workspace.resolve(path, Workspace::Access::Write);
+            const QString absolute = word.startsWith(u'/') ? word : *cwd + u'/' + word;
+            const std::optional<ArgumentPath> resolved = resolveArgument(absolute);
             if (!resolved)
+                continue;
+            const QString& root = m_workspace.root();
+            if (root != QLatin1String("/") && resolved->absolute != root &&
+                !(resolved->absolute.startsWith(root) &&
+                  resolved->absolute.at(root.size()) == u'/'))
                 continue; // outside the workspace: no workspace rule speaks about it
-            const QString relative = m_workspace.relative(*resolved);
+            const bool exists = resolved->exists;
+            const QString relative = m_workspace.relative(resolved->absolute);
             hadExistingPath = hadExistingPath || exists;
             if (const PolicyRule* r = m_index->path(List::Deny, kAllPathTools, relative))
                 return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
@@ -400,7 +447,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                     askRule = r;
                     askWhat = tr("the command names the path \"%1\"").arg(visible(relative));
                 }
-            if (exists && anyPathRules && QFileInfo(*resolved).isDir()) {
+            if (resolved->isDirectory && anyPathRules) {
                 reachedDirectory = true;
                 checkReach(relative);
             }
