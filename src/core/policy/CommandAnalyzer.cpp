@@ -1,0 +1,666 @@
+#include "policy/CommandAnalyzer.h"
+
+#include "policy/ShellScriptParser.h"
+
+#include <QCoreApplication>
+#include <QRegularExpression>
+
+namespace m1 {
+
+namespace {
+
+class Tr {
+    Q_DECLARE_TR_FUNCTIONS(CommandAnalyzer)
+};
+
+constexpr int kMaxDepth = 12;
+
+enum class Privilege { None, Privileged, EnvironmentIfChanged };
+
+// How one wrapper's own options look, so that its inner command is found exactly where the
+// wrapper would find it. Option lists are space-separated names between spaces (" p pid ").
+struct WrapperSpec {
+    const char* name;
+    const char* shortWithArg = "";
+    const char* shortFlags = "";
+    const char* longWithArg = " ";
+    const char* longFlags = " ";
+    int positionals = 0;      // words between the options and the command (timeout's duration)
+    bool assignments = false; // NAME=VALUE words before the command (env, sudo)
+    Privilege privilege = Privilege::None;
+    const char* noCommand = " ";      // options after which no command follows (ionice -p PID)
+    const char* scriptOption = " ";   // options whose value is a shell script (flock -c)
+    const char* splitOption = " ";    // options whose value is split into words (env -S)
+    const char* changesEnv = " ";     // options that change the environment or folder (env -i)
+    const char* execOption = " ";     // watch -x: run argv directly instead of `sh -c`
+    bool shellWithoutCommand = false; // with no command it starts an interactive shell
+    bool joinsIntoScript = false;     // the words are joined and run by sh -c (watch)
+    const char* defaultCommand = nullptr;
+    const char* alwaysConcern = nullptr;
+};
+
+const WrapperSpec kWrappers[] = {
+    {.name = "env",
+     .shortWithArg = "uCS",
+     .shortFlags = "i0v",
+     .longWithArg = " unset chdir split-string ",
+     .longFlags = " ignore-environment null debug default-signal ignore-signal block-signal "
+                  "list-signal-handling ",
+     .assignments = true,
+     .privilege = Privilege::EnvironmentIfChanged,
+     .splitOption = " S split-string ",
+     .changesEnv = " i u C S ignore-environment unset chdir split-string "},
+    {.name = "sudo",
+     .shortWithArg = "ugpCDrtTUhR",
+     .shortFlags = "AbEeHiKklnPSsVvBN",
+     .longWithArg = " user group prompt close-from chdir role type command-timeout other-user "
+                    "host chroot ",
+     .longFlags = " askpass background preserve-env edit set-home login remove-timestamp "
+                  "reset-timestamp list non-interactive preserve-groups stdin shell version "
+                  "validate bell help ",
+     .assignments = true,
+     .privilege = Privilege::Privileged,
+     .noCommand = " e edit l list v validate k K ",
+     .shellWithoutCommand = true},
+    {.name = "doas",
+     .shortWithArg = "uC",
+     .shortFlags = "nsL",
+     .privilege = Privilege::Privileged,
+     .shellWithoutCommand = true},
+    {.name = "pkexec",
+     .longWithArg = " user ",
+     .longFlags = " disable-internal-agent keep-cwd help version ",
+     .privilege = Privilege::Privileged,
+     .shellWithoutCommand = true},
+    {.name = "runuser",
+     .shortWithArg = "ugGcsw",
+     .shortFlags = "lmpfP",
+     .longWithArg = " user group supp-group command shell whitelist-environment ",
+     .longFlags = " login preserve-environment pty ",
+     .privilege = Privilege::Privileged,
+     .scriptOption = " c command ",
+     .shellWithoutCommand = true},
+    {.name = "su",
+     .shortWithArg = "gGcsw",
+     .shortFlags = "lmpfP",
+     .longWithArg = " group supp-group command session-command shell whitelist-environment ",
+     .longFlags = " login preserve-environment pty fast ",
+     .privilege = Privilege::Privileged,
+     .scriptOption = " c command session-command ",
+     .shellWithoutCommand = true,
+     .alwaysConcern = QT_TRANSLATE_NOOP("CommandAnalyzer", "su switches to another user")},
+    {.name = "chroot",
+     .longWithArg = " userspec groups ",
+     .longFlags = " skip-chdir ",
+     .positionals = 1,
+     .privilege = Privilege::Privileged,
+     .shellWithoutCommand = true},
+    {.name = "nice",
+     .shortWithArg = "n",
+     .shortFlags = "0123456789",
+     .longWithArg = " adjustment "},
+    {.name = "ionice",
+     .shortWithArg = "cnpPu",
+     .shortFlags = "t",
+     .longWithArg = " class classdata pid pgid uid ",
+     .longFlags = " ignore ",
+     .noCommand = " p P u pid pgid uid "},
+    {.name = "timeout",
+     .shortWithArg = "sk",
+     .shortFlags = "v",
+     .longWithArg = " signal kill-after ",
+     .longFlags = " preserve-status foreground verbose ",
+     .positionals = 1},
+    {.name = "nohup"},
+    {.name = "time",
+     .shortWithArg = "fo",
+     .shortFlags = "pavq",
+     .longWithArg = " format output ",
+     .longFlags = " append portability verbose quiet "},
+    {.name = "command", .shortFlags = "pvV"},
+    {.name = "builtin"},
+    {.name = "exec", .shortWithArg = "a", .shortFlags = "cl", .changesEnv = " c "},
+    {.name = "stdbuf", .shortWithArg = "ioe", .longWithArg = " input output error "},
+    {.name = "setsid", .shortFlags = "cfw", .longFlags = " ctty fork wait "},
+    {.name = "flock",
+     .shortWithArg = "wEc",
+     .shortFlags = "sxunoFe",
+     .longWithArg = " timeout conflict-exit-code command ",
+     .longFlags = " shared exclusive unlock nonblock close no-fork verbose ",
+     .positionals = 1,
+     .scriptOption = " c command "},
+    {.name = "taskset",
+     .shortFlags = "apc",
+     .longFlags = " all-tasks pid cpu-list ",
+     .positionals = 1,
+     .noCommand = " p pid "},
+    {.name = "chrt",
+     .shortWithArg = "TPD",
+     .shortFlags = "abdefiomRrp",
+     .longWithArg = " sched-runtime sched-period sched-deadline ",
+     .longFlags = " all-tasks batch deadline fifo idle other rr reset-on-fork max pid verbose ",
+     .positionals = 1,
+     .noCommand = " p m pid max "},
+    {.name = "strace",
+     .shortWithArg = "abeEIoOpPsSuUX",
+     .shortFlags = "cCdDfFhiknqrtTvVwxyYzZ",
+     .noCommand = " p "},
+    {.name = "ltrace",
+     .shortWithArg = "aAeEFlnopsuwX",
+     .shortFlags = "bcCDfhiLrStTV",
+     .noCommand = " p "},
+    {.name = "watch",
+     .shortWithArg = "nq",
+     .shortFlags = "dtbegcxpwhvr",
+     .longWithArg = " interval ",
+     .longFlags = " differences no-title beep errexit chgexit color no-color exec precise "
+                  "no-wrap ",
+     .execOption = " x exec ",
+     .joinsIntoScript = true},
+    {.name = "xargs",
+     .shortWithArg = "adEILnPs",
+     .shortFlags = "0prtxeil",
+     .longWithArg = " arg-file delimiter eof replace max-lines max-args max-procs max-chars "
+                    "process-slot-var ",
+     .longFlags = " null interactive no-run-if-empty verbose exit show-limits open-tty ",
+     .defaultCommand = "echo",
+     .alwaysConcern = QT_TRANSLATE_NOOP("CommandAnalyzer",
+                                        "xargs adds arguments read from its input to the command")},
+    {.name = "unbuffer", .shortFlags = "p"},
+    {.name = "fakeroot",
+     .shortWithArg = "lsi",
+     .shortFlags = "uv",
+     .longWithArg = " lib faked ",
+     .longFlags = " unknown-is-real version help ",
+     .privilege = Privilege::Privileged,
+     .shellWithoutCommand = true},
+    {.name = "catchsegv"},
+    {.name = "dbus-run-session", .longWithArg = " config-file dbus-daemon "},
+};
+
+// Programs that run another command but whose options are not modelled: the first word that is
+// not an option is taken as the command (so deny rules still see it), and the call is asked.
+const QStringList kOpaqueWrappers = {
+    QStringLiteral("nsenter"),     QStringLiteral("unshare"),      QStringLiteral("firejail"),
+    QStringLiteral("bwrap"),       QStringLiteral("proot"),        QStringLiteral("systemd-run"),
+    QStringLiteral("valgrind"),    QStringLiteral("perf"),         QStringLiteral("gdb"),
+    QStringLiteral("parallel"),    QStringLiteral("sg"),           QStringLiteral("newgrp"),
+    QStringLiteral("script"),      QStringLiteral("xvfb-run"),     QStringLiteral("caffeinate"),
+    QStringLiteral("run0"),        QStringLiteral("sudoedit"),     QStringLiteral("expect"),
+    QStringLiteral("nix-shell"),   QStringLiteral("rlwrap"),       QStringLiteral("torsocks"),
+    QStringLiteral("proxychains"), QStringLiteral("proxychains4"), QStringLiteral("cgexec"),
+    QStringLiteral("numactl"),     QStringLiteral("faketime"),     QStringLiteral("ssh"),
+    QStringLiteral("docker"),      QStringLiteral("podman"),       QStringLiteral("kubectl"),
+};
+const QStringList kPrivilegedOpaque = {QStringLiteral("nsenter"), QStringLiteral("unshare"),
+                                       QStringLiteral("sg"),      QStringLiteral("newgrp"),
+                                       QStringLiteral("run0"),    QStringLiteral("sudoedit")};
+
+const QStringList kPosixShells = {
+    QStringLiteral("sh"),    QStringLiteral("bash"), QStringLiteral("dash"),
+    QStringLiteral("zsh"),   QStringLiteral("ksh"),  QStringLiteral("mksh"),
+    QStringLiteral("ash"),   QStringLiteral("posh"), QStringLiteral("yash"),
+    QStringLiteral("rbash"), QStringLiteral("lksh"), QStringLiteral("pdksh")};
+const QStringList kOtherShells = {QStringLiteral("fish"),   QStringLiteral("csh"),
+                                  QStringLiteral("tcsh"),   QStringLiteral("nu"),
+                                  QStringLiteral("pwsh"),   QStringLiteral("powershell"),
+                                  QStringLiteral("elvish"), QStringLiteral("xonsh"),
+                                  QStringLiteral("rc"),     QStringLiteral("es")};
+
+bool isAssignment(const QString& word) {
+    const qsizetype eq = word.indexOf(u'=');
+    if (eq <= 0)
+        return false;
+    const QChar first = word.front();
+    if (!(first == u'_' || first.isLetter()))
+        return false;
+    for (qsizetype i = 0; i < eq; ++i) {
+        const QChar c = word.at(i);
+        if (!(c == u'_' || (c.unicode() < 128 && c.isLetterOrNumber())))
+            return false;
+    }
+    return true;
+}
+
+bool listed(const char* list, const QString& name) {
+    return QLatin1StringView(list).contains(QString(u' ' + name + u' '));
+}
+
+QString basename(const QString& program) {
+    const qsizetype slash = program.lastIndexOf(u'/');
+    return slash < 0 ? program : program.mid(slash + 1);
+}
+
+bool isPythonLike(const QString& p) {
+    static const QRegularExpression re(QStringLiteral("^(python|pypy)[0-9.]*$"));
+    return re.match(p).hasMatch();
+}
+
+} // namespace
+
+bool CommandAnalyzer::isShell(const QString& program) {
+    return kPosixShells.contains(program) || kOtherShells.contains(program);
+}
+
+CommandAnalyzer::Analysis CommandAnalyzer::analyze(const QStringList& argv) {
+    Analysis out;
+    CommandAnalyzer analyzer(out);
+    analyzer.analyzeArgv(argv, 0, false);
+    return out;
+}
+
+void CommandAnalyzer::concern(const QString& reason) {
+    for (const Concern& c : std::as_const(m_out.concerns))
+        if (c.reason == reason)
+            return;
+    m_out.concerns.append({Concern::Kind::Unanalysable, reason});
+}
+
+void CommandAnalyzer::privileged(const QString& reason) {
+    for (const Concern& c : std::as_const(m_out.concerns))
+        if (c.reason == reason)
+            return;
+    m_out.concerns.append({Concern::Kind::Privileged, reason});
+}
+
+void CommandAnalyzer::analyzeScript(const QString& script, int depth, qsizetype owner) {
+    if (owner >= 0)
+        m_out.commands[owner].scriptAnalysed = true;
+    const ShellScriptParser::Script parsed = ShellScriptParser::parse(script);
+    for (const QString& c : parsed.concerns)
+        concern(c);
+    for (const ShellScriptParser::Command& command : parsed.commands) {
+        if (command.argv.isEmpty())
+            continue;
+        analyzeArgv(command.argv, depth + 1, true, command.inputPaths);
+    }
+}
+
+void CommandAnalyzer::analyzeArgv(const QStringList& argv, int depth, bool fromShell,
+                                  const QStringList& inputPaths) {
+    if (depth > kMaxDepth) {
+        concern(Tr::tr("the command nests wrappers or shells too deeply to analyse"));
+        return;
+    }
+    if (argv.isEmpty())
+        return;
+    const QString& first = argv.front();
+    Command command;
+    command.argv = argv;
+    command.program = basename(first);
+    command.fromShell = fromShell;
+    command.inputPaths = inputPaths;
+    if (first.isEmpty() || first.contains(u'=') || command.program.isEmpty()) {
+        if (!m_out.hasNotAProgram) {
+            m_out.hasNotAProgram = true;
+            m_out.notAProgram = first;
+        }
+        m_out.commands.append(command);
+        return;
+    }
+    const qsizetype index = m_out.commands.size();
+    m_out.commands.append(command);
+    unwrap(argv, index, depth);
+}
+
+void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, int depth) {
+    const QString program = m_out.commands[commandIndex].program;
+    const bool fromShell = m_out.commands[commandIndex].fromShell;
+    auto markRunsOthers = [&] { m_out.commands[commandIndex].runsOthers = true; };
+
+    if (fromShell) {
+        if (program == QLatin1String("cd") || program == QLatin1String("pushd") ||
+            program == QLatin1String("popd")) {
+            m_out.changesDirectory = true;
+            concern(Tr::tr("the script changes the working folder (%1), so the paths after it "
+                           "cannot be checked")
+                        .arg(program));
+            return;
+        }
+        if (program == QLatin1String("eval") || program == QLatin1String("source") ||
+            program == QLatin1String(".") || program == QLatin1String("trap")) {
+            concern(Tr::tr("\"%1\" runs text or a file as a script").arg(program));
+            markRunsOthers();
+            return;
+        }
+    }
+
+    // Shells.
+    if (kPosixShells.contains(program)) {
+        markRunsOthers();
+        bool hasScriptFlag = false;
+        qsizetype i = 1;
+        for (; i < argv.size(); ++i) {
+            const QString& w = argv[i];
+            if (w == QLatin1String("--") || w == QLatin1String("-")) {
+                ++i;
+                break;
+            }
+            if (w.startsWith(QLatin1String("--"))) {
+                if (w == QLatin1String("--rcfile") || w == QLatin1String("--init-file"))
+                    ++i;
+                continue;
+            }
+            if ((w.startsWith(u'-') || w.startsWith(u'+')) && w.size() > 1) {
+                if (w.mid(1).contains(u'c'))
+                    hasScriptFlag = true;
+                if (w.back() == u'o' || w.back() == u'O')
+                    ++i; // -o option / -O shopt take a value
+                continue;
+            }
+            break;
+        }
+        if (hasScriptFlag) {
+            if (i >= argv.size()) {
+                concern(Tr::tr("%1 -c has no script").arg(program));
+                return;
+            }
+            analyzeScript(argv[i], depth, commandIndex);
+            return;
+        }
+        if (i < argv.size())
+            concern(Tr::tr("%1 runs the script file \"%2\", which is not analysed")
+                        .arg(program, argv[i]));
+        else
+            concern(Tr::tr("%1 without -c reads commands from its input").arg(program));
+        return;
+    }
+    if (kOtherShells.contains(program)) {
+        markRunsOthers();
+        concern(Tr::tr("scripts for %1 are not analysed").arg(program));
+        return;
+    }
+
+    // Interpreters given code inline.
+    auto inlineCode = [&](const QString& flags, const QStringList& longs) {
+        for (qsizetype i = 1; i < argv.size(); ++i) {
+            const QString& w = argv[i];
+            if (!w.startsWith(u'-') || w == QLatin1String("-"))
+                return w == QLatin1String("-");
+            if (w == QLatin1String("--"))
+                return i + 1 >= argv.size();
+            if (w.startsWith(QLatin1String("--"))) {
+                if (longs.contains(w.section(u'=', 0, 0)))
+                    return true;
+                continue;
+            }
+            for (QChar c : flags)
+                if (w.mid(1).contains(c))
+                    return true;
+            if (isPythonLike(program) &&
+                (w == QLatin1String("-m") || w == QLatin1String("-W") || w == QLatin1String("-X")))
+                return false;
+        }
+        return true; // no script: code comes from the input
+    };
+    if (isPythonLike(program) || program == QLatin1String("perl") ||
+        program == QLatin1String("ruby") || program == QLatin1String("node") ||
+        program == QLatin1String("nodejs") || program == QLatin1String("bun") ||
+        program == QLatin1String("php") || program == QLatin1String("lua") ||
+        program == QLatin1String("Rscript") || program == QLatin1String("osascript") ||
+        program == QLatin1String("tclsh") || program == QLatin1String("irb")) {
+        QString flags = QStringLiteral("e");
+        QStringList longs;
+        if (isPythonLike(program))
+            flags = QStringLiteral("c");
+        else if (program == QLatin1String("perl") || program == QLatin1String("ruby"))
+            flags = QStringLiteral("eE");
+        else if (program == QLatin1String("node") || program == QLatin1String("nodejs") ||
+                 program == QLatin1String("bun"))
+            flags = QStringLiteral("ep"),
+            longs = {QStringLiteral("--eval"), QStringLiteral("--print")};
+        else if (program == QLatin1String("php"))
+            flags = QStringLiteral("rR");
+        if (program == QLatin1String("bun") && argv.size() > 1 && argv[1] == QLatin1String("run"))
+            return;
+        if (inlineCode(flags, longs)) {
+            markRunsOthers();
+            concern(Tr::tr("%1 is given code to run that is not analysed").arg(program));
+        }
+        return;
+    }
+    if (program == QLatin1String("deno") && argv.value(1) == QLatin1String("eval")) {
+        concern(Tr::tr("%1 is given code to run that is not analysed").arg(program));
+        return;
+    }
+    if (program == QLatin1String("awk") || program == QLatin1String("gawk") ||
+        program == QLatin1String("mawk") || program == QLatin1String("nawk")) {
+        for (qsizetype i = 1; i < argv.size(); ++i) {
+            const QString& w = argv[i];
+            if (w == QLatin1String("-f") || w.startsWith(QLatin1String("-f")) ||
+                w.startsWith(QLatin1String("--file"))) {
+                concern(Tr::tr("%1 runs a program file that is not analysed").arg(program));
+                return;
+            }
+            if (w == QLatin1String("-v") || w == QLatin1String("-F")) {
+                ++i;
+                continue;
+            }
+            if (w.startsWith(u'-'))
+                continue;
+            if (w.contains(QLatin1String("system")) || w.contains(u'|') || w.contains(u'>') ||
+                w.contains(QLatin1String("getline"))) {
+                markRunsOthers();
+                concern(Tr::tr("the %1 program can run commands or write files").arg(program));
+            }
+            return;
+        }
+        return;
+    }
+
+    if (program == QLatin1String("git")) {
+        for (qsizetype i = 1; i < argv.size(); ++i) {
+            const QString& w = argv[i];
+            if (w == QLatin1String("-c") || w.startsWith(QLatin1String("--config-env")) ||
+                w.startsWith(QLatin1String("--exec-path="))) {
+                concern(Tr::tr("git %1 can make git run other programs (core.pager, alias.*, "
+                               "core.sshCommand, …)")
+                            .arg(w.section(u'=', 0, 0)));
+                ++i;
+                continue;
+            }
+            if (w == QLatin1String("-C") || w == QLatin1String("--git-dir") ||
+                w == QLatin1String("--work-tree") || w == QLatin1String("--namespace")) {
+                ++i;
+                continue;
+            }
+            if (w.startsWith(u'-'))
+                continue;
+            // The subcommand.
+            if (w == QLatin1String("bisect") && argv.value(i + 1) == QLatin1String("run")) {
+                markRunsOthers();
+                analyzeArgv(argv.mid(i + 2), depth + 1, false);
+            } else if (w == QLatin1String("submodule") &&
+                       argv.mid(i + 1).contains(QStringLiteral("foreach"))) {
+                markRunsOthers();
+                const qsizetype f = argv.indexOf(QStringLiteral("foreach"), i + 1);
+                analyzeScript(argv.mid(f + 1).join(u' '), depth, commandIndex);
+            } else if (w == QLatin1String("rebase") && (argv.contains(QStringLiteral("--exec")) ||
+                                                        argv.contains(QStringLiteral("-x")))) {
+                concern(Tr::tr("git rebase --exec runs a command that is not analysed"));
+            } else if (w == QLatin1String("filter-branch") || w == QLatin1String("difftool") ||
+                       w == QLatin1String("mergetool")) {
+                concern(Tr::tr("git %1 can run other programs").arg(w));
+            }
+            return;
+        }
+        return;
+    }
+
+    if (program == QLatin1String("find")) {
+        for (qsizetype i = 1; i < argv.size(); ++i) {
+            const QString& w = argv[i];
+            if (w == QLatin1String("-exec") || w == QLatin1String("-execdir") ||
+                w == QLatin1String("-ok") || w == QLatin1String("-okdir")) {
+                markRunsOthers();
+                qsizetype end = i + 1;
+                while (end < argv.size() && argv[end] != QLatin1String(";") &&
+                       argv[end] != QLatin1String("+"))
+                    ++end;
+                analyzeArgv(argv.mid(i + 1, end - i - 1), depth + 1, false);
+                i = end;
+            } else if (w == QLatin1String("-fprint") || w == QLatin1String("-fprintf") ||
+                       w == QLatin1String("-fprint0") || w == QLatin1String("-fls")) {
+                concern(Tr::tr("find %1 writes to a file").arg(w));
+            }
+        }
+        return;
+    }
+
+    if (program == QLatin1String("busybox") || program == QLatin1String("toybox")) {
+        markRunsOthers();
+        if (argv.size() > 1 && !argv[1].startsWith(u'-'))
+            analyzeArgv(argv.mid(1), depth + 1, false);
+        return;
+    }
+
+    if (kOpaqueWrappers.contains(program)) {
+        markRunsOthers();
+        if (kPrivilegedOpaque.contains(program))
+            privileged(Tr::tr("%1 runs a command with other privileges").arg(program));
+        else
+            concern(Tr::tr("%1 runs another command; its options are not analysed").arg(program));
+        if (program == QLatin1String("ssh") || program == QLatin1String("docker") ||
+            program == QLatin1String("podman") || program == QLatin1String("kubectl"))
+            return;
+        for (qsizetype i = 1; i < argv.size(); ++i)
+            if (!argv[i].startsWith(u'-') && !argv[i].contains(u'=')) {
+                analyzeArgv(argv.mid(i), depth + 1, false);
+                break;
+            }
+        return;
+    }
+
+    const WrapperSpec* spec = nullptr;
+    for (const WrapperSpec& s : kWrappers)
+        if (program == QLatin1StringView(s.name))
+            spec = &s;
+    if (!spec)
+        return;
+
+    markRunsOthers();
+    bool changedEnv = false;
+    bool noCommand = false;
+    bool exec = false;
+    QString script;
+    bool hasScript = false;
+    QStringList split;
+    auto apply = [&](const QString& name, const QString& value) {
+        if (listed(spec->noCommand, name))
+            noCommand = true;
+        if (listed(spec->scriptOption, name)) {
+            script = value;
+            hasScript = true;
+        }
+        if (listed(spec->splitOption, name))
+            split = value.split(QRegularExpression(QStringLiteral("\\s+")), Qt::SkipEmptyParts);
+        if (listed(spec->changesEnv, name))
+            changedEnv = true;
+        if (listed(spec->execOption, name))
+            exec = true;
+        if (program == QLatin1String("sudo") &&
+            (name == QLatin1String("E") || name == QLatin1String("preserve-env")))
+            changedEnv = true;
+    };
+    qsizetype i = 1;
+    while (i < argv.size()) {
+        const QString& w = argv[i];
+        if (w == QLatin1String("--")) {
+            ++i;
+            break;
+        }
+        if (spec->assignments && isAssignment(w)) {
+            changedEnv = true;
+            ++i;
+            continue;
+        }
+        if (w == QLatin1String("-") && program == QLatin1String("env")) {
+            changedEnv = true;
+            ++i;
+            continue;
+        }
+        if (w.startsWith(QLatin1String("--")) && w.size() > 2) {
+            const QString name = w.mid(2).section(u'=', 0, 0);
+            const bool attached = w.contains(u'=');
+            if (listed(spec->longWithArg, name)) {
+                const QString value = attached ? w.section(u'=', 1) : argv.value(i + 1);
+                i += attached ? 1 : 2;
+                apply(name, value);
+            } else {
+                if (!listed(spec->longFlags, name))
+                    concern(Tr::tr("%1: the option \"%2\" is not known to the analyser")
+                                .arg(program, w.left(60)));
+                apply(name, attached ? w.section(u'=', 1) : QString());
+                ++i;
+            }
+            continue;
+        }
+        if (w.startsWith(u'-') && w.size() > 1) {
+            qsizetype consumed = 1;
+            for (qsizetype k = 1; k < w.size(); ++k) {
+                const QChar ch = w.at(k);
+                if (QLatin1StringView(spec->shortWithArg).contains(ch)) {
+                    QString value = w.mid(k + 1);
+                    if (value.isEmpty()) {
+                        value = argv.value(i + 1);
+                        consumed = 2;
+                    }
+                    apply(QString(ch), value);
+                    break;
+                }
+                if (!QLatin1StringView(spec->shortFlags).contains(ch))
+                    concern(Tr::tr("%1: the option \"-%2\" is not known to the analyser")
+                                .arg(program, QString(ch)));
+                apply(QString(ch), QString());
+            }
+            i += consumed;
+            continue;
+        }
+        break;
+    }
+
+    if (spec->alwaysConcern)
+        concern(QCoreApplication::translate("CommandAnalyzer", spec->alwaysConcern));
+    if (spec->privilege == Privilege::Privileged)
+        privileged(Tr::tr("%1 runs the command with other privileges; it is never allowed "
+                          "automatically")
+                       .arg(program));
+    if (spec->privilege == Privilege::EnvironmentIfChanged && changedEnv)
+        privileged(Tr::tr("%1 changes the environment or folder of the command; it is never "
+                          "allowed automatically")
+                       .arg(program));
+    if (changedEnv && program == QLatin1String("sudo"))
+        privileged(Tr::tr("sudo keeps or sets environment variables"));
+    if (program == QLatin1String("flock") && !hasScript && i + 1 < argv.size() &&
+        (argv[i + 1] == QLatin1String("-c") || argv[i + 1] == QLatin1String("--command"))) {
+        // flock [options] file -c command
+        script = argv.value(i + 2);
+        hasScript = true;
+    }
+    if (hasScript) {
+        analyzeScript(script, depth, commandIndex);
+        return;
+    }
+    if (noCommand)
+        return;
+    i += spec->positionals;
+    if (program == QLatin1String("su")) {
+        concern(Tr::tr("su without -c starts a shell"));
+        return;
+    }
+    QStringList inner = split + argv.mid(qMin(i, argv.size()));
+    if (inner.isEmpty() && spec->defaultCommand)
+        inner = {QString::fromLatin1(spec->defaultCommand)};
+    if (inner.isEmpty()) {
+        if (spec->shellWithoutCommand)
+            concern(Tr::tr("%1 without a command starts an interactive shell").arg(program));
+        return;
+    }
+    if (spec->joinsIntoScript && !exec) {
+        analyzeScript(inner.join(u' '), depth, commandIndex);
+        return;
+    }
+    analyzeArgv(inner, depth + 1, false);
+}
+
+} // namespace m1

@@ -1,0 +1,542 @@
+#include "policy/PolicyEngine.h"
+
+#include "policy/CommandAnalyzer.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <optional>
+#include <sys/stat.h>
+
+namespace m1 {
+
+namespace {
+
+using Kind = PolicyDecision::Kind;
+using List = PolicyRule::List;
+
+const QString kReadFile = QStringLiteral("read_file");
+const QString kWriteFile = QStringLiteral("write_file");
+const QString kEditFile = QStringLiteral("edit_file");
+const QString kListDirectory = QStringLiteral("list_directory");
+const QString kSearchFiles = QStringLiteral("search_files");
+
+const QStringList kAllPathTools = {kReadFile, kWriteFile, kEditFile, kListDirectory, kSearchFiles};
+
+// Programs that walk the working folder when given no folder.
+const QStringList kWalksWorkingFolder = {
+    QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
+    QStringLiteral("fd"),   QStringLiteral("tree"), QStringLiteral("du")};
+// Programs that do so when asked to recurse (-r / -R).
+const QStringList kRecursiveWithFlag = {QStringLiteral("grep"), QStringLiteral("egrep"),
+                                        QStringLiteral("fgrep"), QStringLiteral("ls")};
+
+PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
+                        const QString& reason, const PolicyRule* rule = nullptr) {
+    PolicyDecision d;
+    d.kind = kind;
+    d.code = code;
+    d.source = source;
+    d.reason = reason;
+    if (rule) {
+        d.ruleText = rule->text;
+        d.ruleFile = rule->file;
+    }
+    return d;
+}
+
+// Control and invisible characters are shown, never passed through, and long text is cut with a
+// mark, so the reason cannot hide what it talks about.
+QString visible(const QString& text, qsizetype max = 200) {
+    QString out;
+    for (QChar c : text) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || u == 0x7f || (u >= 0x200b && u <= 0x200f) || (u >= 0x202a && u <= 0x202e) ||
+            (u >= 0x2066 && u <= 0x2069) || u == 0xfeff)
+            out += QStringLiteral("\\u%1").arg(static_cast<int>(u), 4, 16, QLatin1Char('0'));
+        else
+            out += c;
+        if (out.size() > max) {
+            out += QStringLiteral("…");
+            break;
+        }
+    }
+    return out;
+}
+
+QString visibleCommand(const QStringList& argv) {
+    return visible(argv.join(u' '));
+}
+
+struct ArgumentPath {
+    QString absolute; // canonical
+    bool exists = false;
+    bool isDirectory = false;
+};
+
+// Where a command's argument would land, for rule matching only (the command itself is not
+// confined). Same answer as Workspace::resolve for the cases that matter here (symlinks in the
+// path or as the final component are followed; a missing final component is taken literally
+// under its canonical parent), but with one realpath(3) for an existing path and two for a new
+// one, because a command has many words and most are not files.
+std::optional<ArgumentPath> resolveArgument(const QString& absolute) {
+    char buffer[PATH_MAX];
+    const QByteArray encoded = QFile::encodeName(absolute);
+    if (::realpath(encoded.constData(), buffer)) {
+        struct stat info {};
+        const bool dir = ::stat(buffer, &info) == 0 && S_ISDIR(info.st_mode);
+        return ArgumentPath{QFile::decodeName(buffer), true, dir};
+    }
+    if (errno != ENOENT)
+        return std::nullopt;
+    const QString cleaned = QDir::cleanPath(absolute);
+    const qsizetype slash = cleaned.lastIndexOf(u'/');
+    if (slash < 0)
+        return std::nullopt;
+    const QString name = cleaned.mid(slash + 1);
+    if (name.isEmpty() || name == QLatin1String(".."))
+        return std::nullopt;
+    const QByteArray parent =
+        QFile::encodeName(slash == 0 ? QStringLiteral("/") : cleaned.left(slash));
+    if (!::realpath(parent.constData(), buffer))
+        return std::nullopt; // deeper missing folders: nothing there to protect yet
+    const QString canonicalParent = QFile::decodeName(buffer);
+    return ArgumentPath{canonicalParent.endsWith(u'/') ? canonicalParent + name
+                                                       : canonicalParent + u'/' + name,
+                        false, false};
+}
+
+QStringList familyForDenyAndAsk(const QString& tool) {
+    if (tool == kSearchFiles)
+        return {kSearchFiles, kReadFile};
+    if (tool == kWriteFile || tool == kEditFile)
+        return {kWriteFile, kEditFile};
+    return {tool};
+}
+
+} // namespace
+
+PolicyEngine::PolicyEngine(const ToolRegistry& registry, const Workspace& workspace,
+                           PolicyConfig config, PolicyRules rules)
+    : m_registry(registry), m_workspace(workspace), m_config(std::move(config)),
+      m_rules(std::move(rules)), m_index(std::make_shared<const RuleIndex>(m_rules.rules())) {
+    auto globs = std::make_shared<std::vector<GlobMatcher>>();
+    for (const QString& pattern : protectedWritePatterns())
+        globs->emplace_back(pattern, GlobMatcher::Mode::Path);
+    m_protected = std::move(globs);
+}
+
+const QStringList& PolicyEngine::protectedWritePatterns() {
+    static const QStringList patterns = {
+        QStringLiteral(".git/hooks/**"),
+        QStringLiteral(".git/config"),
+        QStringLiteral(".git/info/**"),
+        QStringLiteral(".m1/**"),
+        QStringLiteral(".claude/**"),
+        QStringLiteral(".vscode/settings.json"),
+        QStringLiteral(".vscode/tasks.json"),
+        QStringLiteral(".vscode/launch.json"),
+        QStringLiteral(".envrc"),
+        QStringLiteral(".husky/**"),
+        QStringLiteral(".githooks/**"),
+        QStringLiteral(".pre-commit-config.yaml"),
+    };
+    return patterns;
+}
+
+QString PolicyEngine::protectedPattern(QStringView relativePath) const {
+    // Case-folded, so that a case-insensitive file system cannot offer a second spelling.
+    const QString folded = relativePath.toString().toLower();
+    for (const GlobMatcher& glob : *m_protected)
+        if (glob.matches(folded))
+            return glob.pattern();
+    return {};
+}
+
+namespace {
+
+QString ruleWhere(const PolicyRule& rule) {
+    if (rule.file.isEmpty())
+        return PolicyEngine::tr("\"%1\" (rules set in the application)").arg(rule.text);
+    return PolicyEngine::tr("\"%1\" (%2, line %3)").arg(rule.text, rule.file).arg(rule.line);
+}
+
+PolicyDecision denyByRule(const PolicyRule& rule, const QString& what) {
+    return decision(Kind::Deny, QStringLiteral("policy.rule_deny"), DecisionSource::Rule,
+                    what.isEmpty()
+                        ? PolicyEngine::tr("Denied by the rule %1.").arg(ruleWhere(rule))
+                        : PolicyEngine::tr("Denied by the rule %1: %2.").arg(ruleWhere(rule), what),
+                    &rule);
+}
+
+PolicyDecision askByRule(const PolicyRule& rule, const QString& what) {
+    return decision(
+        Kind::Ask, QStringLiteral("policy.rule_ask"), DecisionSource::Rule,
+        what.isEmpty()
+            ? PolicyEngine::tr("The rule %1 asks for approval.").arg(ruleWhere(rule))
+            : PolicyEngine::tr("The rule %1 asks for approval: %2.").arg(ruleWhere(rule), what),
+        &rule);
+}
+
+PolicyDecision allowByRule(const PolicyRule& rule) {
+    return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
+                    PolicyEngine::tr("Allowed by the rule %1.").arg(ruleWhere(rule)), &rule);
+}
+
+} // namespace
+
+PolicyDecision PolicyEngine::scopeDecision(const ToolSpec& spec, const QString& prefix) const {
+    const QString scope = scopeToString(spec.scope);
+    const QString lead = prefix.isEmpty() ? tr("No rule decided this call") : prefix;
+    if (m_config.needsApproval(spec.scope))
+        return decision(Kind::Ask, QStringLiteral("policy.scope_requires_approval"),
+                        DecisionSource::ScopeRequirement,
+                        tr("%1; %2 has the scope %3, and %3 tools need a person's approval.")
+                            .arg(lead, spec.name, scope));
+    return decision(Kind::Allow, QStringLiteral("policy.scope_allowed"),
+                    DecisionSource::ScopeRequirement,
+                    tr("%1; %2 has the scope %3, and %3 tools run without approval.")
+                        .arg(lead, spec.name, scope));
+}
+
+PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runState) const {
+    // 1. Allowlist and schema.
+    const Result<ToolSpec> spec = m_registry.spec(call.toolName);
+    if (!spec) {
+        const bool disabled = spec.error().code == QLatin1String("tool.disabled");
+        return decision(Kind::Deny,
+                        disabled ? QStringLiteral("policy.tool_disabled")
+                                 : QStringLiteral("policy.unknown_tool"),
+                        DecisionSource::Allowlist,
+                        disabled ? tr("The tool \"%1\" is disabled.").arg(visible(call.toolName))
+                                 : tr("\"%1\" is not an available tool; only registered tools "
+                                      "can run (names are exact and case-sensitive).")
+                                       .arg(visible(call.toolName, 80)));
+    }
+    if (const auto valid = m_registry.validateCall(call.toolName, call.arguments); !valid)
+        return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
+                        tr("The arguments do not match the schema of %1: %2")
+                            .arg(spec->name, visible(valid.error().message, 400)));
+
+    // 2. Run limits and rate limits (a value of 0 or less switches a limit off).
+    if (m_config.maxToolCallsPerRun > 0 && runState.toolCallsSoFar >= m_config.maxToolCallsPerRun)
+        return decision(Kind::Deny, QStringLiteral("policy.limit.tool_calls"),
+                        DecisionSource::Limit,
+                        tr("This run has reached its limit of %1 tool calls.")
+                            .arg(m_config.maxToolCallsPerRun));
+    if (m_config.maxStepsPerRun > 0 && runState.stepsSoFar > m_config.maxStepsPerRun)
+        return decision(
+            Kind::Deny, QStringLiteral("policy.limit.steps"), DecisionSource::Limit,
+            tr("This run has gone past its limit of %1 steps.").arg(m_config.maxStepsPerRun));
+    if (m_config.maxRuntimeSeconds > 0 && runState.elapsedSeconds >= m_config.maxRuntimeSeconds)
+        return decision(Kind::Deny, QStringLiteral("policy.limit.runtime"), DecisionSource::Limit,
+                        tr("This run has reached its time limit of %1 seconds.")
+                            .arg(m_config.maxRuntimeSeconds));
+    if (const auto rate = m_config.rateLimits.constFind(call.toolName);
+        rate != m_config.rateLimits.cend() && rate->maxCalls > 0) {
+        const QList<qint64> times = runState.callTimesByTool.value(call.toolName);
+        const qint64 windowStart = runState.nowSeconds - qMax(1, rate->perSeconds);
+        const auto recent =
+            std::count_if(times.cbegin(), times.cend(), [&](qint64 t) { return t > windowStart; });
+        if (recent >= rate->maxCalls)
+            return decision(Kind::Deny, QStringLiteral("policy.rate_limit"),
+                            DecisionSource::RateLimit,
+                            tr("%1 was called %2 times in the last %3 seconds; the limit is %4.")
+                                .arg(call.toolName)
+                                .arg(recent)
+                                .arg(rate->perSeconds)
+                                .arg(rate->maxCalls));
+    }
+
+    // 3. Protections and rules, by kind of tool.
+    if (PolicyRules::isPathTool(call.toolName))
+        return evaluatePathTool(call, *spec);
+    if (PolicyRules::isCommandTool(call.toolName))
+        return evaluateCommand(call, *spec);
+    return evaluateOtherTool(call, *spec);
+}
+
+PolicyDecision PolicyEngine::evaluateOtherTool(const ToolCall& call, const ToolSpec& spec) const {
+    if (const PolicyRule* r = m_index->bare(List::Deny, call.toolName))
+        return denyByRule(*r, {});
+    if (const PolicyRule* r = m_index->bare(List::Ask, call.toolName))
+        return askByRule(*r, {});
+    if (const PolicyRule* r = m_index->bare(List::Allow, call.toolName))
+        return allowByRule(*r);
+    return scopeDecision(spec);
+}
+
+PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSpec& spec) const {
+    const QString& tool = call.toolName;
+    const bool writes = tool == kWriteFile || tool == kEditFile;
+    QString path = call.arguments.value(QStringLiteral("path")).toString();
+    if (path.isEmpty() && (tool == kSearchFiles || tool == kListDirectory))
+        path = QStringLiteral(".");
+    Result<QString> resolved =
+        m_workspace.resolve(path, writes ? Workspace::Access::Write : Workspace::Access::Read);
+    if (!resolved && !writes && resolved.error().code == QLatin1String("path.not_found"))
+        resolved = m_workspace.resolve(path, Workspace::Access::Write); // for matching only
+    if (!resolved)
+        return decision(
+            Kind::Deny, QStringLiteral("policy.path_refused"), DecisionSource::Protection,
+            tr("The path \"%1\" is refused: %2").arg(visible(path), resolved.error().toString()));
+    const QString relative = m_workspace.relative(*resolved);
+    const QStringList family = familyForDenyAndAsk(tool);
+    const QString what = tr("%1 of \"%2\"").arg(tool, visible(relative));
+
+    if (const PolicyRule* r = m_index->bare(List::Deny, tool))
+        return denyByRule(*r, what);
+    if (const PolicyRule* r = m_index->path(List::Deny, family, relative))
+        return denyByRule(*r, what);
+
+    if (writes) {
+        const QString hit = protectedPattern(relative);
+        if (!hit.isEmpty())
+            return decision(Kind::Ask, QStringLiteral("policy.protected_path"),
+                            DecisionSource::Protection,
+                            tr("Warning: \"%1\" is a protected path (%2). Changing it can make "
+                               "programs run on this machine or change the agent's own "
+                               "settings, so a person must approve it whatever the allow rules "
+                               "say.")
+                                .arg(visible(relative), hit));
+    }
+
+    if (const PolicyRule* r = m_index->bare(List::Ask, tool))
+        return askByRule(*r, what);
+    if (const PolicyRule* r = m_index->path(List::Ask, family, relative))
+        return askByRule(*r, what);
+
+    if (tool == kSearchFiles) {
+        const PolicyRule* hidden = m_index->pathBelow(List::Deny, family, relative);
+        if (!hidden)
+            hidden = m_index->pathBelow(List::Ask, family, relative);
+        if (hidden)
+            return decision(Kind::Ask, QStringLiteral("policy.unanalysable"),
+                            DecisionSource::Analysis,
+                            tr("Warning: searching \"%1\" may read files that the rule %2 "
+                               "covers; a person must approve it.")
+                                .arg(visible(relative), ruleWhere(*hidden)),
+                            hidden);
+    }
+
+    if (const PolicyRule* r = m_index->bare(List::Allow, tool))
+        return allowByRule(*r);
+    if (const PolicyRule* r = m_index->path(List::Allow, {tool}, relative))
+        return allowByRule(*r);
+    return scopeDecision(spec);
+}
+
+PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpec& spec) const {
+    QStringList argv;
+    for (const QJsonValue& v : call.arguments.value(QStringLiteral("argv")).toArray()) {
+        if (!v.isString())
+            return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
+                            tr("Every element of argv must be a string."));
+        argv.append(v.toString());
+    }
+    if (argv.isEmpty())
+        return decision(Kind::Deny, QStringLiteral("policy.not_a_program"),
+                        DecisionSource::Protection, tr("The command is empty."));
+
+    const CommandAnalyzer::Analysis analysis = CommandAnalyzer::analyze(argv);
+    if (analysis.hasNotAProgram)
+        return decision(Kind::Deny, QStringLiteral("policy.not_a_program"),
+                        DecisionSource::Protection,
+                        tr("\"%1\" is not a program. A command starts with a program name; "
+                           "variable assignments such as NAME=value are not accepted, and the "
+                           "environment is never taken from the model.")
+                            .arg(visible(analysis.notAProgram, 80)));
+
+    // The working folder, for the path arguments.
+    const QString cwdArgument = call.arguments.value(QStringLiteral("cwd")).toString();
+    const Result<QString> cwd = m_workspace.resolve(
+        cwdArgument.isEmpty() ? QStringLiteral(".") : cwdArgument, Workspace::Access::Read);
+    if (!cwd)
+        return decision(Kind::Deny, QStringLiteral("policy.path_refused"),
+                        DecisionSource::Protection,
+                        tr("The working folder \"%1\" is refused: %2")
+                            .arg(visible(cwdArgument), cwd.error().toString()));
+    const QString cwdRelative = m_workspace.relative(*cwd);
+
+    std::vector<CommandMatcher::Shape> shapes;
+    shapes.reserve(analysis.commands.size());
+    for (const CommandAnalyzer::Command& c : analysis.commands)
+        shapes.push_back(CommandMatcher::shape(c.argv));
+
+    // Deny rules on the commands.
+    const QString whole = tr("the command \"%1\"").arg(visibleCommand(argv));
+    if (const PolicyRule* r = m_index->bare(List::Deny, call.toolName))
+        return denyByRule(*r, whole);
+    for (qsizetype i = 0; i < analysis.commands.size(); ++i)
+        if (const PolicyRule* r = m_index->commandLoosely(List::Deny, shapes[i]))
+            return denyByRule(*r, analysis.commands[i].argv == argv
+                                      ? whole
+                                      : tr("\"%1\" runs \"%2\"")
+                                            .arg(visibleCommand(argv),
+                                                 visibleCommand(analysis.commands[i].argv)));
+
+    // Path arguments meet the same deny and ask rules as the path tools.
+    const PolicyRule* askRule = nullptr;
+    QString askWhat;
+    QString protectedWarning;
+    QString reachWarning;
+    const PolicyRule* reachRule = nullptr;
+    const bool anyPathRules = m_index->hasPathRules(List::Deny) || m_index->hasPathRules(List::Ask);
+    auto checkReach = [&](const QString& dirRelative) {
+        if (!anyPathRules || reachRule)
+            return;
+        const PolicyRule* r = m_index->pathBelow(List::Deny, kAllPathTools, dirRelative);
+        if (!r)
+            r = m_index->pathBelow(List::Ask, kAllPathTools, dirRelative);
+        if (r) {
+            reachRule = r;
+            reachWarning = tr("Warning: the command may read or change paths inside \"%1\" that "
+                              "the rule %2 covers (denied paths may be read).")
+                               .arg(visible(dirRelative), ruleWhere(*r));
+        }
+    };
+    for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
+        const CommandAnalyzer::Command& command = analysis.commands[i];
+        QStringList words = command.inputPaths;
+        for (qsizetype k = 1; k < command.argv.size(); ++k) {
+            const QString& w = command.argv[k];
+            if (w.startsWith(u'-')) {
+                const qsizetype eq = w.indexOf(u'=');
+                if (eq > 0)
+                    words.append(w.mid(eq + 1));
+                continue;
+            }
+            words.append(w);
+        }
+        bool reachedDirectory = false;
+        bool hadExistingPath = false;
+        for (const QString& word : std::as_const(words)) {
+            if (word.isEmpty() || word.contains(QLatin1String("://")) || word.contains(QChar(0)))
+                continue;
+            const QString absolute = word.startsWith(u'/') ? word : *cwd + u'/' + word;
+            const std::optional<ArgumentPath> resolved = resolveArgument(absolute);
+            if (!resolved)
+                continue;
+            const QString& root = m_workspace.root();
+            if (root != QLatin1String("/") && resolved->absolute != root &&
+                !(resolved->absolute.startsWith(root) &&
+                  resolved->absolute.at(root.size()) == u'/'))
+                continue; // outside the workspace: no workspace rule speaks about it
+            const bool exists = resolved->exists;
+            const QString relative = m_workspace.relative(resolved->absolute);
+            hadExistingPath = hadExistingPath || exists;
+            if (const PolicyRule* r = m_index->path(List::Deny, kAllPathTools, relative))
+                return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
+                                          .arg(visibleCommand(argv), visible(relative)));
+            if (protectedWarning.isEmpty()) {
+                const QString hit = protectedPattern(relative);
+                if (!hit.isEmpty())
+                    protectedWarning =
+                        tr("Warning: the command names \"%1\", a protected path (%2); changing "
+                           "it can make programs run on this machine or change the agent's own "
+                           "settings.")
+                            .arg(visible(relative), hit);
+            }
+            if (!askRule)
+                if (const PolicyRule* r = m_index->path(List::Ask, kAllPathTools, relative)) {
+                    askRule = r;
+                    askWhat = tr("the command names the path \"%1\"").arg(visible(relative));
+                }
+            if (resolved->isDirectory && anyPathRules) {
+                reachedDirectory = true;
+                checkReach(relative);
+            }
+        }
+        if (!reachedDirectory && !hadExistingPath) {
+            const CommandMatcher::Shape& s = shapes[i];
+            const bool recursive =
+                kWalksWorkingFolder.contains(command.program) ||
+                (kRecursiveWithFlag.contains(command.program) &&
+                 (std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-r")) ||
+                  std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-R"))));
+            if (recursive)
+                checkReach(cwdRelative);
+        }
+    }
+
+    // Ask: protections first (their warning must be seen), then ask rules, then what could not
+    // be analysed.
+    QStringList warnings;
+    if (!reachWarning.isEmpty())
+        warnings.append(reachWarning);
+    QStringList concernTexts;
+    bool privileged = false;
+    for (const CommandAnalyzer::Concern& c : analysis.concerns) {
+        concernTexts.append(c.reason);
+        privileged = privileged || c.kind == CommandAnalyzer::Concern::Kind::Privileged;
+    }
+    auto withWarnings = [&](PolicyDecision d) {
+        if (!warnings.isEmpty())
+            d.reason += u' ' + warnings.join(u' ');
+        return d;
+    };
+
+    if (!protectedWarning.isEmpty()) {
+        if (!concernTexts.isEmpty())
+            warnings.append(tr("Also: %1.").arg(concernTexts.join(QStringLiteral("; "))));
+        return withWarnings(decision(Kind::Ask, QStringLiteral("policy.protected_path"),
+                                     DecisionSource::Protection,
+                                     protectedWarning + u' ' +
+                                         tr("A person must approve it whatever the allow rules "
+                                            "say.")));
+    }
+    if (const PolicyRule* r = m_index->bare(List::Ask, call.toolName))
+        return withWarnings(askByRule(*r, whole));
+    for (qsizetype i = 0; i < analysis.commands.size(); ++i)
+        if (const PolicyRule* r = m_index->commandLoosely(List::Ask, shapes[i]))
+            return withWarnings(askByRule(
+                *r, tr("\"%1\" runs \"%2\"")
+                        .arg(visibleCommand(argv), visibleCommand(analysis.commands[i].argv))));
+    if (askRule)
+        return withWarnings(askByRule(*askRule, askWhat));
+    if (!concernTexts.isEmpty())
+        return withWarnings(decision(
+            Kind::Ask,
+            privileged ? QStringLiteral("policy.privileged")
+                       : QStringLiteral("policy.unanalysable"),
+            DecisionSource::Analysis,
+            tr("The command \"%1\" cannot be allowed automatically: %2. A person must approve "
+               "it.")
+                .arg(visibleCommand(argv), concernTexts.join(QStringLiteral("; ")))));
+    if (reachRule)
+        return decision(Kind::Ask, QStringLiteral("policy.unanalysable"), DecisionSource::Analysis,
+                        reachWarning + u' ' + tr("A person must approve it."), reachRule);
+
+    // Allow: every program that would run must be allowed, each by its own argv.
+    if (const PolicyRule* r = m_index->bare(List::Allow, call.toolName))
+        return allowByRule(*r);
+    QList<const PolicyRule*> allowing;
+    for (const CommandAnalyzer::Command& c : analysis.commands) {
+        const PolicyRule* r = m_index->commandStrictly(
+            List::Allow, CommandMatcher::programBasename(c.argv.front()), c.argv, c.scriptAnalysed);
+        if (!r) {
+            if (!allowing.isEmpty() || analysis.commands.size() > 1)
+                return scopeDecision(spec, tr("No allow rule covers \"%1\" in \"%2\"")
+                                               .arg(visibleCommand(c.argv), visibleCommand(argv)));
+            return scopeDecision(spec, tr("No rule decided \"%1\"").arg(visibleCommand(argv)));
+        }
+        if (!allowing.contains(r))
+            allowing.append(r);
+    }
+    PolicyDecision d = allowByRule(*allowing.front());
+    if (allowing.size() > 1) {
+        QStringList all;
+        for (const PolicyRule* r : std::as_const(allowing))
+            all.append(ruleWhere(*r));
+        d.reason = tr("Every program of the command is allowed, by the rules %1.")
+                       .arg(all.join(QStringLiteral(", ")));
+    }
+    return d;
+}
+
+} // namespace m1

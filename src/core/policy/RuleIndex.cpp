@@ -1,0 +1,153 @@
+#include "policy/RuleIndex.h"
+
+namespace m1 {
+
+namespace {
+
+QStringView firstSegment(QStringView path) {
+    const qsizetype slash = path.indexOf(u'/');
+    return slash < 0 ? path : path.first(slash);
+}
+
+bool hasWildcard(QStringView s) {
+    return s.contains(u'*') || s.contains(u'?');
+}
+
+} // namespace
+
+QString RuleIndex::normalisePathPattern(const QString& pattern) {
+    QString p = pattern;
+    while (p.contains(QLatin1String("//")))
+        p.replace(QLatin1String("//"), QLatin1String("/"));
+    while (p.startsWith(QLatin1String("./")))
+        p.remove(0, 2);
+    p.replace(QLatin1String("/./"), QLatin1String("/"));
+    while (p.size() > 1 && p.endsWith(u'/'))
+        p.chop(1);
+    if (p.endsWith(QLatin1String("/.")))
+        p.chop(2);
+    if (p.isEmpty())
+        p = QStringLiteral(".");
+    return p;
+}
+
+RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
+    for (int i = 0; i < m_rules.size(); ++i) {
+        const PolicyRule& rule = m_rules[i];
+        ListIndex& index = m_lists[static_cast<int>(rule.list)];
+        if (!rule.hasPattern) {
+            if (!index.bare.contains(rule.tool))
+                index.bare.insert(rule.tool, i);
+            continue;
+        }
+        if (PolicyRules::isPathTool(rule.tool)) {
+            const QString pattern = normalisePathPattern(rule.pattern);
+            PathRule compiled{i, GlobMatcher(pattern, GlobMatcher::Mode::Path)};
+            PathBucket& bucket = index.paths[rule.tool];
+            const QStringView first = firstSegment(pattern);
+            if (hasWildcard(first))
+                bucket.wildcard.push_back(compiled);
+            else
+                bucket.byFirstSegment[first.toString()].push_back(compiled);
+            bucket.all.push_back(compiled);
+        } else if (PolicyRules::isCommandTool(rule.tool)) {
+            CommandRule compiled{i, CommandMatcher(rule.pattern)};
+            if (compiled.matcher.programKey().isEmpty())
+                index.commandsWildcard.push_back(compiled);
+            else
+                index.commandsByProgram[compiled.matcher.programKey()].push_back(compiled);
+        }
+    }
+}
+
+const PolicyRule* RuleIndex::bare(List list, const QString& tool) const {
+    const ListIndex& index = lists(list);
+    auto it = index.bare.constFind(tool);
+    return it == index.bare.cend() ? nullptr : ruleAt(*it);
+}
+
+const PolicyRule* RuleIndex::path(List list, const QStringList& tools,
+                                  QStringView relativePath) const {
+    const ListIndex& index = lists(list);
+    int best = -1;
+    auto consider = [&](const std::vector<PathRule>& rules) {
+        for (const PathRule& r : rules) {
+            if (best >= 0 && r.rule > best)
+                break; // rules are stored in order
+            if (r.glob.matches(relativePath))
+                best = best < 0 ? r.rule : std::min(best, r.rule);
+        }
+    };
+    QString first;
+    for (const QString& tool : tools) {
+        auto bucket = index.paths.constFind(tool);
+        if (bucket == index.paths.cend())
+            continue;
+        if (!bucket->byFirstSegment.isEmpty()) {
+            if (first.isNull())
+                first = firstSegment(relativePath).toString();
+            auto it = bucket->byFirstSegment.constFind(first);
+            if (it != bucket->byFirstSegment.cend())
+                consider(*it);
+        }
+        consider(bucket->wildcard);
+    }
+    return ruleAt(best);
+}
+
+const PolicyRule* RuleIndex::pathBelow(List list, const QStringList& tools, QStringView dir) const {
+    const ListIndex& index = lists(list);
+    int best = -1;
+    for (const QString& tool : tools) {
+        auto bucket = index.paths.constFind(tool);
+        if (bucket == index.paths.cend())
+            continue;
+        for (const PathRule& r : bucket->all)
+            if ((best < 0 || r.rule < best) && r.glob.mayMatchBelow(dir))
+                best = r.rule;
+    }
+    return ruleAt(best);
+}
+
+bool RuleIndex::hasPathRules(List list) const {
+    return !lists(list).paths.isEmpty();
+}
+
+const PolicyRule* RuleIndex::commandLoosely(List list, const CommandMatcher::Shape& shape) const {
+    const ListIndex& index = lists(list);
+    int best = -1;
+    auto consider = [&](const std::vector<CommandRule>& rules) {
+        for (const CommandRule& r : rules) {
+            if (best >= 0 && r.rule > best)
+                break;
+            if (r.matcher.matchesLoosely(shape))
+                best = best < 0 ? r.rule : std::min(best, r.rule);
+        }
+    };
+    auto it = index.commandsByProgram.constFind(shape.program);
+    if (it != index.commandsByProgram.cend())
+        consider(*it);
+    consider(index.commandsWildcard);
+    return ruleAt(best);
+}
+
+const PolicyRule* RuleIndex::commandStrictly(List list, const QString& program,
+                                             const QStringList& argv, bool scriptAnalysed) const {
+    const ListIndex& index = lists(list);
+    int best = -1;
+    auto consider = [&](const std::vector<CommandRule>& rules) {
+        for (const CommandRule& r : rules) {
+            if (best >= 0 && r.rule > best)
+                break;
+            if (r.matcher.matchesStrictly(argv, scriptAnalysed))
+                best = best < 0 ? r.rule : std::min(best, r.rule);
+        }
+    };
+    auto it = index.commandsByProgram.constFind(program);
+    if (it != index.commandsByProgram.cend())
+        consider(*it);
+    consider(index.commandsWildcard);
+    return ruleAt(best);
+}
+
+} // namespace m1

@@ -1,0 +1,67 @@
+#pragma once
+
+#include "policy/CommandMatcher.h"
+#include "policy/GlobMatcher.h"
+#include "policy/PolicyRules.h"
+
+#include <QHash>
+#include <QStringList>
+
+#include <vector>
+
+namespace m1 {
+
+// The user rules compiled once for fast lookup: per list and tool, path globs bucketed by their
+// first path segment, command patterns bucketed by program basename. Lookups return the earliest
+// matching rule (by position in the rule set) or nullptr.
+class RuleIndex {
+public:
+    using List = PolicyRule::List;
+
+    RuleIndex() = default;
+    explicit RuleIndex(const QList<PolicyRule>& rules);
+
+    // A rule without a pattern ("run_command") for the tool.
+    const PolicyRule* bare(List list, const QString& tool) const;
+    // A path rule of any of `tools` matching the workspace-relative path.
+    const PolicyRule* path(List list, const QStringList& tools, QStringView relativePath) const;
+    // A path rule of any of `tools` that could match something strictly below `dir`.
+    const PolicyRule* pathBelow(List list, const QStringList& tools, QStringView dir) const;
+    bool hasPathRules(List list) const;
+    // A command rule matching loosely (deny and ask lists).
+    const PolicyRule* commandLoosely(List list, const CommandMatcher::Shape& shape) const;
+    // A command rule matching strictly (allow list).
+    const PolicyRule* commandStrictly(List list, const QString& program, const QStringList& argv,
+                                      bool scriptAnalysed = false) const;
+
+    static QString normalisePathPattern(const QString& pattern);
+
+private:
+    struct PathRule {
+        int rule;
+        GlobMatcher glob;
+    };
+    struct PathBucket {
+        QHash<QString, std::vector<PathRule>> byFirstSegment;
+        std::vector<PathRule> wildcard; // first segment has wildcards
+        std::vector<PathRule> all;
+    };
+    struct CommandRule {
+        int rule;
+        CommandMatcher matcher;
+    };
+    struct ListIndex {
+        QHash<QString, int> bare;
+        QHash<QString, PathBucket> paths;
+        QHash<QString, std::vector<CommandRule>> commandsByProgram;
+        std::vector<CommandRule> commandsWildcard;
+    };
+
+    const PolicyRule* ruleAt(int index) const { return index < 0 ? nullptr : &m_rules[index]; }
+    const ListIndex& lists(List list) const { return m_lists[static_cast<int>(list)]; }
+
+    QList<PolicyRule> m_rules;
+    ListIndex m_lists[3];
+};
+
+} // namespace m1
