@@ -16,15 +16,34 @@
 #include <QFileInfo>
 #include <QList>
 
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 
+#include <unistd.h>
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) __attribute__((weak));
 
 namespace {
+
+// The input under test, printed (hex) when a target aborts so the finding can be replayed.
+QByteArray g_current;
+
+void onAbort(int) {
+    const QByteArray hex = "\nfuzz: finding on input (hex): " + g_current.toHex() + "\n";
+    (void)::write(2, hex.constData(), static_cast<size_t>(hex.size()));
+    std::signal(SIGABRT, SIG_DFL);
+    std::abort();
+}
+
+int runOne(const QByteArray& input) {
+    g_current = input;
+    return LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.constData()),
+                                  static_cast<size_t>(input.size()));
+}
 
 QList<QByteArray> loadInputs(const QString& path) {
     QList<QByteArray> inputs;
@@ -158,15 +177,14 @@ int main(int argc, char** argv) {
     if (corpus.isEmpty())
         corpus.append(QByteArray());
 
+    std::signal(SIGABRT, onAbort);
     for (const QByteArray& input : corpus)
-        LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.constData()),
-                               static_cast<size_t>(input.size()));
+        runOne(input);
     std::mt19937_64 rng(seed);
     for (long long i = 0; i < runs; ++i) {
         const QByteArray input = mutate(corpus[static_cast<qsizetype>(rng() % corpus.size())], rng,
                                         corpus, dictionary, maxLen);
-        LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.constData()),
-                               static_cast<size_t>(input.size()));
+        runOne(input);
     }
     std::printf("fuzz: %lld corpus inputs and %lld mutations (seed %llu): no finding\n",
                 static_cast<long long>(corpus.size()), runs, seed);

@@ -1,6 +1,7 @@
 // FUZZ-08: the policy's view of an argv. Input: argv elements separated by NUL bytes. Rules allow
-// only `git status*` and `ls*`. Oracles: no crash; an allowed argv is literally one of those
-// programs (no wrapper, shell or path-qualified program is ever auto-approved); and repeating a
+// only `git status*` and `ls*`. Oracles: no crash; an allowed argv matches one of those
+// globs with a bare program name (no wrapper, shell or path-qualified program is ever
+// auto-approved); and repeating a
 // flag does not turn a refusal into an approval.
 #include "policy/PolicyEngine.h"
 #include "policy/PolicyRules.h"
@@ -37,31 +38,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         g_registry.emplace(m1::ToolRegistry::withBuiltins());
         g_engine.emplace(*g_registry, *g_workspace, m1::PolicyConfig(),
                          *m1::PolicyRules::parse(
-                             R"({"allow":["run_command(git status*)","run_command(ls*)"]
-    })",
+                             "{\"allow\":[\"run_command(git status*)\",\"run_command(ls*)\"]}",
                              QStringLiteral("fixed")));
-}
-const QByteArray input(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));
-QStringList argv;
-for (const QByteArray& part : input.split('\0'))
-    argv.append(QString::fromUtf8(part));
-if (argv.size() > 64)
-    return 0;
-const m1::PolicyDecision decision = evaluate(argv);
-if (decision.isAllow()) {
-    const QString program = argv.value(0);
-    if (program != QLatin1String("ls") &&
-        !(program == QLatin1String("git") && argv.value(1).startsWith(QLatin1String("status"))))
-        std::abort();
-} else {
-    for (int i = 1; i < argv.size(); ++i) {
-        if (!argv[i].startsWith(QLatin1Char('-')))
-            continue;
-        QStringList repeated = argv;
-        repeated.insert(i, argv[i]);
-        if (evaluate(repeated).isAllow())
-            std::abort();
     }
-}
-return 0;
+    const QByteArray input(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));
+    QStringList argv;
+    for (const QByteArray& part : input.split('\0'))
+        argv.append(QString::fromUtf8(part));
+    if (argv.size() > 64)
+        return 0;
+    const m1::PolicyDecision decision = evaluate(argv);
+    if (decision.isAllow()) {
+        // Rules match the argv joined by spaces as a glob, so `ls*` also covers `lsblk`; what
+        // must never pass is a path-qualified program, a wrapper or a shell.
+        const QString program = argv.value(0);
+        static const QStringList kRunsOthers{QStringLiteral("sh"), QStringLiteral("bash"),
+                                             QStringLiteral("env"), QStringLiteral("sudo"),
+                                             QStringLiteral("xargs")};
+        const bool literal =
+            program.startsWith(QLatin1String("ls")) ||
+            (program == QLatin1String("git") && argv.value(1).startsWith(QLatin1String("status")));
+        if (!literal || program.contains(QLatin1Char('/')) || kRunsOthers.contains(program))
+            std::abort();
+    } else {
+        for (int i = 1; i < argv.size(); ++i) {
+            if (!argv[i].startsWith(QLatin1Char('-')))
+                continue;
+            QStringList repeated = argv;
+            repeated.insert(i, argv[i]);
+            if (evaluate(repeated).isAllow())
+                std::abort();
+        }
+    }
+    return 0;
 }

@@ -37,28 +37,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         g_workspace.emplace(*m1::Workspace::open(g_dir->path()));
         g_registry.emplace(m1::ToolRegistry::withBuiltins());
         g_denyRm.emplace(*m1::PolicyRules::parse(
-            R"({"allow":[],"ask":[],"deny":["run_command(rm -rf *)"]
-    })", QStringLiteral("fixed")));
-}
-const QByteArray input(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));
-const auto rules = m1::PolicyRules::parse(input, QStringLiteral("fuzz.json"));
-if (!rules)
-    return 0;
-const auto again = m1::PolicyRules::parse(rules->toJson(), QStringLiteral("again.json"));
-if (!again || texts(*again) != texts(*rules))
-    std::abort();
-
-m1::PolicyRules combined = *rules;
-combined.append(*g_denyRm);
-const m1::PolicyEngine engine(*g_registry, *g_workspace, m1::PolicyConfig(), combined);
-m1::RunState state;
-for (const char* argv :
-     {R"(["rm","-rf","x"])", R"(["/bin/rm","-fr","x"])", R"(["sh","-c","ls; rm -r -f x"])"}) {
-    const QJsonObject args{
-        {QStringLiteral("argv"), QJsonDocument::fromJson(QByteArray(argv)).array()}};
-    const m1::ToolCall call{QStringLiteral("t"), QString(), QStringLiteral("run_command"), args};
-    if (engine.evaluate(call, state).isAllow())
+            "{\"allow\":[],\"ask\":[],\"deny\":[\"run_command(rm -rf *)\"]}",
+            QStringLiteral("fixed")));
+    }
+    const QByteArray input(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));
+    const auto rules = m1::PolicyRules::parse(input, QStringLiteral("fuzz.json"));
+    if (!rules)
+        return 0;
+    const auto again = m1::PolicyRules::parse(rules->toJson(), QStringLiteral("again.json"));
+    if (!again || texts(*again) != texts(*rules))
         std::abort();
-}
-return 0;
+
+    m1::PolicyRules combined = *rules;
+    combined.append(*g_denyRm);
+    const m1::PolicyEngine engine(*g_registry, *g_workspace, m1::PolicyConfig(), combined);
+    m1::RunState state;
+    for (const char* argv : {"[\"rm\",\"-rf\",\"x\"]", "[\"/bin/rm\",\"-fr\",\"x\"]",
+                             "[\"sh\",\"-c\",\"ls; rm -r -f x\"]"}) {
+        const QJsonObject args{
+            {QStringLiteral("argv"), QJsonDocument::fromJson(QByteArray(argv)).array()}};
+        const m1::ToolCall call{QStringLiteral("t"), QString(), QStringLiteral("run_command"),
+                                args};
+        if (engine.evaluate(call, state).isAllow())
+            std::abort();
+    }
+    return 0;
 }
