@@ -199,6 +199,7 @@ Result<ToolResult> RunCommandTool::execute(const QJsonObject& arguments,
         if (!outputLimitHit && out.total + err.total > m_limits.hardCeilingBytes) {
             outputLimitHit = true;
             killGroup(process.processId());
+            process.kill();
         }
     };
     // Drained as it arrives, so memory stays at the cap whatever the command prints.
@@ -220,6 +221,7 @@ Result<ToolResult> RunCommandTool::execute(const QJsonObject& arguments,
     QObject::connect(&timer, &QTimer::timeout, &loop, [&] {
         timedOut = true;
         killGroup(process.processId());
+        process.kill(); // in case the group could not be signalled
     });
 
     QElapsedTimer elapsed;
@@ -232,7 +234,9 @@ Result<ToolResult> RunCommandTool::execute(const QJsonObject& arguments,
     timer.start(timeoutSeconds * 1000);
     if (process.state() != QProcess::NotRunning)
         loop.exec();
-    // Leftover children of the group must not outlive the call.
+    // Leftover children of the group must not outlive the call. The group id stays reserved
+    // while any member lives, so this cannot hit an unrelated process unless the group has
+    // already emptied and its number was reused in the few microseconds since the leader exited.
     killGroup(pgid);
     out.take(process.readAllStandardOutput(), m_limits.capturedBytesPerStream);
     err.take(process.readAllStandardError(), m_limits.capturedBytesPerStream);

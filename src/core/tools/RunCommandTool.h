@@ -11,6 +11,11 @@ namespace m1 {
 // never a shell, so shell syntax in arguments stays literal. The child gets an environment built
 // from an allowlist (never a copy of the app's, which holds the API key), runs in its own session
 // so a timeout or an output flood kills its whole process group, and its output is capped.
+//
+// SEC-08 limit: the allowlist keeps secrets out of the child's environment, but a key exported in
+// the shell that launched the app stays readable in /proc/<app pid>/environ by any process of the
+// same user (a child included); unsetting it inside the app does not scrub that copy. Keep the key
+// in the keychain rather than in the launching environment.
 class RunCommandTool : public Tool {
     Q_DECLARE_TR_FUNCTIONS(RunCommandTool)
 
