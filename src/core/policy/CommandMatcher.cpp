@@ -196,6 +196,10 @@ bool CommandMatcher::matchesStrictly(const QStringList& argv, bool scriptAnalyse
     const qsizetype fixed = lastIsLoneStar ? ruleWords - 1 : ruleWords;
     if (argv.size() < fixed)
         return false;
+    // A wildcard in the rule's program word must not reach into a path: `ls*` allows `lsblk`,
+    // never `lsdir/script` (a file in the workspace) or `./ls`. Found by fuzz_argv_classifier.
+    if (argv.front().contains(u'/') && !m_programWritten.contains(u'/'))
+        return false;
     if (!m_lastTakesRest && argv.size() != fixed)
         return false;
     for (qsizetype i = 0; i < fixed; ++i)

@@ -408,6 +408,13 @@ private Q_SLOTS:
             J("{'allow': ['run_command(sh -c *)', 'run_command(git status*)']}"),
             {"sh", "-c", "git status && touch x"}, "ask", "policy.scope_requires_approval",
             "touch x", "");
+        row("FUZZ-08/star-in-program-word-stops-at-slash", J("{'allow': ['run_command(ls*)']}"),
+            {"lsgimeo./ut", "5", "git", "status"}, "ask", "policy.scope_requires_approval", "", "");
+        row("FUZZ-08/star-in-program-word-not-path-qualified", J("{'allow': ['run_command(ls*)']}"),
+            {"./ls", "-l"}, "ask", "policy.scope_requires_approval", "", "");
+        row("FUZZ-08/star-in-program-word-still-matches-names",
+            J("{'allow': ['run_command(ls*)']}"), {"lsblk"}, "allow", "policy.rule_allow", "",
+            "run_command(ls*)");
         row("allow/path-qualified-is-not-git", s, {"./git", "status"}, "ask",
             "policy.scope_requires_approval", "", "");
         row("allow/absolute-is-not-git", s, {"/usr/bin/git", "status"}, "ask",
