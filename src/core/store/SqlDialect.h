@@ -17,7 +17,8 @@ class SqlDialect {
 public:
     enum class Kind { Sqlite, Postgres };
 
-    explicit SqlDialect(Kind kind = Kind::Sqlite) : m_kind(kind) {}
+    SqlDialect() = default;
+    explicit SqlDialect(Kind kind) : m_kind(kind) {}
 
     Kind kind() const { return m_kind; }
     bool isSqlite() const { return m_kind == Kind::Sqlite; }
@@ -46,7 +47,7 @@ public:
     Error toError(const QSqlError& error, const QString& fallbackCode, const QString& what) const;
 
 private:
-    Kind m_kind;
+    Kind m_kind = Kind::Sqlite;
 };
 
 } // namespace m1
