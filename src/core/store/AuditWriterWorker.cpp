@@ -171,17 +171,19 @@ Result<qint64> AuditWriterWorker::write(const AuditEvent& event) {
             closeConnection();
         return std::unexpected(error);
     };
-    QSqlQuery* begin = statement(m_config.dialect.beginWrite());
-    if (const Status begun = exec(begin, tr("Starting an audit write")); !begun)
-        return failed(begun.error());
+    // Transaction control is not prepared: PostgreSQL cannot PREPARE BEGIN or COMMIT.
+    QSqlQuery control(m_connection->database());
+    if (!control.exec(m_config.dialect.beginWrite()))
+        return failed(m_config.dialect.toError(control.lastError(), QStringLiteral("store.write"),
+                                               tr("Starting an audit write")));
     auto appended = m_chain->append(event.at, kind, event.runId, event.requestId, payload);
     if (!appended)
         return failed(appended.error());
     if (const Status projected = project(event, data); !projected)
         return failed(projected.error());
-    QSqlQuery* commit = statement(QStringLiteral("COMMIT"));
-    if (const Status committed = exec(commit, tr("Committing an audit write")); !committed)
-        return failed(committed.error());
+    if (!control.exec(QStringLiteral("COMMIT")))
+        return failed(m_config.dialect.toError(control.lastError(), QStringLiteral("store.write"),
+                                               tr("Committing an audit write")));
     return appended->seq;
 }
 
