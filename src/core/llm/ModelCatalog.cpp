@@ -7,6 +7,11 @@
 #include <QJsonObject>
 #include <QStandardPaths>
 
+// m1core is a static library: its resources must be registered by hand before first use.
+static void initCoreResources() {
+    Q_INIT_RESOURCE(core);
+}
+
 namespace m1 {
 
 QString ModelCatalog::userFilePath() {
@@ -53,6 +58,8 @@ Result<ModelCatalog> ModelCatalog::parse(const QByteArray& json, const QString& 
 }
 
 Result<ModelCatalog> ModelCatalog::builtin() {
+    static const bool registered = (initCoreResources(), true);
+    Q_UNUSED(registered);
     QFile f(QStringLiteral(":/m1/models.json"));
     if (!f.open(QIODevice::ReadOnly))
         return fail(QStringLiteral("models.invalid"), tr("The built-in model list is missing."));

@@ -49,8 +49,11 @@ std::optional<qint64> RetryPolicy::serverWaitMs(const Headers& headers) const {
             return qint64(std::llround(*s * 1000));
         return std::nullopt;
     }
-    const QDateTime date =
-        QDateTime::fromString(QString::fromLatin1(it.value().trimmed()), Qt::RFC2822Date);
+    QString text = QString::fromLatin1(it.value().trimmed());
+    // HTTP dates end in "GMT", which Qt's RFC 2822 parser does not take as a zone.
+    if (text.endsWith(QLatin1String(" GMT")))
+        text = text.chopped(4) + QLatin1String(" +0000");
+    const QDateTime date = QDateTime::fromString(text, Qt::RFC2822Date);
     if (!date.isValid())
         return std::nullopt;
     const qint64 ms = m_options.now().msecsTo(date);
