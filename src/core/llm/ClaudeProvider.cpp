@@ -5,6 +5,7 @@
 #include <QHostAddress>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QMetaMethod>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -115,8 +116,11 @@ void ClaudeProvider::sendAttempt() {
     m_parser = std::make_unique<SseParser>(m_options.limits);
     m_assembler = std::make_unique<StreamAssembler>();
     StreamAssembler::Callbacks cb;
-    cb.textDelta = [this](int i, const QString& t) { emit textDelta(i, t); };
-    cb.thinkingDelta = [this](int i, const QString& t) { emit thinkingDelta(i, t); };
+    // Deltas are converted to QString for receivers only: a headless run has none.
+    if (isSignalConnected(QMetaMethod::fromSignal(&ModelProvider::textDelta)))
+        cb.textDelta = [this](int i, const QString& t) { emit textDelta(i, t); };
+    if (isSignalConnected(QMetaMethod::fromSignal(&ModelProvider::thinkingDelta)))
+        cb.thinkingDelta = [this](int i, const QString& t) { emit thinkingDelta(i, t); };
     cb.toolUseStarted = [this](int i, const QString& id, const QString& name) {
         emit toolUseStarted(i, id, name);
     };
