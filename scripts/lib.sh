@@ -55,6 +55,10 @@ m1_build() {
     shift
     export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
     export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+    # CI builds a fresh clone in another folder: hash paths relative to the checkout so the
+    # cache still hits there.
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$M1_ROOT}"
+    export CCACHE_NOHASHDIR=1
     if [ ! -f "$dir/build.ninja" ]; then
         m1_log "Configuring $dir"
         cmake -S "$M1_ROOT" -B "$dir" -G Ninja "$@"
