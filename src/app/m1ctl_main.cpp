@@ -4,6 +4,7 @@
 #include "util/AppIdentity.h"
 
 #include <QCoreApplication>
+#include <QHash>
 
 namespace {
 
@@ -51,6 +52,20 @@ int main(int argc, char** argv) {
     m1::cli::Cli cli;
 
     QStringList args = QCoreApplication::arguments().mid(1);
+    // Global options come before the command: m1ctl [--db PATH_OR_URL] COMMAND ...
+    while (!args.isEmpty() && args.first().startsWith(QLatin1String("--db"))) {
+        if (args.first() == QLatin1String("--db")) {
+            if (args.size() < 2)
+                return cli.error(m1::cli::kUsage, m1::cli::Cli::tr("--db needs PATH_OR_URL"));
+            cli.setDatabase(args.at(1));
+            args.remove(0, 2);
+        } else if (args.first().startsWith(QLatin1String("--db="))) {
+            cli.setDatabase(args.first().mid(5));
+            args.removeFirst();
+        } else {
+            break;
+        }
+    }
     const QString command = args.value(0);
     if (command == QLatin1String("--version") || command == QLatin1String("-v") ||
         command == QLatin1String("version")) {
@@ -64,14 +79,22 @@ int main(int argc, char** argv) {
         return command.isEmpty() ? m1::cli::kUsage : m1::cli::kOk;
     }
     args.removeFirst();
-    if (command == QLatin1String("policy"))
-        return m1::cli::runPolicy(cli, args);
-    if (command == QLatin1String("token"))
-        return m1::cli::runToken(cli, args);
-    if (command == QLatin1String("tool"))
-        return m1::cli::runTool(cli, args);
-    if (command == QLatin1String("secret"))
-        return m1::cli::runSecret(cli, args);
+    using Handler = int (*)(m1::cli::Cli&, const QStringList&);
+    static const QHash<QString, Handler> handlers{
+        {QStringLiteral("policy"), &m1::cli::runPolicy},
+        {QStringLiteral("token"), &m1::cli::runToken},
+        {QStringLiteral("tool"), &m1::cli::runTool},
+        {QStringLiteral("secret"), &m1::cli::runSecret},
+        {QStringLiteral("history"), &m1::cli::runHistory},
+        {QStringLiteral("export"), &m1::cli::runExport},
+        {QStringLiteral("metrics"), &m1::cli::runMetrics},
+        {QStringLiteral("audit"), &m1::cli::runAudit},
+        {QStringLiteral("dev"), &m1::cli::runDev},
+        {QStringLiteral("run"), &m1::cli::runRun},
+        {QStringLiteral("alerts"), &m1::cli::runAlerts},
+    };
+    if (const auto it = handlers.constFind(command); it != handlers.constEnd())
+        return (*it)(cli, args);
     return cli.error(m1::cli::kUsage,
                      m1::cli::Cli::tr("unknown command \"%1\" (see: m1ctl --help)").arg(command));
 }

@@ -46,7 +46,12 @@ public:
 
     void printJson(const QJsonObject& object);
 
+    // The global --db PATH_OR_URL ("" = the default audit database in the data folder).
+    void setDatabase(const QString& location) { m_database = location; }
+    const QString& database() const { return m_database; }
+
 private:
+    QString m_database;
     QTextStream m_out;
     QTextStream m_err;
 };
@@ -55,5 +60,13 @@ int runPolicy(Cli& cli, const QStringList& args);
 int runToken(Cli& cli, const QStringList& args);
 int runTool(Cli& cli, const QStringList& args);
 int runSecret(Cli& cli, const QStringList& args);
+// Each in its own file under cli/ (HistoryCommand.cpp, ...).
+int runHistory(Cli& cli, const QStringList& args);
+int runExport(Cli& cli, const QStringList& args);
+int runMetrics(Cli& cli, const QStringList& args);
+int runAudit(Cli& cli, const QStringList& args);
+int runDev(Cli& cli, const QStringList& args);
+int runRun(Cli& cli, const QStringList& args);
+int runAlerts(Cli& cli, const QStringList& args);
 
 } // namespace m1::cli
