@@ -5,6 +5,7 @@
 #include "tools/ToolExecutor.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QUuid>
 
 namespace m1::cli {
@@ -111,12 +112,17 @@ int toolExec(Cli& cli, const QStringList& args) {
         token = *minted;
         approver = QStringLiteral("rule");
     } else {
+        // A command the person can paste to approve exactly this call.
+        QString argsJson =
+            QString::fromUtf8(QJsonDocument(call.arguments).toJson(QJsonDocument::Compact));
+        argsJson.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
         return refuse(QStringLiteral("approval.required"),
-                      Cli::tr("approval required, nothing ran: %1. Approve this exact call with "
-                              "m1ctl token mint --tool %2 --scope %3 --args '...' and pass the "
+                      Cli::tr("approval required, nothing ran. %1 To approve exactly this call: "
+                              "m1ctl token mint --tool %2 --scope %3 --args '%4', then pass the "
                               "token with --token.")
                           .arg(decision.reason, call.toolName,
-                               scopeToString(registry.spec(call.toolName).value().scope)));
+                               scopeToString(registry.spec(call.toolName).value().scope),
+                               argsJson));
     }
 
     const auto ledger = Services::ledger();
@@ -134,7 +140,7 @@ int toolExec(Cli& cli, const QStringList& args) {
                              e.code.startsWith(QLatin1String("tool.")) ||
                              e.code.startsWith(QLatin1String("schema."));
         if (refused && !outcome.tokenConsumed)
-            return refuse(e.code, Cli::tr("refused, nothing ran (%1): %2").arg(e.code, e.message));
+            return refuse(e.code, Cli::tr("refused, nothing ran: %1").arg(e.message));
         if (json) {
             report.insert(QStringLiteral("executed"), false);
             report.insert(QStringLiteral("error"),
