@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "util/Utf8.h"
+
 Q_LOGGING_CATEGORY(lcAssembler, "m1.llm.stream")
 
 namespace m1 {
@@ -13,24 +15,6 @@ namespace m1 {
 namespace {
 
 enum class FastKind { None, Text, Json, Thinking };
-
-void appendUtf8(QByteArray& out, uint cp) {
-    if (cp < 0x80) {
-        out.append(char(cp));
-    } else if (cp < 0x800) {
-        out.append(char(0xC0 | (cp >> 6)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.append(char(0xE0 | (cp >> 12)));
-        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    } else {
-        out.append(char(0xF0 | (cp >> 18)));
-        out.append(char(0x80 | ((cp >> 12) & 0x3F)));
-        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    }
-}
 
 int hexValue(char c) {
     if (c >= '0' && c <= '9')
@@ -115,7 +99,7 @@ bool decodeJsonString(const char*& p, const char* end, QByteArray& out) {
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 return false;
             }
-            appendUtf8(out, cp);
+            appendUtf8(out, static_cast<char32_t>(cp));
             break;
         }
         default:

@@ -1,5 +1,7 @@
 #include "tokens/JwtCodec.h"
 
+#include "util/Utf8.h"
+
 #include <array>
 
 namespace m1::jwt {
@@ -220,24 +222,6 @@ private:
         }
         m_p += 4;
         return true;
-    }
-
-    static void appendUtf8(std::string& out, char32_t cp) {
-        if (cp < 0x80) {
-            out.push_back(char(cp));
-        } else if (cp < 0x800) {
-            out.push_back(char(0xC0 | (cp >> 6)));
-            out.push_back(char(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-            out.push_back(char(0xE0 | (cp >> 12)));
-            out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(char(0x80 | (cp & 0x3F)));
-        } else {
-            out.push_back(char(0xF0 | (cp >> 18)));
-            out.push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-            out.push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(char(0x80 | (cp & 0x3F)));
-        }
     }
 
     // Validates one UTF-8 sequence starting at m_p (RFC 3629: no overlongs, no surrogates).

@@ -1,5 +1,7 @@
 #include "util/CanonicalJson.h"
 
+#include "util/Utf8.h"
+
 #include <QJsonArray>
 #include <QVariant>
 
@@ -35,24 +37,6 @@ bool lessByCodePoint(const QString& a, const QString& b) {
             return codePointRank(pa[i]) < codePointRank(pb[i]);
     }
     return a.size() < b.size();
-}
-
-void appendUtf8(QByteArray& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.append(char(cp));
-    } else if (cp < 0x800) {
-        out.append(char(0xC0 | (cp >> 6)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.append(char(0xE0 | (cp >> 12)));
-        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    } else {
-        out.append(char(0xF0 | (cp >> 18)));
-        out.append(char(0x80 | ((cp >> 12) & 0x3F)));
-        out.append(char(0x80 | ((cp >> 6) & 0x3F)));
-        out.append(char(0x80 | (cp & 0x3F)));
-    }
 }
 
 void appendHexEscape(QByteArray& out, char16_t unit) {
