@@ -49,19 +49,12 @@ int policyCheck(Cli& cli, const QStringList& args) {
         return cli.error(kUsage, Cli::tr("--tool and --args are required (see: m1ctl policy "
                                          "check --help)"));
 
-    const auto settings = Services::settings();
-    if (!settings)
-        return cli.error(kError, settings.error());
-    const auto workspace = Services::workspace(parser.value(workspaceOpt));
-    if (!workspace)
-        return cli.error(workspace.error().code == QLatin1String("cli.usage") ? kUsage : kError,
-                         workspace.error());
-    const auto rules = Services::rules(*settings, parser.value(rulesOpt));
-    if (!rules)
-        return cli.error(kError, rules.error());
-    const auto arguments = cli.parseJsonObject(parser.value(argsOpt), QStringLiteral("args"));
-    if (!arguments)
-        return cli.error(kUsage, arguments.error());
+    auto context = Services::callContext(cli, parser.value(workspaceOpt), parser.value(rulesOpt),
+                                         parser.value(argsOpt), &exitCode);
+    if (!context)
+        return exitCode;
+    const Settings& settings = context->settings;
+    const Workspace& workspace = context->workspace;
 
     RunState state;
     state.runId = parser.value(runOpt);
@@ -81,8 +74,8 @@ int policyCheck(Cli& cli, const QStringList& args) {
                          Cli::tr("--tool-calls, --steps and --elapsed take a whole number >= 0"));
 
     const ToolRegistry registry = ToolRegistry::withBuiltins();
-    const PolicyEngine engine(registry, *workspace, settings->policy, *rules);
-    const ToolCall call{QString(), state.runId, parser.value(toolOpt), *arguments};
+    const PolicyEngine engine(registry, workspace, settings.policy, context->rules);
+    const ToolCall call{QString(), state.runId, parser.value(toolOpt), context->arguments};
     const PolicyDecision decision = engine.evaluate(call, state);
 
     if (parser.isSet(jsonOpt))

@@ -1,5 +1,6 @@
 #include "cli/Services.h"
 
+#include "cli/Cli.h"
 #include "config/SecretStore.h"
 
 #include <QFileInfo>
@@ -37,6 +38,34 @@ Result<PolicyRules> Services::rules(const Settings& settings, const QString& rul
     if (QFileInfo::exists(userFile))
         return PolicyRules::loadFile(userFile);
     return PolicyRules();
+}
+
+std::optional<CallContext> Services::callContext(Cli& cli, const QString& workspaceDir,
+                                                 const QString& rulesOption,
+                                                 const QString& argsJson, int* exitCode) {
+    const auto settings = Services::settings();
+    if (!settings) {
+        *exitCode = cli.error(kError, settings.error());
+        return std::nullopt;
+    }
+    const auto workspace = Services::workspace(workspaceDir);
+    if (!workspace) {
+        *exitCode =
+            cli.error(workspace.error().code == QLatin1String("cli.usage") ? kUsage : kError,
+                      workspace.error());
+        return std::nullopt;
+    }
+    const auto rules = Services::rules(*settings, rulesOption);
+    if (!rules) {
+        *exitCode = cli.error(kError, rules.error());
+        return std::nullopt;
+    }
+    const auto arguments = cli.parseJsonObject(argsJson, QStringLiteral("args"));
+    if (!arguments) {
+        *exitCode = cli.error(kUsage, arguments.error());
+        return std::nullopt;
+    }
+    return CallContext{*settings, *workspace, *rules, *arguments};
 }
 
 } // namespace m1::cli

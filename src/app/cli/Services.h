@@ -11,9 +11,22 @@
 
 #include <QCoreApplication>
 
+#include <QJsonObject>
+
 #include <memory>
+#include <optional>
 
 namespace m1::cli {
+
+class Cli;
+
+// What a command about one proposed call needs.
+struct CallContext {
+    Settings settings;
+    Workspace workspace;
+    PolicyRules rules;
+    QJsonObject arguments;
+};
 
 // Opens the core objects the commands share, each with an error a person can act on.
 class Services {
@@ -26,6 +39,12 @@ public:
     static Result<Workspace> workspace(const QString& dir);
     // --rules FILE when given; else the user's rules file if it exists; else no rules.
     static Result<PolicyRules> rules(const Settings& settings, const QString& rulesOption);
+
+    // Settings, workspace, rules and the --args object; on failure prints the error and sets
+    // *exitCode (usage or error).
+    static std::optional<CallContext> callContext(Cli& cli, const QString& workspaceDir,
+                                                  const QString& rulesOption,
+                                                  const QString& argsJson, int* exitCode);
 };
 
 } // namespace m1::cli

@@ -53,24 +53,17 @@ int toolExec(Cli& cli, const QStringList& args) {
         return cli.error(kUsage,
                          Cli::tr("--tool and --args are required (see: m1ctl tool exec --help)"));
 
-    const auto settings = Services::settings();
-    if (!settings)
-        return cli.error(kError, settings.error());
-    const auto workspace = Services::workspace(parser.value(workspaceOpt));
-    if (!workspace)
-        return cli.error(workspace.error().code == QLatin1String("cli.usage") ? kUsage : kError,
-                         workspace.error());
-    const auto rules = Services::rules(*settings, parser.value(rulesOpt));
-    if (!rules)
-        return cli.error(kError, rules.error());
-    const auto arguments = cli.parseJsonObject(parser.value(argsOpt), QStringLiteral("args"));
-    if (!arguments)
-        return cli.error(kUsage, arguments.error());
+    auto context = Services::callContext(cli, parser.value(workspaceOpt), parser.value(rulesOpt),
+                                         parser.value(argsOpt), &exitCode);
+    if (!context)
+        return exitCode;
+    const Settings& settings = context->settings;
+    const Workspace& workspace = context->workspace;
 
     const ToolRegistry registry = ToolRegistry::withBuiltins();
-    const PolicyEngine engine(registry, *workspace, settings->policy, *rules);
+    const PolicyEngine engine(registry, workspace, settings.policy, context->rules);
     const ToolCall call{QStringLiteral("cli_%1").arg(QUuid::createUuid().toString(QUuid::Id128)),
-                        parser.value(runOpt), parser.value(toolOpt), *arguments};
+                        parser.value(runOpt), parser.value(toolOpt), context->arguments};
     RunState state;
     state.runId = call.runId;
     const PolicyDecision decision = engine.evaluate(call, state);
@@ -92,7 +85,7 @@ int toolExec(Cli& cli, const QStringList& args) {
     if (decision.isDeny())
         return refuse(decision.code, Cli::tr("denied by policy: %1").arg(decision.reason));
 
-    const auto service = Services::tokenService(*settings);
+    const auto service = Services::tokenService(settings);
     if (!service)
         return cli.error(kError, service.error());
 
@@ -128,7 +121,7 @@ int toolExec(Cli& cli, const QStringList& args) {
     const auto ledger = Services::ledger();
     if (!ledger)
         return cli.error(kError, ledger.error());
-    const ToolExecutor executor(registry, *workspace, *service, **ledger);
+    const ToolExecutor executor(registry, workspace, *service, **ledger);
     const ToolExecutor::Outcome outcome = executor.execute(call, token);
     report.insert(QStringLiteral("approver"), approver);
     if (outcome.claims)
