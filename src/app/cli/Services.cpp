@@ -35,7 +35,11 @@ Result<PolicyRules> Services::rules(const Settings& settings, const QString& rul
     if (!rulesOption.isEmpty())
         return PolicyRules::loadFile(rulesOption);
     const QString userFile = settings.effectivePolicyFile();
-    if (QFileInfo::exists(userFile))
+    // A rules file the settings name explicitly must exist: if it went missing, running with no
+    // rules would silently drop every deny rule. Only the default file may be absent, and then
+    // nothing at its path may exist at all (a dangling link is an error too).
+    const QFileInfo info(userFile);
+    if (!settings.policyFile.isEmpty() || info.exists() || info.isSymLink())
         return PolicyRules::loadFile(userFile);
     return PolicyRules();
 }

@@ -121,7 +121,8 @@ int toolExec(Cli& cli, const QStringList& args) {
     const auto ledger = Services::ledger();
     if (!ledger)
         return cli.error(kError, ledger.error());
-    const ToolExecutor executor(registry, workspace, *service, **ledger);
+    ToolExecutor executor(registry, workspace, *service, **ledger);
+    executor.setPolicyGuard(&engine);
     const ToolExecutor::Outcome outcome = executor.execute(call, token);
     report.insert(QStringLiteral("approver"), approver);
     if (outcome.claims)
@@ -131,7 +132,8 @@ int toolExec(Cli& cli, const QStringList& args) {
         const Error& e = outcome.result.error();
         const bool refused = e.code.startsWith(QLatin1String("token.")) ||
                              e.code.startsWith(QLatin1String("tool.")) ||
-                             e.code.startsWith(QLatin1String("schema."));
+                             e.code.startsWith(QLatin1String("schema.")) ||
+                             e.code.startsWith(QLatin1String("policy."));
         if (refused && !outcome.tokenConsumed)
             return refuse(e.code, Cli::tr("refused, nothing ran: %1").arg(e.message));
         if (json) {

@@ -1,5 +1,6 @@
 #include "tools/ToolExecutor.h"
 
+#include "policy/PolicyEngine.h"
 #include "tokens/TokenLedger.h"
 #include "tokens/TokenService.h"
 
@@ -36,6 +37,20 @@ ToolExecutor::Outcome ToolExecutor::execute(const ToolCall& call, const QString&
     expectation.scope = spec->scope;
     expectation.arguments = call.arguments;
     expectation.runId = call.runId;
+    if (m_guard != nullptr) {
+        // Limits and approvals were settled when the call was decided; only what denies outright
+        // is checked again, against the file system as it is now.
+        RunState state;
+        state.runId = call.runId;
+        const PolicyDecision decision = m_guard->evaluate(call, state);
+        if (decision.isDeny()) {
+            outcome.result =
+                fail(QStringLiteral("policy.denied"),
+                     tr("Denied by policy just before running: %1").arg(decision.reason));
+            return outcome;
+        }
+    }
+
     const auto claims = m_tokens.verify(token, expectation, &m_ledger);
     if (!claims) {
         outcome.result = std::unexpected(claims.error());

@@ -11,6 +11,7 @@
 
 namespace m1 {
 
+class PolicyEngine;
 class TokenLedger;
 class TokenService;
 
@@ -37,7 +38,13 @@ public:
     // Blocks while the tool runs: call it on a worker thread, never the UI thread.
     Outcome execute(const ToolCall& call, const QString& token) const;
 
+    // With a guard, the call meets the policy once more right before it runs: a deny rule or a
+    // refused path wins over any token (a token minted for a denied call, or a symlink that was
+    // pointed at a denied file between approval and execution). Error "policy.denied".
+    void setPolicyGuard(const PolicyEngine* guard) { m_guard = guard; }
+
 private:
+    const PolicyEngine* m_guard = nullptr;
     const ToolRegistry& m_registry;
     const Workspace& m_workspace;
     const TokenService& m_tokens;

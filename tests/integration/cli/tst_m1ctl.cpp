@@ -173,6 +173,23 @@ private Q_SLOTS:
         QCOMPARE(v.exitCode, 1);
     }
 
+    void missingConfiguredRulesFileIsAnError() {
+        // The settings name a rules file that went missing: running without its deny rules
+        // would be silent and dangerous.
+        const QString settings =
+            m_home->filePath(QStringLiteral("config/m1-agent-control/settings.json"));
+        QVERIFY(writeFile(settings, QStringLiteral("{\"policyFile\":\"%1\"}")
+                                        .arg(m_home->filePath(QStringLiteral("gone.json")))
+                                        .toUtf8()));
+        const ProcessResult r =
+            m1ctl({QStringLiteral("tool"), QStringLiteral("exec"), QStringLiteral("--workspace"),
+                   m_workspace, QStringLiteral("--tool"), QStringLiteral("read_file"),
+                   QStringLiteral("--args"), QStringLiteral("{\"path\":\"README.md\"}")});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("gone.json"), r.err);
+        QVERIFY(r.out.isEmpty());
+    }
+
     void readToolRunsWithoutTokenWhenPolicyAllows() {
         const ProcessResult r =
             m1ctl({QStringLiteral("tool"), QStringLiteral("exec"), QStringLiteral("--workspace"),
