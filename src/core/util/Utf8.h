@@ -1,0 +1,28 @@
+#pragma once
+
+namespace m1 {
+
+// Appends the UTF-8 encoding of one code point to a byte container (QByteArray, std::string).
+// The hand-written JSON readers (tokens, stream deltas, canonical JSON) decode \u escapes
+// themselves, since Qt's parser rounds numbers and costs more than the work they need.
+template <typename Bytes>
+inline void appendUtf8(Bytes& out, char32_t cp) {
+    auto put = [&out](unsigned value) { out.push_back(static_cast<char>(value)); };
+    if (cp < 0x80) {
+        put(cp);
+    } else if (cp < 0x800) {
+        put(0xC0 | (cp >> 6));
+        put(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        put(0xE0 | (cp >> 12));
+        put(0x80 | ((cp >> 6) & 0x3F));
+        put(0x80 | (cp & 0x3F));
+    } else {
+        put(0xF0 | (cp >> 18));
+        put(0x80 | ((cp >> 12) & 0x3F));
+        put(0x80 | ((cp >> 6) & 0x3F));
+        put(0x80 | (cp & 0x3F));
+    }
+}
+
+} // namespace m1
