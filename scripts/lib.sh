@@ -11,13 +11,18 @@ M1_BUILD_PACKAGES=(
     libqt6opengl6-dev libxkbcommon-dev libvulkan-dev libgl-dev
     qtkeychain-qt6-dev libsecret-1-0 libssl-dev
     libqt6sql6-sqlite libqt6sql6-psql
+    help2man
 )
+# What scripts/package needs on top: dpkg-shlibdeps (dpkg-dev) and file, for CPack's Depends.
+M1_PACKAGE_PACKAGES=(dpkg-dev file)
 # What the tests need on top: a display server, a session bus with a keychain, PostgreSQL,
-# PyJWT for the interoperability test, a terminal multiplexer and the sanitizer runtime.
+# PyJWT for the interoperability test, a terminal multiplexer, the sanitizer runtime, and the
+# validators of the desktop entry and the AppStream metainfo.
 M1_TEST_PACKAGES=(
     xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
     postgresql python3 python3-jwt bubblewrap tmux sqlite3
     clang clang-format
+    desktop-file-utils appstream
 )
 
 m1_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -65,4 +70,21 @@ m1_build() {
     fi
     m1_log "Building $dir"
     cmake --build "$dir" --parallel "$(nproc)"
+}
+
+# m1_package DIR: builds the Debian package from the build folder DIR into DIR/packages and prints
+# the .deb's path (nothing else) on stdout. DIR must be built already: CPack's preinstall step
+# then has nothing left to compile.
+m1_package() {
+    local dir="$1"
+    m1_log "Packaging $dir"
+    rm -f "$dir"/packages/m1-agent-control_*.deb
+    # cpack reports on stdout; keep stdout for the path.
+    cpack --config "$dir/CPackConfig.cmake" -G DEB >&2
+    local debs=("$dir"/packages/m1-agent-control_*.deb)
+    if [ ! -f "${debs[0]}" ]; then
+        echo "error: cpack made no .deb in $dir/packages" >&2
+        return 1
+    fi
+    printf '%s\n' "${debs[0]}"
 }

@@ -6,12 +6,17 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QIcon>
 #include <QTimer>
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     m1::initApplicationIdentity();
     QApplication::setApplicationDisplayName(QString::fromLatin1(m1::kDisplayName));
+    // Lets the desktop match windows to the installed desktop entry (Wayland app id) and find the
+    // icon the package installs into the hicolor theme.
+    QGuiApplication::setDesktopFileName(QStringLiteral(M1_APP_ID));
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral(M1_APP_ID)));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate(
