@@ -86,7 +86,11 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
         lines.removeLast();
     const qsizetype totalLines = text.isEmpty() ? 0 : lines.size();
     const qint64 startLine = arguments.value(QLatin1String("start_line")).toInteger(1);
-    qint64 endLine = arguments.value(QLatin1String("end_line")).toInteger(totalLines);
+    // Without end_line the range runs to the end; on an empty file that end (0) lies before line
+    // 1, which must still read as empty content rather than as a range error.
+    const bool endGiven = arguments.contains(QLatin1String("end_line"));
+    qint64 endLine = endGiven ? arguments.value(QLatin1String("end_line")).toInteger()
+                              : std::max<qint64>(totalLines, startLine);
     if (endLine < startLine)
         return fail(QStringLiteral("file.range"),
                     tr("end_line (%1) is before start_line (%2).").arg(endLine).arg(startLine));

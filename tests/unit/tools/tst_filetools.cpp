@@ -210,6 +210,37 @@ private Q_SLOTS:
         }
     }
 
+    void readEmptyFile_data() {
+        QTest::addColumn<QJsonObject>("arguments");
+        QTest::addColumn<QString>("output"); // or the error code, prefixed with '!'
+        QTest::newRow("REVIEW-5/empty-whole") << QJsonObject{} << "";
+        QTest::newRow("REVIEW-5/empty-start-1") << QJsonObject{{"start_line", 1}} << "";
+        QTest::newRow("REVIEW-5/empty-range-clamped")
+            << QJsonObject{{"start_line", 1}, {"end_line", 3}} << "";
+        QTest::newRow("REVIEW-5/empty-start-2") << QJsonObject{{"start_line", 2}} << "!file.range";
+        QTest::newRow("REVIEW-5/empty-end-before-start")
+            << QJsonObject{{"start_line", 2}, {"end_line", 1}} << "!file.range";
+    }
+    void readEmptyFile() {
+        QFETCH(QJsonObject, arguments);
+        QFETCH(QString, output);
+        QVERIFY(test::writeFile(m_ws + QStringLiteral("/empty.txt"), QByteArray()));
+        arguments.insert("path", "empty.txt");
+        const auto result = run("read_file", arguments);
+        if (output.startsWith(QLatin1Char('!'))) {
+            QVERIFY(!result);
+            QCOMPARE(result.error().code, output.mid(1));
+            QVERIFY2(result.error().message.contains(QStringLiteral("empty.txt")) ||
+                         result.error().message.contains(QStringLiteral("before")),
+                     qPrintable(result.error().message));
+        } else {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QCOMPARE(result->output, output);
+            QCOMPARE(result->details.value("totalLines").toInteger(), 0);
+            QCOMPARE(result->details.value("truncated").toBool(), false);
+        }
+    }
+
     void readCapsLargeFile() {
         QByteArray big;
         for (int i = 0; i < 40000; ++i)
