@@ -71,7 +71,9 @@ Result<ToolResult> EditFileTool::execute(const QJsonObject& arguments,
     if (!writable)
         return std::unexpected(writable.error());
 
-    auto file = SafeFile::read(workspace, *resolved, kMaxFileBytes);
+    auto file = SafeFile::read(workspace, *resolved, kMaxFileBytes,
+                               m_limits.allowHardLinks ? SafeFile::HardLinks::Allow
+                                                       : SafeFile::HardLinks::Refuse);
     if (!file)
         return std::unexpected(file.error());
     if (file->truncated)

@@ -63,7 +63,9 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
     if (!resolved)
         return std::unexpected(resolved.error());
     const QString shown = workspace.relative(*resolved);
-    auto file = SafeFile::read(workspace, *resolved, kReadBytes);
+    auto file = SafeFile::read(workspace, *resolved, kReadBytes,
+                               m_limits.allowHardLinks ? SafeFile::HardLinks::Allow
+                                                       : SafeFile::HardLinks::Refuse);
     if (!file)
         return std::unexpected(file.error());
 
@@ -134,6 +136,11 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
                       .arg(file->fileSize);
     }
 
+    if (file->linkCount > 1)
+        output += tr("\n[note: this file has %1 hard links; one of them may lie outside the "
+                     "workspace]")
+                      .arg(file->linkCount);
+
     ToolResult result;
     result.output = output;
     result.details = QJsonObject{{QStringLiteral("path"), shown},
@@ -142,6 +149,8 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
                                  {QStringLiteral("startLine"), startLine},
                                  {QStringLiteral("endLine"), lastShown},
                                  {QStringLiteral("truncated"), cut || fileCut}};
+    if (file->linkCount > 1)
+        result.details.insert(QStringLiteral("hardLinks"), file->linkCount);
     return result;
 }
 

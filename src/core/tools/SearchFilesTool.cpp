@@ -56,6 +56,8 @@ struct Search {
     int skippedBinary = 0;
     int skippedLarge = 0;
     int skippedLinks = 0;
+    int skippedHardLinks = 0;
+    SafeFile::HardLinks hardLinks = SafeFile::HardLinks::Refuse;
     bool fileLimitHit = false;
 
     bool done() const { return truncated || fileLimitHit; }
@@ -71,9 +73,12 @@ struct Search {
             fileLimitHit = true;
             return;
         }
-        auto file = SafeFile::readAt(folderFd, name, kMaxFileBytes);
-        if (!file)
+        auto file = SafeFile::readAt(folderFd, name, kMaxFileBytes, hardLinks);
+        if (!file) {
+            if (file.error().code == QLatin1String("file.hard_link"))
+                ++skippedHardLinks;
             return;
+        }
         if (file->truncated) {
             ++skippedLarge;
             return;
@@ -192,6 +197,8 @@ Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
         return std::unexpected(folder.error());
 
     Search search;
+    search.hardLinks =
+        m_limits.allowHardLinks ? SafeFile::HardLinks::Allow : SafeFile::HardLinks::Refuse;
     search.expression = expression;
     search.glob = glob;
     search.globHasFolders = globText.contains(QLatin1Char('/'));
@@ -212,6 +219,10 @@ Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
         result.output +=
             tr("\n[truncated: stopped after searching %1 files; narrow the path or the glob]")
                 .arg(kMaxFiles);
+    if (search.skippedHardLinks > 0)
+        result.output += tr("\n[%n file(s) with more than one hard link skipped: a hard link may "
+                            "name a file outside the workspace]",
+                            nullptr, search.skippedHardLinks);
     result.details =
         QJsonObject{{QStringLiteral("path"), base},
                     {QStringLiteral("pattern"), pattern},
@@ -221,7 +232,8 @@ Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
                     {QStringLiteral("filesSearched"), search.filesSearched},
                     {QStringLiteral("skippedBinary"), search.skippedBinary},
                     {QStringLiteral("skippedLarge"), search.skippedLarge},
-                    {QStringLiteral("skippedLinks"), search.skippedLinks}};
+                    {QStringLiteral("skippedLinks"), search.skippedLinks},
+                    {QStringLiteral("skippedHardLinks"), search.skippedHardLinks}};
     return result;
 }
 

@@ -1,5 +1,8 @@
 #include "TestSupport.h"
+#include "tools/EditFileTool.h"
+#include "tools/ReadFileTool.h"
 #include "tools/SafeFile.h"
+#include "tools/SearchFilesTool.h"
 #include "tools/ToolRegistry.h"
 #include "tools/Workspace.h"
 
@@ -7,9 +10,11 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QtTest>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace m1;
 
@@ -375,6 +380,71 @@ private Q_SLOTS:
         QVERIFY(result);
         QCOMPARE(test::readFile(m_ws + QStringLiteral("/target.txt")), QByteArray("one three"));
         QVERIFY(QFileInfo(m_ws + QStringLiteral("/alias.txt")).isSymLink());
+    }
+
+    void hardLinks_data() {
+        QTest::addColumn<QString>("tool");
+        QTest::addColumn<bool>("allow");
+        QTest::addColumn<QString>("code"); // empty: the call succeeds
+        QTest::newRow("REVIEW-2/hard-link/read_file") << "read_file" << false << "file.hard_link";
+        QTest::newRow("REVIEW-2/hard-link/edit_file") << "edit_file" << false << "file.hard_link";
+        QTest::newRow("REVIEW-2/hard-link/search_files") << "search_files" << false << "";
+        QTest::newRow("REVIEW-2/hard-link-allowed/read_file") << "read_file" << true << "";
+        QTest::newRow("REVIEW-2/hard-link/write_file-replaces-name") << "write_file" << false << "";
+    }
+    void hardLinks() {
+        QFETCH(QString, tool);
+        QFETCH(bool, allow);
+        QFETCH(QString, code);
+        // A planted second name for an outside inode (same filesystem, as link() requires).
+        const QString outside = m_out + QStringLiteral("/credentials");
+        QVERIFY(test::writeFile(outside, "aws_secret_access_key=AKIAFAKE\n"));
+        QVERIFY(QDir().mkpath(m_ws + QStringLiteral("/hl")));
+        const QString inside = m_ws + QStringLiteral("/hl/creds.txt");
+        QFile::remove(inside);
+        if (::link(QFile::encodeName(outside).constData(), QFile::encodeName(inside).constData()) !=
+            0)
+            QSKIP("link() is not possible here");
+        const auto cleanup = qScopeGuard([&] { QFile::remove(inside); });
+
+        Result<ToolResult> result;
+        if (tool == QLatin1String("read_file")) {
+            const ReadFileTool reader(ReadFileTool::Limits{allow});
+            result = reader.execute({{"path", "hl/creds.txt"}}, workspace());
+        } else if (tool == QLatin1String("edit_file")) {
+            result = EditFileTool().execute(
+                {{"path", "hl/creds.txt"}, {"old_string", "AKIA"}, {"new_string", "x"}},
+                workspace());
+        } else if (tool == QLatin1String("search_files")) {
+            result =
+                SearchFilesTool().execute({{"pattern", "aws_secret"}, {"path", "hl"}}, workspace());
+        } else {
+            result = run(tool, {{"path", "hl/creds.txt"}, {"content", "replaced"}});
+        }
+
+        const QByteArray secret("aws_secret_access_key=AKIAFAKE\n");
+        if (!code.isEmpty()) {
+            QVERIFY2(!result, qPrintable(result ? result->output : QString()));
+            QCOMPARE(result.error().code, code);
+            QVERIFY2(result.error().message.contains(QStringLiteral("2 hard links")),
+                     qPrintable(result.error().message));
+            QCOMPARE(test::readFile(inside), secret); // no copy made inside
+        } else if (tool == QLatin1String("search_files")) {
+            QVERIFY(result);
+            QVERIFY2(!result->output.contains(QStringLiteral("AKIA")), qPrintable(result->output));
+            QCOMPARE(result->details.value("skippedHardLinks").toInt(), 1);
+            QVERIFY2(result->output.contains(QStringLiteral("hard link")),
+                     qPrintable(result->output));
+        } else if (tool == QLatin1String("read_file")) {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QVERIFY(result->output.startsWith(QString::fromUtf8(secret)));
+            QVERIFY(result->output.contains(QStringLiteral("2 hard links")));
+            QCOMPARE(result->details.value("hardLinks").toInteger(), 2);
+        } else {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QCOMPARE(test::readFile(inside), QByteArray("replaced"));
+        }
+        QCOMPARE(test::readFile(outside), secret);
     }
 
     void listDirectory() {
