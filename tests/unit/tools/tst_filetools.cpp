@@ -8,6 +8,7 @@
 
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QScopeGuard>
@@ -369,6 +370,45 @@ private Q_SLOTS:
             QCOMPARE(result.error().code, code);
             QVERIFY2(result.error().message.contains(message), qPrintable(result.error().message));
             QCOMPARE(test::readFile(m_ws + QStringLiteral("/edit.txt")), original);
+        }
+    }
+
+    void editCountIsLinear_data() {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("oldString");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("message");
+        // Quadratic counting would need ~10^11 comparisons for each of these.
+        const QByteArray as(2 * 1024 * 1024, 'a');
+        const QString needle(64 * 1024, QLatin1Char('a'));
+        QTest::newRow("REVIEW-3/overlapping-needle")
+            << as << needle << "edit.ambiguous"
+            << QStringLiteral("occurs %1 times").arg(as.size() - needle.size() + 1);
+        QTest::newRow("REVIEW-3/near-miss-needle")
+            << as << QLatin1Char('b') + needle << "edit.no_match"
+            << "was not found";
+        QTest::newRow("REVIEW-3/unique-at-end") << as + "b" << needle + QLatin1Char('b') << ""
+                                                << "";
+    }
+    void editCountIsLinear() {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, oldString);
+        QFETCH(QString, code);
+        QFETCH(QString, message);
+        QVERIFY(test::writeFile(m_ws + QStringLiteral("/long.txt"), content));
+        QElapsedTimer timer;
+        timer.start();
+        const auto result = EditFileTool().execute(
+            {{"path", "long.txt"}, {"old_string", oldString}, {"new_string", "x"}}, workspace());
+        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+        if (code.isEmpty()) {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QCOMPARE(test::readFile(m_ws + QStringLiteral("/long.txt")),
+                     content.left(content.size() - oldString.size()) + "x");
+        } else {
+            QVERIFY(!result);
+            QCOMPARE(result.error().code, code);
+            QVERIFY2(result.error().message.contains(message), qPrintable(result.error().message));
         }
     }
 
