@@ -37,6 +37,11 @@ public:
     // The child's environment: PATH (absolute entries only), HOME, LANG, LC_ALL, LC_CTYPE, TMPDIR,
     // USER, LOGNAME, TZ taken from `from` when set, and TERM=dumb. Nothing else crosses over.
     static QProcessEnvironment childEnvironment(const QProcessEnvironment& from);
+    // As above, without the PATH entries that lie inside `workspace` (as written or after
+    // resolving links) or do not exist: a `git` planted in <workspace>/bin must never stand in
+    // for the real one, and a missing folder could be created there later. PATH may end up empty.
+    static QProcessEnvironment childEnvironment(const QProcessEnvironment& from,
+                                                const Workspace& workspace);
 
 private:
     Limits m_limits;
