@@ -568,6 +568,84 @@ private Q_SLOTS:
         QVERIFY(bad.error().message.contains(QStringLiteral("(unclosed")));
     }
 
+    void searchBudgets_data() {
+        QTest::addColumn<QString>("pattern");
+        QTest::addColumn<int>("timeBudgetMs");
+        QTest::addColumn<qint64>("maxScannedBytes");
+        QTest::addColumn<QString>("note"); // expected in the output
+        QTest::addColumn<QString>("flag"); // expected true in details, or a count above 0
+        const int noLimit = 60000;
+        const qint64 noBytes = 1LL << 30;
+        QTest::newRow("REVIEW-1/catastrophic-regex/nested-plus")
+            << "(a+)+$" << noLimit << noBytes << "match limit"
+            << "matchLimitLines";
+        QTest::newRow("REVIEW-1/catastrophic-regex/dot-star-20")
+            << "(.*a){20}$" << noLimit << noBytes << "match limit"
+            << "matchLimitLines";
+        QTest::newRow("REVIEW-1/time-budget")
+            << "(a+)+$" << 1 << noBytes << "truncated: time budget"
+            << "timeBudgetHit";
+        QTest::newRow("REVIEW-1/byte-budget")
+            << "zzz" << noLimit << qint64(100) << "truncated: byte budget"
+            << "byteBudgetHit";
+    }
+    void searchBudgets() {
+        QFETCH(QString, pattern);
+        QFETCH(int, timeBudgetMs);
+        QFETCH(qint64, maxScannedBytes);
+        QFETCH(QString, note);
+        QFETCH(QString, flag);
+        QTemporaryDir dir;
+        const QString root = QDir(dir.path()).canonicalPath();
+        // Each line defeats a backtracking matcher: many ways to split the a's, then no match.
+        const QByteArray line = QByteArray(48, 'a') + "!\n";
+        for (int file = 0; file < 40; ++file)
+            QVERIFY(test::writeFile(root + QStringLiteral("/f%1.txt").arg(file, 2, 10, QChar('0')),
+                                    line.repeated(5)));
+        auto ws = Workspace::open(root);
+        QVERIFY(ws);
+        SearchFilesTool::Limits limits;
+        limits.timeBudgetMs = timeBudgetMs;
+        limits.maxScannedBytes = maxScannedBytes;
+        const SearchFilesTool tool(limits);
+        QVERIFY(m_registry.validateCall("search_files", {{"pattern", pattern}}));
+        QElapsedTimer timer;
+        timer.start();
+        const auto result = tool.execute({{"pattern", pattern}}, *ws);
+        const qint64 elapsed = timer.elapsed();
+        QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+        QVERIFY2(result->output.contains(note), qPrintable(result->output.right(400)));
+        const QJsonValue value = result->details.value(flag);
+        QVERIFY2(value.isBool() ? value.toBool() : value.toInt() > 0, qPrintable(flag));
+        QVERIFY(result->details.value("truncated").toBool() ||
+                flag == QLatin1String("matchLimitLines"));
+        QVERIFY2(elapsed < (timeBudgetMs < 100 ? 3000 : 30000),
+                 qPrintable(QString::number(elapsed)));
+        if (flag == QLatin1String("matchLimitLines"))
+            QVERIFY(result->output.contains(QStringLiteral("f00.txt:1")));
+    }
+
+    void searchLimitsKeepOrdinaryPatterns() {
+        QTemporaryDir dir;
+        const QString root = QDir(dir.path()).canonicalPath();
+        QVERIFY(test::writeFile(root + "/a.txt", "one\n(*x) two\n"));
+        auto ws = Workspace::open(root);
+        const Tool* tool = m_registry.find("search_files");
+        auto plain = tool->execute({{"pattern", "^t?wo|one$"}}, *ws);
+        QVERIFY(plain);
+        QCOMPARE(plain->output, QStringLiteral("a.txt:1: one"));
+        QCOMPARE(plain->details.value("matchLimitLines").toInt(), 0);
+        auto raised = tool->execute({{"pattern", "(*LIMIT_MATCH=1000000000)(a+)+$"}}, *ws);
+        QVERIFY(!raised);
+        QCOMPARE(raised.error().code, QStringLiteral("search.invalid_pattern"));
+        QVERIFY(raised.error().message.contains(QStringLiteral("resource limit")));
+        auto bad = tool->execute({{"pattern", "ab("}}, *ws);
+        QVERIFY(!bad);
+        QVERIFY2(bad.error().message.contains(QStringLiteral("\"ab(\"")) &&
+                     bad.error().message.contains(QStringLiteral("offset 3")),
+                 qPrintable(bad.error().message));
+    }
+
     void registryOffersExactlyTheBuiltins() {
         QCOMPARE(m_registry.enabledNames(),
                  (QStringList{"edit_file", "list_directory", "read_file", "run_command",
