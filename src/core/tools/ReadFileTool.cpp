@@ -63,7 +63,9 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
     if (!resolved)
         return std::unexpected(resolved.error());
     const QString shown = workspace.relative(*resolved);
-    auto file = SafeFile::read(workspace, *resolved, kReadBytes);
+    auto file = SafeFile::read(workspace, *resolved, kReadBytes,
+                               m_limits.allowHardLinks ? SafeFile::HardLinks::Allow
+                                                       : SafeFile::HardLinks::Refuse);
     if (!file)
         return std::unexpected(file.error());
 
@@ -86,7 +88,11 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
         lines.removeLast();
     const qsizetype totalLines = text.isEmpty() ? 0 : lines.size();
     const qint64 startLine = arguments.value(QLatin1String("start_line")).toInteger(1);
-    qint64 endLine = arguments.value(QLatin1String("end_line")).toInteger(totalLines);
+    // Without end_line the range runs to the end; on an empty file that end (0) lies before line
+    // 1, which must still read as empty content rather than as a range error.
+    const bool endGiven = arguments.contains(QLatin1String("end_line"));
+    qint64 endLine = endGiven ? arguments.value(QLatin1String("end_line")).toInteger()
+                              : std::max<qint64>(totalLines, startLine);
     if (endLine < startLine)
         return fail(QStringLiteral("file.range"),
                     tr("end_line (%1) is before start_line (%2).").arg(endLine).arg(startLine));
@@ -130,6 +136,11 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
                       .arg(file->fileSize);
     }
 
+    if (file->linkCount > 1)
+        output += tr("\n[note: this file has %1 hard links; one of them may lie outside the "
+                     "workspace]")
+                      .arg(file->linkCount);
+
     ToolResult result;
     result.output = output;
     result.details = QJsonObject{{QStringLiteral("path"), shown},
@@ -138,6 +149,8 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
                                  {QStringLiteral("startLine"), startLine},
                                  {QStringLiteral("endLine"), lastShown},
                                  {QStringLiteral("truncated"), cut || fileCut}};
+    if (file->linkCount > 1)
+        result.details.insert(QStringLiteral("hardLinks"), file->linkCount);
     return result;
 }
 

@@ -93,6 +93,21 @@ QProcessEnvironment RunCommandTool::childEnvironment(const QProcessEnvironment& 
     return environment;
 }
 
+QProcessEnvironment RunCommandTool::childEnvironment(const QProcessEnvironment& from,
+                                                     const Workspace& workspace) {
+    QProcessEnvironment environment = childEnvironment(from);
+    QStringList path;
+    for (const QString& entry : environment.value(QStringLiteral("PATH")).split(QLatin1Char(':'))) {
+        const QString canonical = QFileInfo(entry).canonicalFilePath();
+        if (canonical.isEmpty() || workspace.contains(canonical) ||
+            workspace.contains(QDir::cleanPath(entry)))
+            continue;
+        path.append(entry);
+    }
+    environment.insert(QStringLiteral("PATH"), path.join(QLatin1Char(':')));
+    return environment;
+}
+
 ToolSpec RunCommandTool::spec() const {
     return ToolSpec{
         QStringLiteral("run_command"),
@@ -157,7 +172,7 @@ Result<ToolResult> RunCommandTool::execute(const QJsonObject& arguments,
                     tr("The working folder \"%1\" is not a folder.").arg(workspace.relative(*cwd)));
 
     const QProcessEnvironment environment =
-        childEnvironment(QProcessEnvironment::systemEnvironment());
+        childEnvironment(QProcessEnvironment::systemEnvironment(), workspace);
     QString program;
     if (name.startsWith(QLatin1Char('/'))) {
         program = name; // outside the workspace only when spelled out; the policy judges it
@@ -167,8 +182,10 @@ Result<ToolResult> RunCommandTool::execute(const QJsonObject& arguments,
             return std::unexpected(inside.error());
         program = *inside;
     } else {
-        program = QStandardPaths::findExecutable(
-            name, environment.value(QStringLiteral("PATH")).split(QLatin1Char(':')));
+        // An empty list would make findExecutable search the app's own PATH.
+        const QStringList searched =
+            environment.value(QStringLiteral("PATH")).split(QLatin1Char(':'), Qt::SkipEmptyParts);
+        program = searched.isEmpty() ? QString() : QStandardPaths::findExecutable(name, searched);
         if (program.isEmpty())
             return fail(QStringLiteral("command.not_found"),
                         tr("The program \"%1\" was not found on PATH (%2).")

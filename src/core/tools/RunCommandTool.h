@@ -16,6 +16,11 @@ namespace m1 {
 // the shell that launched the app stays readable in /proc/<app pid>/environ by any process of the
 // same user (a child included); unsetting it inside the app does not scrub that copy. Keep the key
 // in the keychain rather than in the launching environment.
+//
+// Process-group limit: a descendant that calls setsid() or setpgid() (a daemon, `setsid x`,
+// `nohup` plus a double fork) leaves the group and survives the kill on timeout or at the end of
+// the call. Becoming a child subreaper (prctl) would catch it, but that setting is process-wide
+// and would change how the whole app (the GUI included) reaps orphans, so it is not done here.
 class RunCommandTool : public Tool {
     Q_DECLARE_TR_FUNCTIONS(RunCommandTool)
 
@@ -37,6 +42,11 @@ public:
     // The child's environment: PATH (absolute entries only), HOME, LANG, LC_ALL, LC_CTYPE, TMPDIR,
     // USER, LOGNAME, TZ taken from `from` when set, and TERM=dumb. Nothing else crosses over.
     static QProcessEnvironment childEnvironment(const QProcessEnvironment& from);
+    // As above, without the PATH entries that lie inside `workspace` (as written or after
+    // resolving links) or do not exist: a `git` planted in <workspace>/bin must never stand in
+    // for the real one, and a missing folder could be created there later. PATH may end up empty.
+    static QProcessEnvironment childEnvironment(const QProcessEnvironment& from,
+                                                const Workspace& workspace);
 
 private:
     Limits m_limits;

@@ -109,8 +109,8 @@ Result<ParentFolder> openParent(const Workspace& workspace, const QString& resol
 
 } // namespace
 
-Result<SafeFile::ReadResult> SafeFile::readAt(int folderFd, const QByteArray& name,
-                                              qint64 maxBytes) {
+Result<SafeFile::ReadResult> SafeFile::readAt(int folderFd, const QByteArray& name, qint64 maxBytes,
+                                              HardLinks hardLinks) {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     const int fd =
         retryOpenAt(folderFd, name.constData(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -140,10 +140,17 @@ Result<SafeFile::ReadResult> SafeFile::readAt(int folderFd, const QByteArray& na
         return fail(QStringLiteral("file.not_regular"),
                     tr("\"%1\" is not a regular file (device, pipe or socket).")
                         .arg(QFile::decodeName(name)));
+    if (info.st_nlink > 1 && hardLinks == HardLinks::Refuse)
+        return fail(QStringLiteral("file.hard_link"),
+                    tr("\"%1\" has %2 hard links; one of them may lie outside the workspace, so "
+                       "it is not read.")
+                        .arg(QFile::decodeName(name))
+                        .arg(static_cast<qint64>(info.st_nlink)));
     ::fcntl(file.get(), F_SETFL, ::fcntl(file.get(), F_GETFL) & ~O_NONBLOCK);
 
     ReadResult result;
     result.fileSize = info.st_size;
+    result.linkCount = static_cast<qint64>(info.st_nlink);
     const qint64 wanted = std::min<qint64>(maxBytes, info.st_size);
     result.data.resize(wanted);
     qint64 done = 0;
@@ -165,14 +172,14 @@ Result<SafeFile::ReadResult> SafeFile::readAt(int folderFd, const QByteArray& na
 }
 
 Result<SafeFile::ReadResult> SafeFile::read(const Workspace& workspace, const QString& resolvedPath,
-                                            qint64 maxBytes) {
+                                            qint64 maxBytes, HardLinks hardLinks) {
     if (resolvedPath == workspace.root())
         return fail(QStringLiteral("file.not_regular"),
                     tr("The workspace root is a folder, not a file."));
     auto parent = openParent(workspace, resolvedPath, false);
     if (!parent)
         return std::unexpected(parent.error());
-    return readAt(parent->fd.get(), parent->name, maxBytes);
+    return readAt(parent->fd.get(), parent->name, maxBytes, hardLinks);
 }
 
 Result<FileDescriptor> SafeFile::openFolder(const Workspace& workspace,

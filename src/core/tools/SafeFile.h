@@ -36,7 +36,7 @@ private:
 // here must come from Workspace::resolve() (canonical, inside the root).
 //
 // Error codes: "path.outside_workspace" (a link appeared), "path.not_found", "file.not_regular",
-// "file.not_folder", "file.io".
+// "file.not_folder", "file.hard_link", "file.io".
 class SafeFile {
     Q_DECLARE_TR_FUNCTIONS(SafeFile)
 
@@ -45,12 +45,19 @@ public:
         QByteArray data;     // at most maxBytes
         qint64 fileSize = 0; // the size of the whole file
         bool truncated = false;
+        qint64 linkCount = 1; // hard links to the inode (st_nlink)
     };
+
+    // A hard link is a second name for the same inode, and O_NOFOLLOW cannot see it: a link
+    // planted inside the workspace may name a file outside (~/.aws/credentials on the same
+    // filesystem). Which name is "the" original cannot be known, so by default a regular file
+    // with more than one link is refused ("file.hard_link") before a byte is read.
+    enum class HardLinks { Refuse, Allow };
 
     // Reads at most maxBytes from the start of a regular file. FIFOs and devices are refused
     // without blocking.
     static Result<ReadResult> read(const Workspace& workspace, const QString& resolvedPath,
-                                   qint64 maxBytes);
+                                   qint64 maxBytes, HardLinks hardLinks = HardLinks::Refuse);
 
     // Replaces or creates a regular file atomically: a temporary file in the same folder, fsync,
     // then rename over the target (rename replaces a link rather than following it). Missing
@@ -64,7 +71,8 @@ public:
 
     // Opens `name` below an open folder without following a link; for walking a tree.
     static Result<FileDescriptor> openFolderAt(int folderFd, const QByteArray& name);
-    static Result<ReadResult> readAt(int folderFd, const QByteArray& name, qint64 maxBytes);
+    static Result<ReadResult> readAt(int folderFd, const QByteArray& name, qint64 maxBytes,
+                                     HardLinks hardLinks = HardLinks::Refuse);
 
     struct Entry {
         enum class Type { File, Folder, Link, Other };

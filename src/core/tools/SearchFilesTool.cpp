@@ -2,6 +2,7 @@
 
 #include "tools/SafeFile.h"
 
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -17,6 +18,7 @@ constexpr qint64 kMaxFileBytes = 8 * 1024 * 1024;
 constexpr int kMaxFiles = 50000;
 constexpr int kMaxDepth = 64;
 constexpr int kMaxLineShown = 400;
+constexpr int kMaxLimitPlacesShown = 10;
 
 // "**/" spans any number of folders, "*" and "?" stay within one name. A glob without '/'
 // matches the file name at any depth ("*.cpp"), as in .gitignore.
@@ -56,9 +58,24 @@ struct Search {
     int skippedBinary = 0;
     int skippedLarge = 0;
     int skippedLinks = 0;
+    int skippedHardLinks = 0;
+    SafeFile::HardLinks hardLinks = SafeFile::HardLinks::Refuse;
     bool fileLimitHit = false;
+    QDeadlineTimer deadline;
+    bool timeBudgetHit = false;
+    qint64 maxScannedBytes = 0;
+    qint64 bytesScanned = 0;
+    bool byteBudgetHit = false;
+    int matchLimitLines = 0;
+    QStringList matchLimitPlaces;
 
-    bool done() const { return truncated || fileLimitHit; }
+    bool done() const { return truncated || fileLimitHit || timeBudgetHit || byteBudgetHit; }
+
+    bool outOfTime() {
+        if (!timeBudgetHit && deadline.hasExpired())
+            timeBudgetHit = true;
+        return timeBudgetHit;
+    }
 
     bool globMatches(const QString& relativePath, const QString& name) const {
         if (!glob.isValid() || glob.pattern().isEmpty())
@@ -66,14 +83,24 @@ struct Search {
         return glob.match(globHasFolders ? relativePath : name).hasMatch();
     }
 
-    void searchFile(int folderFd, const QByteArray& name, const QString& shownPath) {
+    void searchFile(int folderFd, const QByteArray& name, const QString& shownPath, qint64 size) {
+        if (outOfTime())
+            return;
+        if (bytesScanned + std::min(size, kMaxFileBytes) > maxScannedBytes) {
+            byteBudgetHit = true;
+            return;
+        }
         if (++filesSearched > kMaxFiles) {
             fileLimitHit = true;
             return;
         }
-        auto file = SafeFile::readAt(folderFd, name, kMaxFileBytes);
-        if (!file)
+        auto file = SafeFile::readAt(folderFd, name, kMaxFileBytes, hardLinks);
+        if (!file) {
+            if (file.error().code == QLatin1String("file.hard_link"))
+                ++skippedHardLinks;
             return;
+        }
+        bytesScanned += file->data.size();
         if (file->truncated) {
             ++skippedLarge;
             return;
@@ -91,7 +118,15 @@ struct Search {
         qsizetype lineNumber = 0;
         for (QStringView line : QStringView(text).split(QLatin1Char('\n'))) {
             ++lineNumber;
-            if (!expression.match(line).hasMatch())
+            const QRegularExpressionMatch match = expression.match(line);
+            // Invalid means pcre2_match failed (match or depth limit), not "no match".
+            if (!match.isValid()) {
+                if (++matchLimitLines <= kMaxLimitPlacesShown)
+                    matchLimitPlaces.append(QStringLiteral("%1:%2").arg(shownPath).arg(lineNumber));
+            }
+            if (outOfTime())
+                return;
+            if (!match.hasMatch())
                 continue;
             if (matches.size() >= maxResults) {
                 truncated = true;
@@ -110,7 +145,7 @@ struct Search {
         if (!entries || depth > kMaxDepth)
             return;
         for (const SafeFile::Entry& entry : std::as_const(*entries)) {
-            if (done())
+            if (done() || outOfTime())
                 return;
             const QString name = QFile::decodeName(entry.name);
             const QString path = prefix.isEmpty() ? name : prefix + QLatin1Char('/') + name;
@@ -123,7 +158,7 @@ struct Search {
                 // one outside must not be read at all.
                 ++skippedLinks;
             } else if (entry.type == SafeFile::Entry::Type::File && globMatches(path, name)) {
-                searchFile(folderFd, entry.name, path);
+                searchFile(folderFd, entry.name, path, entry.size);
             }
         }
     }
@@ -169,12 +204,23 @@ ToolSpec SearchFilesTool::spec() const {
 Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
                                             const Workspace& workspace) const {
     const QString pattern = arguments.value(QLatin1String("pattern")).toString();
-    QRegularExpression expression(pattern);
-    if (pattern.isEmpty() || !expression.isValid())
+    // A limit the pattern sets itself would replace ours rather than lower it (measured with the
+    // JIT: "(*LIMIT_MATCH=1000000000)" restored PCRE2's default of ten million).
+    if (pattern.contains(QLatin1String("(*LIMIT_"), Qt::CaseInsensitive))
         return fail(QStringLiteral("search.invalid_pattern"),
-                    tr("The pattern \"%1\" is not a valid regular expression: %2 (at offset %3).")
-                        .arg(pattern, expression.errorString())
-                        .arg(expression.patternErrorOffset()));
+                    tr("The pattern \"%1\" sets its own resource limit ((*LIMIT_...)); limits "
+                       "are set by the tool, remove that part.")
+                        .arg(pattern));
+    const QString limits = QStringLiteral("(*LIMIT_MATCH=%1)(*LIMIT_DEPTH=%2)")
+                               .arg(std::max(1, m_limits.matchLimit))
+                               .arg(std::max(1, m_limits.depthLimit));
+    QRegularExpression expression(limits + pattern);
+    if (pattern.isEmpty() || !expression.isValid())
+        return fail(
+            QStringLiteral("search.invalid_pattern"),
+            tr("The pattern \"%1\" is not a valid regular expression: %2 (at offset %3).")
+                .arg(pattern, expression.errorString())
+                .arg(std::max<qsizetype>(0, expression.patternErrorOffset() - limits.size())));
     const QString globText = arguments.value(QLatin1String("glob")).toString();
     const QRegularExpression glob =
         globText.isEmpty() ? QRegularExpression() : globToExpression(globText);
@@ -192,6 +238,10 @@ Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
         return std::unexpected(folder.error());
 
     Search search;
+    search.deadline = QDeadlineTimer(std::max(0, m_limits.timeBudgetMs));
+    search.maxScannedBytes = m_limits.maxScannedBytes;
+    search.hardLinks =
+        m_limits.allowHardLinks ? SafeFile::HardLinks::Allow : SafeFile::HardLinks::Refuse;
     search.expression = expression;
     search.glob = glob;
     search.globHasFolders = globText.contains(QLatin1Char('/'));
@@ -212,16 +262,42 @@ Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
         result.output +=
             tr("\n[truncated: stopped after searching %1 files; narrow the path or the glob]")
                 .arg(kMaxFiles);
-    result.details =
-        QJsonObject{{QStringLiteral("path"), base},
-                    {QStringLiteral("pattern"), pattern},
-                    {QStringLiteral("glob"), globText},
-                    {QStringLiteral("matches"), search.matches.size()},
-                    {QStringLiteral("truncated"), search.truncated || search.fileLimitHit},
-                    {QStringLiteral("filesSearched"), search.filesSearched},
-                    {QStringLiteral("skippedBinary"), search.skippedBinary},
-                    {QStringLiteral("skippedLarge"), search.skippedLarge},
-                    {QStringLiteral("skippedLinks"), search.skippedLinks}};
+    if (search.timeBudgetHit)
+        result.output += tr("\n[truncated: time budget of %1 ms used up after %2 files; narrow "
+                            "the pattern, the path or the glob]")
+                             .arg(m_limits.timeBudgetMs)
+                             .arg(search.filesSearched);
+    if (search.byteBudgetHit)
+        result.output += tr("\n[truncated: byte budget of %1 bytes read used up after %2 files; "
+                            "narrow the path or the glob]")
+                             .arg(m_limits.maxScannedBytes)
+                             .arg(search.filesSearched);
+    if (search.matchLimitLines > 0)
+        result.output +=
+            tr("\n[%n line(s) could not be searched to the end: the pattern needs too many "
+               "backtracking steps (match limit); they may hold matches: %1]",
+               nullptr, search.matchLimitLines)
+                .arg(search.matchLimitPlaces.join(QStringLiteral(", ")) +
+                     (search.matchLimitLines > kMaxLimitPlacesShown ? QStringLiteral(", ...")
+                                                                    : QString()));
+    if (search.skippedHardLinks > 0)
+        result.output += tr("\n[%n file(s) with more than one hard link skipped: a hard link may "
+                            "name a file outside the workspace]",
+                            nullptr, search.skippedHardLinks);
+    result.details = QJsonObject{{QStringLiteral("path"), base},
+                                 {QStringLiteral("pattern"), pattern},
+                                 {QStringLiteral("glob"), globText},
+                                 {QStringLiteral("matches"), search.matches.size()},
+                                 {QStringLiteral("truncated"), search.done()},
+                                 {QStringLiteral("timeBudgetHit"), search.timeBudgetHit},
+                                 {QStringLiteral("byteBudgetHit"), search.byteBudgetHit},
+                                 {QStringLiteral("bytesScanned"), search.bytesScanned},
+                                 {QStringLiteral("matchLimitLines"), search.matchLimitLines},
+                                 {QStringLiteral("filesSearched"), search.filesSearched},
+                                 {QStringLiteral("skippedBinary"), search.skippedBinary},
+                                 {QStringLiteral("skippedLarge"), search.skippedLarge},
+                                 {QStringLiteral("skippedLinks"), search.skippedLinks},
+                                 {QStringLiteral("skippedHardLinks"), search.skippedHardLinks}};
     return result;
 }
 

@@ -1,15 +1,21 @@
 #include "TestSupport.h"
+#include "tools/EditFileTool.h"
+#include "tools/ReadFileTool.h"
 #include "tools/SafeFile.h"
+#include "tools/SearchFilesTool.h"
 #include "tools/ToolRegistry.h"
 #include "tools/Workspace.h"
 
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
+#include <QScopeGuard>
 #include <QtTest>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace m1;
 
@@ -210,6 +216,37 @@ private Q_SLOTS:
         }
     }
 
+    void readEmptyFile_data() {
+        QTest::addColumn<QJsonObject>("arguments");
+        QTest::addColumn<QString>("output"); // or the error code, prefixed with '!'
+        QTest::newRow("REVIEW-5/empty-whole") << QJsonObject{} << "";
+        QTest::newRow("REVIEW-5/empty-start-1") << QJsonObject{{"start_line", 1}} << "";
+        QTest::newRow("REVIEW-5/empty-range-clamped")
+            << QJsonObject{{"start_line", 1}, {"end_line", 3}} << "";
+        QTest::newRow("REVIEW-5/empty-start-2") << QJsonObject{{"start_line", 2}} << "!file.range";
+        QTest::newRow("REVIEW-5/empty-end-before-start")
+            << QJsonObject{{"start_line", 2}, {"end_line", 1}} << "!file.range";
+    }
+    void readEmptyFile() {
+        QFETCH(QJsonObject, arguments);
+        QFETCH(QString, output);
+        QVERIFY(test::writeFile(m_ws + QStringLiteral("/empty.txt"), QByteArray()));
+        arguments.insert("path", "empty.txt");
+        const auto result = run("read_file", arguments);
+        if (output.startsWith(QLatin1Char('!'))) {
+            QVERIFY(!result);
+            QCOMPARE(result.error().code, output.mid(1));
+            QVERIFY2(result.error().message.contains(QStringLiteral("empty.txt")) ||
+                         result.error().message.contains(QStringLiteral("before")),
+                     qPrintable(result.error().message));
+        } else {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QCOMPARE(result->output, output);
+            QCOMPARE(result->details.value("totalLines").toInteger(), 0);
+            QCOMPARE(result->details.value("truncated").toBool(), false);
+        }
+    }
+
     void readCapsLargeFile() {
         QByteArray big;
         for (int i = 0; i < 40000; ++i)
@@ -336,6 +373,45 @@ private Q_SLOTS:
         }
     }
 
+    void editCountIsLinear_data() {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<QString>("oldString");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("message");
+        // Quadratic counting would need ~10^11 comparisons for each of these.
+        const QByteArray as(2 * 1024 * 1024, 'a');
+        const QString needle(64 * 1024, QLatin1Char('a'));
+        QTest::newRow("REVIEW-3/overlapping-needle")
+            << as << needle << "edit.ambiguous"
+            << QStringLiteral("occurs %1 times").arg(as.size() - needle.size() + 1);
+        QTest::newRow("REVIEW-3/near-miss-needle")
+            << as << QLatin1Char('b') + needle << "edit.no_match"
+            << "was not found";
+        QTest::newRow("REVIEW-3/unique-at-end") << as + "b" << needle + QLatin1Char('b') << ""
+                                                << "";
+    }
+    void editCountIsLinear() {
+        QFETCH(QByteArray, content);
+        QFETCH(QString, oldString);
+        QFETCH(QString, code);
+        QFETCH(QString, message);
+        QVERIFY(test::writeFile(m_ws + QStringLiteral("/long.txt"), content));
+        QElapsedTimer timer;
+        timer.start();
+        const auto result = EditFileTool().execute(
+            {{"path", "long.txt"}, {"old_string", oldString}, {"new_string", "x"}}, workspace());
+        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+        if (code.isEmpty()) {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QCOMPARE(test::readFile(m_ws + QStringLiteral("/long.txt")),
+                     content.left(content.size() - oldString.size()) + "x");
+        } else {
+            QVERIFY(!result);
+            QCOMPARE(result.error().code, code);
+            QVERIFY2(result.error().message.contains(message), qPrintable(result.error().message));
+        }
+    }
+
     void editThroughLinkInsideEditsTarget() {
         QVERIFY(test::writeFile(m_ws + QStringLiteral("/target.txt"), "one two"));
         QVERIFY(QFile::link(QStringLiteral("target.txt"), m_ws + QStringLiteral("/alias.txt")));
@@ -344,6 +420,71 @@ private Q_SLOTS:
         QVERIFY(result);
         QCOMPARE(test::readFile(m_ws + QStringLiteral("/target.txt")), QByteArray("one three"));
         QVERIFY(QFileInfo(m_ws + QStringLiteral("/alias.txt")).isSymLink());
+    }
+
+    void hardLinks_data() {
+        QTest::addColumn<QString>("tool");
+        QTest::addColumn<bool>("allow");
+        QTest::addColumn<QString>("code"); // empty: the call succeeds
+        QTest::newRow("REVIEW-2/hard-link/read_file") << "read_file" << false << "file.hard_link";
+        QTest::newRow("REVIEW-2/hard-link/edit_file") << "edit_file" << false << "file.hard_link";
+        QTest::newRow("REVIEW-2/hard-link/search_files") << "search_files" << false << "";
+        QTest::newRow("REVIEW-2/hard-link-allowed/read_file") << "read_file" << true << "";
+        QTest::newRow("REVIEW-2/hard-link/write_file-replaces-name") << "write_file" << false << "";
+    }
+    void hardLinks() {
+        QFETCH(QString, tool);
+        QFETCH(bool, allow);
+        QFETCH(QString, code);
+        // A planted second name for an outside inode (same filesystem, as link() requires).
+        const QString outside = m_out + QStringLiteral("/credentials");
+        QVERIFY(test::writeFile(outside, "aws_secret_access_key=AKIAFAKE\n"));
+        QVERIFY(QDir().mkpath(m_ws + QStringLiteral("/hl")));
+        const QString inside = m_ws + QStringLiteral("/hl/creds.txt");
+        QFile::remove(inside);
+        if (::link(QFile::encodeName(outside).constData(), QFile::encodeName(inside).constData()) !=
+            0)
+            QSKIP("link() is not possible here");
+        const auto cleanup = qScopeGuard([&] { QFile::remove(inside); });
+
+        Result<ToolResult> result;
+        if (tool == QLatin1String("read_file")) {
+            const ReadFileTool reader(ReadFileTool::Limits{allow});
+            result = reader.execute({{"path", "hl/creds.txt"}}, workspace());
+        } else if (tool == QLatin1String("edit_file")) {
+            result = EditFileTool().execute(
+                {{"path", "hl/creds.txt"}, {"old_string", "AKIA"}, {"new_string", "x"}},
+                workspace());
+        } else if (tool == QLatin1String("search_files")) {
+            result =
+                SearchFilesTool().execute({{"pattern", "aws_secret"}, {"path", "hl"}}, workspace());
+        } else {
+            result = run(tool, {{"path", "hl/creds.txt"}, {"content", "replaced"}});
+        }
+
+        const QByteArray secret("aws_secret_access_key=AKIAFAKE\n");
+        if (!code.isEmpty()) {
+            QVERIFY2(!result, qPrintable(result ? result->output : QString()));
+            QCOMPARE(result.error().code, code);
+            QVERIFY2(result.error().message.contains(QStringLiteral("2 hard links")),
+                     qPrintable(result.error().message));
+            QCOMPARE(test::readFile(inside), secret); // no copy made inside
+        } else if (tool == QLatin1String("search_files")) {
+            QVERIFY(result);
+            QVERIFY2(!result->output.contains(QStringLiteral("AKIA")), qPrintable(result->output));
+            QCOMPARE(result->details.value("skippedHardLinks").toInt(), 1);
+            QVERIFY2(result->output.contains(QStringLiteral("hard link")),
+                     qPrintable(result->output));
+        } else if (tool == QLatin1String("read_file")) {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QVERIFY(result->output.startsWith(QString::fromUtf8(secret)));
+            QVERIFY(result->output.contains(QStringLiteral("2 hard links")));
+            QCOMPARE(result->details.value("hardLinks").toInteger(), 2);
+        } else {
+            QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+            QCOMPARE(test::readFile(inside), QByteArray("replaced"));
+        }
+        QCOMPARE(test::readFile(outside), secret);
     }
 
     void listDirectory() {
@@ -425,6 +566,84 @@ private Q_SLOTS:
         QVERIFY(!bad);
         QCOMPARE(bad.error().code, QStringLiteral("search.invalid_pattern"));
         QVERIFY(bad.error().message.contains(QStringLiteral("(unclosed")));
+    }
+
+    void searchBudgets_data() {
+        QTest::addColumn<QString>("pattern");
+        QTest::addColumn<int>("timeBudgetMs");
+        QTest::addColumn<qint64>("maxScannedBytes");
+        QTest::addColumn<QString>("note"); // expected in the output
+        QTest::addColumn<QString>("flag"); // expected true in details, or a count above 0
+        const int noLimit = 60000;
+        const qint64 noBytes = 1LL << 30;
+        QTest::newRow("REVIEW-1/catastrophic-regex/nested-plus")
+            << "(a+)+$" << noLimit << noBytes << "match limit"
+            << "matchLimitLines";
+        QTest::newRow("REVIEW-1/catastrophic-regex/dot-star-20")
+            << "(.*a){20}$" << noLimit << noBytes << "match limit"
+            << "matchLimitLines";
+        QTest::newRow("REVIEW-1/time-budget")
+            << "(a+)+$" << 1 << noBytes << "truncated: time budget"
+            << "timeBudgetHit";
+        QTest::newRow("REVIEW-1/byte-budget")
+            << "zzz" << noLimit << qint64(100) << "truncated: byte budget"
+            << "byteBudgetHit";
+    }
+    void searchBudgets() {
+        QFETCH(QString, pattern);
+        QFETCH(int, timeBudgetMs);
+        QFETCH(qint64, maxScannedBytes);
+        QFETCH(QString, note);
+        QFETCH(QString, flag);
+        QTemporaryDir dir;
+        const QString root = QDir(dir.path()).canonicalPath();
+        // Each line defeats a backtracking matcher: many ways to split the a's, then no match.
+        const QByteArray line = QByteArray(48, 'a') + "!\n";
+        for (int file = 0; file < 40; ++file)
+            QVERIFY(test::writeFile(root + QStringLiteral("/f%1.txt").arg(file, 2, 10, QChar('0')),
+                                    line.repeated(5)));
+        auto ws = Workspace::open(root);
+        QVERIFY(ws);
+        SearchFilesTool::Limits limits;
+        limits.timeBudgetMs = timeBudgetMs;
+        limits.maxScannedBytes = maxScannedBytes;
+        const SearchFilesTool tool(limits);
+        QVERIFY(m_registry.validateCall("search_files", {{"pattern", pattern}}));
+        QElapsedTimer timer;
+        timer.start();
+        const auto result = tool.execute({{"pattern", pattern}}, *ws);
+        const qint64 elapsed = timer.elapsed();
+        QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
+        QVERIFY2(result->output.contains(note), qPrintable(result->output.right(400)));
+        const QJsonValue value = result->details.value(flag);
+        QVERIFY2(value.isBool() ? value.toBool() : value.toInt() > 0, qPrintable(flag));
+        QVERIFY(result->details.value("truncated").toBool() ||
+                flag == QLatin1String("matchLimitLines"));
+        QVERIFY2(elapsed < (timeBudgetMs < 100 ? 3000 : 30000),
+                 qPrintable(QString::number(elapsed)));
+        if (flag == QLatin1String("matchLimitLines"))
+            QVERIFY(result->output.contains(QStringLiteral("f00.txt:1")));
+    }
+
+    void searchLimitsKeepOrdinaryPatterns() {
+        QTemporaryDir dir;
+        const QString root = QDir(dir.path()).canonicalPath();
+        QVERIFY(test::writeFile(root + "/a.txt", "one\n(*x) two\n"));
+        auto ws = Workspace::open(root);
+        const Tool* tool = m_registry.find("search_files");
+        auto plain = tool->execute({{"pattern", "^t?wo|one$"}}, *ws);
+        QVERIFY(plain);
+        QCOMPARE(plain->output, QStringLiteral("a.txt:1: one"));
+        QCOMPARE(plain->details.value("matchLimitLines").toInt(), 0);
+        auto raised = tool->execute({{"pattern", "(*LIMIT_MATCH=1000000000)(a+)+$"}}, *ws);
+        QVERIFY(!raised);
+        QCOMPARE(raised.error().code, QStringLiteral("search.invalid_pattern"));
+        QVERIFY(raised.error().message.contains(QStringLiteral("resource limit")));
+        auto bad = tool->execute({{"pattern", "ab("}}, *ws);
+        QVERIFY(!bad);
+        QVERIFY2(bad.error().message.contains(QStringLiteral("\"ab(\"")) &&
+                     bad.error().message.contains(QStringLiteral("offset 3")),
+                 qPrintable(bad.error().message));
     }
 
     void registryOffersExactlyTheBuiltins() {

@@ -179,6 +179,41 @@ private Q_SLOTS:
         QCOMPARE(env.keys().size(), 3);
     }
 
+    void plantedProgramOnPathIsNeverRun_data() {
+        QTest::addColumn<QString>("path"); // @ws and @base are replaced
+        QTest::addColumn<bool>("found");
+        QTest::newRow("REVIEW-4/workspace-bin") << "@ws/bin:/usr/bin:/bin" << true;
+        QTest::newRow("REVIEW-4/workspace-bin-dotdot") << "@ws/sub/../bin:/usr/bin:/bin" << true;
+        QTest::newRow("REVIEW-4/link-into-workspace") << "@base/binlink:/usr/bin:/bin" << true;
+        QTest::newRow("REVIEW-4/missing-folder-in-workspace") << "@ws/later:/usr/bin:/bin" << true;
+        QTest::newRow("REVIEW-4/only-workspace-entry") << "@ws/bin" << false;
+    }
+    void plantedProgramOnPathIsNeverRun() {
+        QFETCH(QString, path);
+        QFETCH(bool, found);
+        const QString base = QFileInfo(m_ws).path();
+        QVERIFY(test::writeFile(m_ws + QStringLiteral("/bin/git"), "#!/bin/sh\necho PLANTED\n"));
+        QVERIFY(QFile::setPermissions(m_ws + QStringLiteral("/bin/git"),
+                                      QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        if (!QFileInfo::exists(base + QStringLiteral("/binlink")))
+            QVERIFY(QFile::link(m_ws + QStringLiteral("/bin"), base + QStringLiteral("/binlink")));
+        path.replace(QStringLiteral("@ws"), m_ws).replace(QStringLiteral("@base"), base);
+        const QByteArray savedPath = qgetenv("PATH");
+        qputenv("PATH", path.toLocal8Bit());
+        const auto result = run(argv({"git", "--version"}));
+        qputenv("PATH", savedPath);
+        if (!result) {
+            QCOMPARE(result.error().code, QStringLiteral("command.not_found"));
+            QVERIFY2(!found || !QFileInfo::exists(QStringLiteral("/usr/bin/git")),
+                     qPrintable(result.error().message));
+            return;
+        }
+        QVERIFY2(found, qPrintable(result->output));
+        QVERIFY2(!result->output.contains(QStringLiteral("PLANTED")), qPrintable(result->output));
+        QVERIFY(!result->details.value("program").toString().startsWith(m_ws));
+        QCOMPARE(result->details.value("program").toString(), QStringLiteral("/usr/bin/git"));
+    }
+
     void dataFileIsNotRun_data() {
         QTest::addColumn<QString>("name");
         QTest::addColumn<bool>("executable");
