@@ -8,7 +8,6 @@
 
 #include <QDir>
 #include <QDirIterator>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QScopeGuard>
@@ -396,11 +395,10 @@ private Q_SLOTS:
         QFETCH(QString, code);
         QFETCH(QString, message);
         QVERIFY(test::writeFile(m_ws + QStringLiteral("/long.txt"), content));
-        QElapsedTimer timer;
-        timer.start();
+        // No timing assertion (machines here are shared and noisy): the quadratic count this
+        // guards against takes hours on these inputs, so a regression ends in the ctest timeout.
         const auto result = EditFileTool().execute(
             {{"path", "long.txt"}, {"old_string", oldString}, {"new_string", "x"}}, workspace());
-        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
         if (code.isEmpty()) {
             QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
             QCOMPARE(test::readFile(m_ws + QStringLiteral("/long.txt")),
@@ -609,18 +607,13 @@ private Q_SLOTS:
         limits.maxScannedBytes = maxScannedBytes;
         const SearchFilesTool tool(limits);
         QVERIFY(m_registry.validateCall("search_files", {{"pattern", pattern}}));
-        QElapsedTimer timer;
-        timer.start();
         const auto result = tool.execute({{"pattern", pattern}}, *ws);
-        const qint64 elapsed = timer.elapsed();
         QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
         QVERIFY2(result->output.contains(note), qPrintable(result->output.right(400)));
         const QJsonValue value = result->details.value(flag);
         QVERIFY2(value.isBool() ? value.toBool() : value.toInt() > 0, qPrintable(flag));
         QVERIFY(result->details.value("truncated").toBool() ||
                 flag == QLatin1String("matchLimitLines"));
-        QVERIFY2(elapsed < (timeBudgetMs < 100 ? 3000 : 30000),
-                 qPrintable(QString::number(elapsed)));
         if (flag == QLatin1String("matchLimitLines"))
             QVERIFY(result->output.contains(QStringLiteral("f00.txt:1")));
     }
