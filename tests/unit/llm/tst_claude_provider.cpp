@@ -627,14 +627,12 @@ void TestClaudeProvider::stallTimesOut() {
     options.transferTimeoutMs = 300;
     options.maxRetries = 0;
     ClaudeProvider provider(kKey, options);
-    QElapsedTimer t;
-    t.start();
+    // api.timeout proves the transfer timeout fired (the stalled server never closes).
     const Run run = runTurn(provider, sampleRequest());
     QVERIFY(run.error);
     QCOMPARE(run.error->code, QStringLiteral("api.timeout"));
     QVERIFY(!run.previews.isEmpty()); // the block closed, yet no message and no proposal
     QVERIFY(!run.message);
-    QVERIFY(t.elapsed() < 5000);
 }
 
 void TestClaudeProvider::turnDeadline() {
