@@ -74,8 +74,10 @@ const QStringList& onlyTool(const QString& tool) {
     for (const QStringList& list : lists)
         if (list.front() == tool)
             return list;
-    Q_UNREACHABLE(); // only path tools get here (PolicyRules::isPathTool)
-    return lists[0];
+    // Only path tools get here (PolicyRules::isPathTool); should that change, still correct.
+    thread_local QStringList other;
+    other = QStringList{tool};
+    return other;
 }
 
 // Static lists, so that no call builds one.
