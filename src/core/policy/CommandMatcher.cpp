@@ -99,8 +99,8 @@ bool hasUnsafeChar(const QString& s) {
     return std::any_of(s.cbegin(), s.cend(), isUnsafeForWildcard);
 }
 
-bool strictWordMatches(const GlobMatcher& glob, const QString& element, bool relaxed) {
-    if (!relaxed && hasUnsafeChar(element))
+bool strictWordMatches(const GlobMatcher& glob, const QString& element, bool unsafe) {
+    if (unsafe)
         return !glob.hasWildcards() && glob.pattern() == element;
     return glob.matches(element);
 }
@@ -188,7 +188,20 @@ bool CommandMatcher::matchesLoosely(const Shape& s) const {
     return true;
 }
 
+CommandMatcher::UnsafeElements CommandMatcher::unsafeElements(const QStringList& argv,
+                                                              bool scriptAnalysed) {
+    UnsafeElements unsafe(argv.size(), false);
+    if (!scriptAnalysed)
+        for (qsizetype i = 0; i < argv.size(); ++i)
+            unsafe[i] = hasUnsafeChar(argv[i]);
+    return unsafe;
+}
+
 bool CommandMatcher::matchesStrictly(const QStringList& argv, bool scriptAnalysed) const {
+    return matchesStrictly(argv, unsafeElements(argv, scriptAnalysed));
+}
+
+bool CommandMatcher::matchesStrictly(const QStringList& argv, const UnsafeElements& unsafe) const {
     const qsizetype ruleWords = static_cast<qsizetype>(m_strictWords.size());
     if (ruleWords == 0)
         return false;
@@ -203,10 +216,10 @@ bool CommandMatcher::matchesStrictly(const QStringList& argv, bool scriptAnalyse
     if (!m_lastTakesRest && argv.size() != fixed)
         return false;
     for (qsizetype i = 0; i < fixed; ++i)
-        if (!strictWordMatches(m_strictWords[i], argv[i], scriptAnalysed))
+        if (!strictWordMatches(m_strictWords[i], argv[i], unsafe[i]))
             return false;
     for (qsizetype i = fixed; i < argv.size(); ++i)
-        if (!scriptAnalysed && hasUnsafeChar(argv[i]))
+        if (unsafe[i])
             return false;
     return true;
 }

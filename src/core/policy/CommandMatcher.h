@@ -4,6 +4,7 @@
 
 #include <QString>
 #include <QStringList>
+#include <QVarLengthArray>
 
 #include <vector>
 
@@ -41,6 +42,12 @@ public:
     // scriptAnalysed: the command is a shell (or the like) whose script was split into commands
     // that are checked one by one, so its script element may contain metacharacters.
     bool matchesStrictly(const QStringList& argv, bool scriptAnalysed = false) const;
+
+    // Per element of an argv: whether a wildcard must not absorb it (always false for a command
+    // whose script was analysed). Computed once per command and shared by all rules.
+    using UnsafeElements = QVarLengthArray<bool, 16>;
+    static UnsafeElements unsafeElements(const QStringList& argv, bool scriptAnalysed);
+    bool matchesStrictly(const QStringList& argv, const UnsafeElements& unsafe) const;
 
     const QString& program() const { return m_programWritten; }
     // The basename of the rule's program ("" when it has wildcards).

@@ -1,6 +1,7 @@
 #include "policy/GlobMatcher.h"
 
 #include <array>
+#include <cstring>
 
 namespace m1 {
 
@@ -75,7 +76,9 @@ bool GlobMatcher::matches(QStringView text) const {
     const std::size_t cells = (m_tokens.size() + 1) * static_cast<std::size_t>(text.size() + 1);
     constexpr std::size_t kStackCells = 2048;
     if (cells <= kStackCells) {
-        std::array<unsigned char, kStackCells> memo{};
+        // Only the cells this text uses are cleared: most matches need a few dozen of them.
+        std::array<unsigned char, kStackCells> memo;
+        std::memset(memo.data(), 0, cells);
         return matchFrom(0, 0, text, memo.data());
     }
     std::vector<unsigned char> memo(cells, 0);

@@ -1,17 +1,11 @@
 #include "policy/PolicyEngine.h"
 
+#include "policy/ArgumentResolver.h"
 #include "policy/CommandAnalyzer.h"
 
-#include <QDir>
-#include <QFile>
-#include <QFileInfo>
 #include <QJsonArray>
 
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <optional>
-#include <sys/stat.h>
 
 namespace m1 {
 
@@ -54,6 +48,7 @@ PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
 // mark, so the reason cannot hide what it talks about.
 QString visible(const QString& text, qsizetype max = 200) {
     QString out;
+    out.reserve(std::min(text.size(), max) + 8);
     for (QChar c : text) {
         const char16_t u = c.unicode();
         if (u < 0x20 || u == 0x7f || (u >= 0x200b && u <= 0x200f) || (u >= 0x202a && u <= 0x202e) ||
@@ -73,50 +68,27 @@ QString visibleCommand(const QStringList& argv) {
     return visible(argv.join(u' '));
 }
 
-struct ArgumentPath {
-    QString absolute; // canonical
-    bool exists = false;
-    bool isDirectory = false;
-};
-
-// Where a command's argument would land, for rule matching only (the command itself is not
-// confined). Same answer as Workspace::resolve for the cases that matter here (symlinks in the
-// path or as the final component are followed; a missing final component is taken literally
-// under its canonical parent), but with one realpath(3) for an existing path and two for a new
-// one, because a command has many words and most are not files.
-std::optional<ArgumentPath> resolveArgument(const QString& absolute) {
-    char buffer[PATH_MAX];
-    const QByteArray encoded = QFile::encodeName(absolute);
-    if (::realpath(encoded.constData(), buffer)) {
-        struct stat info {};
-        const bool dir = ::stat(buffer, &info) == 0 && S_ISDIR(info.st_mode);
-        return ArgumentPath{QFile::decodeName(buffer), true, dir};
-    }
-    if (errno != ENOENT)
-        return std::nullopt;
-    const QString cleaned = QDir::cleanPath(absolute);
-    const qsizetype slash = cleaned.lastIndexOf(u'/');
-    if (slash < 0)
-        return std::nullopt;
-    const QString name = cleaned.mid(slash + 1);
-    if (name.isEmpty() || name == QLatin1String(".."))
-        return std::nullopt;
-    const QByteArray parent =
-        QFile::encodeName(slash == 0 ? QStringLiteral("/") : cleaned.left(slash));
-    if (!::realpath(parent.constData(), buffer))
-        return std::nullopt; // deeper missing folders: nothing there to protect yet
-    const QString canonicalParent = QFile::decodeName(buffer);
-    return ArgumentPath{canonicalParent.endsWith(u'/') ? canonicalParent + name
-                                                       : canonicalParent + u'/' + name,
-                        false, false};
+const QStringList& onlyTool(const QString& tool) {
+    static const QStringList lists[] = {
+        {kReadFile}, {kWriteFile}, {kEditFile}, {kListDirectory}, {kSearchFiles}};
+    for (const QStringList& list : lists)
+        if (list.front() == tool)
+            return list;
+    // Only path tools get here (PolicyRules::isPathTool); should that change, still correct.
+    thread_local QStringList other;
+    other = QStringList{tool};
+    return other;
 }
 
-QStringList familyForDenyAndAsk(const QString& tool) {
+// Static lists, so that no call builds one.
+const QStringList& familyForDenyAndAsk(const QString& tool) {
+    static const QStringList search = {kSearchFiles, kReadFile};
+    static const QStringList writes = {kWriteFile, kEditFile};
     if (tool == kSearchFiles)
-        return {kSearchFiles, kReadFile};
+        return search;
     if (tool == kWriteFile || tool == kEditFile)
-        return {kWriteFile, kEditFile};
-    return {tool};
+        return writes;
+    return onlyTool(tool);
 }
 
 } // namespace
@@ -286,13 +258,14 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
             Kind::Deny, QStringLiteral("policy.path_refused"), DecisionSource::Protection,
             tr("The path \"%1\" is refused: %2").arg(visible(path), resolved.error().toString()));
     const QString relative = m_workspace.relative(*resolved);
-    const QStringList family = familyForDenyAndAsk(tool);
-    const QString what = tr("%1 of \"%2\"").arg(tool, visible(relative));
+    const QStringList& family = familyForDenyAndAsk(tool);
+    // Built only for a decision that shows it.
+    const auto what = [&] { return tr("%1 of \"%2\"").arg(tool, visible(relative)); };
 
     if (const PolicyRule* r = m_index->bare(List::Deny, tool))
-        return denyByRule(*r, what);
+        return denyByRule(*r, what());
     if (const PolicyRule* r = m_index->path(List::Deny, family, relative))
-        return denyByRule(*r, what);
+        return denyByRule(*r, what());
 
     if (writes) {
         const QString hit = protectedPattern(relative);
@@ -307,9 +280,9 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
     }
 
     if (const PolicyRule* r = m_index->bare(List::Ask, tool))
-        return askByRule(*r, what);
+        return askByRule(*r, what());
     if (const PolicyRule* r = m_index->path(List::Ask, family, relative))
-        return askByRule(*r, what);
+        return askByRule(*r, what());
 
     if (tool == kSearchFiles) {
         const PolicyRule* hidden = m_index->pathBelow(List::Deny, family, relative);
@@ -326,7 +299,7 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
 
     if (const PolicyRule* r = m_index->bare(List::Allow, tool))
         return allowByRule(*r);
-    if (const PolicyRule* r = m_index->path(List::Allow, {tool}, relative))
+    if (const PolicyRule* r = m_index->path(List::Allow, onlyTool(tool), relative))
         return allowByRule(*r);
     return scopeDecision(spec);
 }
@@ -369,13 +342,13 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         shapes.push_back(CommandMatcher::shape(c.argv));
 
     // Deny rules on the commands.
-    const QString whole = tr("the command \"%1\"").arg(visibleCommand(argv));
+    const auto whole = [&] { return tr("the command \"%1\"").arg(visibleCommand(argv)); };
     if (const PolicyRule* r = m_index->bare(List::Deny, call.toolName))
-        return denyByRule(*r, whole);
+        return denyByRule(*r, whole());
     for (qsizetype i = 0; i < analysis.commands.size(); ++i)
         if (const PolicyRule* r = m_index->commandLoosely(List::Deny, shapes[i]))
             return denyByRule(*r, analysis.commands[i].argv == argv
-                                      ? whole
+                                      ? whole()
                                       : tr("\"%1\" runs \"%2\"")
                                             .arg(visibleCommand(argv),
                                                  visibleCommand(analysis.commands[i].argv)));
@@ -400,6 +373,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                .arg(visible(dirRelative), ruleWhere(*r));
         }
     };
+    ArgumentResolver arguments(*cwd, cwdArgument.isEmpty());
     for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
         const CommandAnalyzer::Command& command = analysis.commands[i];
         QStringList words = command.inputPaths;
@@ -418,8 +392,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         for (const QString& word : std::as_const(words)) {
             if (word.isEmpty() || word.contains(QLatin1String("://")) || word.contains(QChar(0)))
                 continue;
-            const QString absolute = word.startsWith(u'/') ? word : *cwd + u'/' + word;
-            const std::optional<ArgumentPath> resolved = resolveArgument(absolute);
+            const std::optional<ArgumentResolver::Path> resolved = arguments.resolve(word);
             if (!resolved)
                 continue;
             const QString& root = m_workspace.root();
@@ -491,7 +464,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                             "say.")));
     }
     if (const PolicyRule* r = m_index->bare(List::Ask, call.toolName))
-        return withWarnings(askByRule(*r, whole));
+        return withWarnings(askByRule(*r, whole()));
     for (qsizetype i = 0; i < analysis.commands.size(); ++i)
         if (const PolicyRule* r = m_index->commandLoosely(List::Ask, shapes[i]))
             return withWarnings(askByRule(

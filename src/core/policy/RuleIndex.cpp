@@ -135,11 +135,13 @@ const PolicyRule* RuleIndex::commandStrictly(List list, const QString& program,
                                              const QStringList& argv, bool scriptAnalysed) const {
     const ListIndex& index = lists(list);
     int best = -1;
+    const CommandMatcher::UnsafeElements unsafe =
+        CommandMatcher::unsafeElements(argv, scriptAnalysed);
     auto consider = [&](const std::vector<CommandRule>& rules) {
         for (const CommandRule& r : rules) {
             if (best >= 0 && r.rule > best)
                 break;
-            if (r.matcher.matchesStrictly(argv, scriptAnalysed))
+            if (r.matcher.matchesStrictly(argv, unsafe))
                 best = best < 0 ? r.rule : std::min(best, r.rule);
         }
     };

@@ -19,8 +19,9 @@ Status ToolRegistry::add(std::unique_ptr<Tool> tool) {
                     QStringLiteral("A tool named \"%1\" is already registered.").arg(spec.name));
     const bool enabled = spec.enabled;
     const QString name = spec.name;
-    m_tools.emplace(name,
-                    Entry{std::shared_ptr<const Tool>(std::move(tool)), std::move(spec), enabled});
+    std::optional<CompiledSchema> schema = CompiledSchema::compile(spec.inputSchema);
+    m_tools.emplace(name, Entry{std::shared_ptr<const Tool>(std::move(tool)), std::move(spec),
+                                enabled, std::move(schema)});
     return {};
 }
 
@@ -58,6 +59,11 @@ Result<ToolSpec> ToolRegistry::validateCall(const QString& name,
                                             const QJsonObject& arguments) const {
     auto found = spec(name);
     if (!found)
+        return found;
+    // The compiled check only ever says "valid"; the full validator decides the rest and words
+    // the error.
+    if (const auto& compiled = m_tools.find(name)->second.schema;
+        compiled && compiled->accepts(arguments))
         return found;
     if (auto valid = JsonSchema::validate(arguments, found->inputSchema); !valid)
         return fail(valid.error().code,

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "model/ToolSpec.h"
+#include "tools/CompiledSchema.h"
 #include "tools/Tool.h"
 #include "util/Error.h"
 
@@ -44,6 +45,7 @@ private:
         std::shared_ptr<const Tool> tool;
         ToolSpec spec;
         bool enabled = true;
+        std::optional<CompiledSchema> schema; // fast check of valid arguments, when compilable
     };
     std::map<QString, Entry> m_tools;
 };

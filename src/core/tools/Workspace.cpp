@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFile>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -72,7 +73,22 @@ struct Walk {
 std::expected<Walk, int> walkExisting(const QStringList& components) {
     Walk walk{QStringLiteral("/"), {}, {}};
     for (qsizetype i = 0; i < components.size(); ++i) {
-        const QString next = joinPath(walk.existing, components.at(i));
+        const QString& component = components.at(i);
+        const QString next = joinPath(walk.existing, component);
+        // walk.existing is canonical, so a name below it that is no symlink is canonical too:
+        // one lstat instead of realpath(3) walking the whole prefix again (quadratic in depth).
+        // Anything else (".", "..", a link, a file, an error, a name holding a lone surrogate,
+        // which the file name encoding changes) goes through realpath(3) as before.
+        if (component != QLatin1String(".") && component != QLatin1String("..") &&
+            std::none_of(component.cbegin(), component.cend(),
+                         [](QChar c) { return c.isSurrogate(); })) {
+            struct stat info {};
+            if (::lstat(QFile::encodeName(next).constData(), &info) == 0 &&
+                !S_ISLNK(info.st_mode) && S_ISDIR(info.st_mode)) {
+                walk.existing = next;
+                continue;
+            }
+        }
         auto resolved = realPath(next);
         if (resolved) {
             walk.existing = *resolved;
