@@ -119,7 +119,7 @@ int toolExec(Cli& cli, const QStringList& args) {
                                scopeToString(registry.spec(call.toolName).value().scope)));
     }
 
-    const auto ledger = Services::ledger();
+    const auto ledger = Services::ledger(cli.database());
     if (!ledger)
         return cli.error(kError, ledger.error());
     const ToolExecutor executor(registry, *workspace, *service, **ledger);
