@@ -17,7 +17,7 @@ M1_BUILD_PACKAGES=(
 M1_TEST_PACKAGES=(
     xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
     postgresql python3 python3-jwt bubblewrap tmux sqlite3
-    clang clang-format
+    clang clang-format prometheus
 )
 
 m1_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
