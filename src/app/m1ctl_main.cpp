@@ -33,6 +33,7 @@ QString mainHelp() {
         "  audit verify      check the audit trail's hash chain\n"
         "  audit prune       remove old runs (--dry-run says what would go)\n"
         "  dev seed          fill a store with synthetic history (benchmarks, demos)\n"
+        "  alerts list | resolve   list alerts (--open, --category, --level) or resolve one\n"
         "\n"
         "Options:\n"
         "  --db PATH_OR_URL  the audit database: an SQLite file or postgresql://user:pass@host/db\n"
