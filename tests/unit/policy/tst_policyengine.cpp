@@ -595,6 +595,48 @@ private Q_SLOTS:
     }
     void commands() { runRow(); }
 
+    // Review finding H3: long options abbreviated, forced pushes spelled as a refspec.
+    void reviewOptions_data() {
+        addColumns();
+        const QString rc = QStringLiteral("run_command");
+        const QByteArray rules =
+            J("{'allow': ['run_command'],\n"
+              " 'ask': ['run_command(git push -f*)'],\n"
+              " 'deny': ['run_command(rm -rf *)', 'run_command(git push --force*)',\n"
+              "          'run_command(frob --dangerous)']}");
+        auto row = [&](const char* name, const QStringList& argv, const char* kind,
+                       const char* code, const QString& rule) {
+            QTest::newRow(name) << rules << rc << command(argv) << QString::fromLatin1(kind)
+                                << QString::fromLatin1(code) << QString() << rule;
+        };
+        const QString rm = QStringLiteral("run_command(rm -rf *)");
+        const QString push = QStringLiteral("run_command(git push --force*)");
+        row("REVIEW-H3/rm-rec-for", {"rm", "--rec", "--for", "x"}, "deny", "policy.rule_deny", rm);
+        row("REVIEW-H3/rm-r-f-long", {"rm", "--r", "--f", "x"}, "deny", "policy.rule_deny", rm);
+        row("REVIEW-H3/rm-recursive-f", {"rm", "--recursive", "--f", "x"}, "deny",
+            "policy.rule_deny", rm);
+        row("REVIEW-H3/rm-mixed", {"rm", "-r", "--forc", "x"}, "deny", "policy.rule_deny", rm);
+        row("REVIEW-H3/rm-interactive-not-force", {"rm", "-r", "--inter", "x"}, "allow",
+            "policy.rule_allow", "run_command");
+        row("REVIEW-H3/git-push-plus", {"git", "push", "origin", "+main"}, "deny",
+            "policy.rule_deny", push);
+        row("REVIEW-H3/git-push-plus-refspec", {"git", "push", "origin", "+HEAD:main"}, "deny",
+            "policy.rule_deny", push);
+        row("REVIEW-H3/git-push-f", {"git", "push", "-f", "origin"}, "deny", "policy.rule_deny",
+            push);
+        row("REVIEW-H3/git-push-force-with-lease", {"git", "push", "--force-with-lease", "origin"},
+            "deny", "policy.rule_deny", push);
+        row("REVIEW-H3/git-push-abbrev", {"git", "push", "--forc", "origin"}, "deny",
+            "policy.rule_deny", push);
+        row("REVIEW-H3/git-push-plain", {"git", "push", "origin", "main"}, "allow",
+            "policy.rule_allow", "run_command");
+        row("REVIEW-H3/unmodelled-prefix", {"frob", "--danger", "x"}, "deny", "policy.rule_deny",
+            "run_command(frob --dangerous)");
+        row("REVIEW-H3/unmodelled-prefix-value", {"frob", "--dang=1", "x"}, "deny",
+            "policy.rule_deny", "run_command(frob --dangerous)");
+    }
+    void reviewOptions() { runRow(); }
+
     void scopeRequirementIsConfigurable() {
         PolicyConfig config;
         config.executeNeedsApproval = false;
