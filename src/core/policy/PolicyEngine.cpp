@@ -376,6 +376,8 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     ArgumentResolver arguments(*cwd, cwdArgument.isEmpty());
     for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
         const CommandAnalyzer::Command& command = analysis.commands[i];
+        if (command.probeOnly)
+            continue;
         QStringList words = command.inputPaths;
         for (qsizetype k = 1; k < command.argv.size(); ++k) {
             const QString& w = command.argv[k];
@@ -489,11 +491,15 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     if (const PolicyRule* r = m_index->bare(List::Allow, call.toolName))
         return allowByRule(*r);
     QList<const PolicyRule*> allowing;
+    const auto runs = std::count_if(analysis.commands.cbegin(), analysis.commands.cend(),
+                                    [](const CommandAnalyzer::Command& c) { return !c.probeOnly; });
     for (const CommandAnalyzer::Command& c : analysis.commands) {
+        if (c.probeOnly)
+            continue;
         const PolicyRule* r = m_index->commandStrictly(
             List::Allow, CommandMatcher::programBasename(c.argv.front()), c.argv, c.scriptAnalysed);
         if (!r) {
-            if (!allowing.isEmpty() || analysis.commands.size() > 1)
+            if (!allowing.isEmpty() || runs > 1)
                 return scopeDecision(spec, tr("No allow rule covers \"%1\" in \"%2\"")
                                                .arg(visibleCommand(c.argv), visibleCommand(argv)));
             return scopeDecision(spec, tr("No rule decided \"%1\"").arg(visibleCommand(argv)));

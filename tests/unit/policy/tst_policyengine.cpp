@@ -637,6 +637,124 @@ private Q_SLOTS:
     }
     void reviewOptions() { runRow(); }
 
+    // Review findings on command analysis (H2, H4, H5, M6): what cannot be analysed is at least
+    // asked, and deny rules see the real command, even when everything is allowed.
+    void reviewAnalysis_data() {
+        addColumns();
+        const QString rc = QStringLiteral("run_command");
+        const QByteArray rules =
+            J("{'allow': ['run_command', 'read_file', 'write_file', 'list_directory'],\n"
+              " 'deny': ['read_file(.env)', 'run_command(rm -rf *)']}");
+        const QString rmRule = QStringLiteral("run_command(rm -rf *)");
+        auto row = [&](const char* name, const QStringList& argv, const char* kind,
+                       const char* code, const QString& reason, const QString& rule) {
+            QTest::newRow(name) << rules << rc << command(argv) << QString::fromLatin1(kind)
+                                << QString::fromLatin1(code) << reason << rule;
+        };
+        auto denyRm = [&](const char* name, const QStringList& argv) {
+            row(name, argv, "deny", "policy.rule_deny", "rm -rf x", rmRule);
+        };
+        auto ask = [&](const char* name, const QStringList& argv, const QString& why) {
+            row(name, argv, "ask", "policy.unanalysable", why, "");
+        };
+
+        // H2: builtins used as wrappers keep the shell's view.
+        denyRm("REVIEW-H2/command-eval", {"bash", "-c", "command eval \"rm -rf x\""});
+        denyRm("REVIEW-H2/builtin-eval", {"bash", "-c", "builtin eval \"rm -rf x\""});
+        denyRm("REVIEW-H2/time-eval", {"bash", "-c", "time eval \"rm -rf x\""});
+        denyRm("REVIEW-H2/eval-direct", {"eval", "rm -rf x"});
+        denyRm("REVIEW-H2/trap", {"bash", "-c", "trap \"rm -rf x\" EXIT"});
+        ask("REVIEW-H2/command-cd", {"bash", "-c", "command cd src; cat ../.env"},
+            "changes the working folder");
+        ask("REVIEW-H2/command-eval-ls", {"command", "eval", "ls"}, "runs text or a file");
+        ask("REVIEW-H2/builtin-source", {"bash", "-c", "builtin source x.sh"},
+            "runs text or a file");
+        ask("REVIEW-H2/exec-no-program", {"bash", "-c", "exec; ls"}, "exec without a command");
+        row("REVIEW-H2/exec-redirect", {"bash", "-c", "exec 3<.env; cat <&3"}, "deny",
+            "policy.rule_deny", ".env", QStringLiteral("read_file(.env)"));
+        ask("REVIEW-H2/alias", {"bash", "-c", "alias ls=rm"}, "alias");
+
+        // H4: options that make a program run another one.
+        ask("REVIEW-H4/rg-pre", {"rg", "--pre", "bash", "x", "notes.txt"}, "--pre");
+        ask("REVIEW-H4/rg-pre-attached", {"rg", "--pre=bash", "x", "notes.txt"}, "--pre");
+        ask("REVIEW-H4/git-grep-O-long",
+            {"git", "grep", "--open-files-in-pager=touch /tmp/pwn;", "-e", "x"}, "git grep");
+        ask("REVIEW-H4/git-grep-O-short", {"git", "grep", "-Otouch /tmp/pwn;", "-e", "x"},
+            "git grep");
+        ask("REVIEW-H4/git-grep-O-abbrev", {"git", "grep", "--open=vi", "-e", "x"}, "git grep");
+        ask("REVIEW-H4/git-fetch-upload-pack",
+            {"git", "fetch", "--upload-pack=touch /tmp/pwn;", "origin"}, "git fetch");
+        ask("REVIEW-H4/git-fetch-upload-abbrev", {"git", "fetch", "--upload=x", "origin"},
+            "git fetch");
+        ask("REVIEW-H4/git-ls-remote", {"git", "ls-remote", "--upload-pack", "x", "origin"},
+            "git ls-remote");
+        ask("REVIEW-H4/git-pull", {"git", "pull", "--upload-pack=x", "origin"}, "git pull");
+        ask("REVIEW-H4/git-clone-u", {"git", "clone", "-u", "x", "origin", "y"}, "git clone");
+        ask("REVIEW-H4/git-archive-exec", {"git", "archive", "--exec=x", "--remote=origin", "HEAD"},
+            "git archive");
+        ask("REVIEW-H4/git-rebase-exec-attached", {"git", "rebase", "--exec=sh evil", "HEAD~1"},
+            "git rebase");
+        ask("REVIEW-H4/git-rebase-x-attached", {"git", "rebase", "-xsh evil", "HEAD~1"},
+            "git rebase");
+        denyRm("REVIEW-H4/git-rebase-exec-inner", {"git", "rebase", "--exec=rm -rf x", "HEAD~1"});
+        ask("REVIEW-H4/git-config-alias", {"git", "config", "alias.st", "!sh"}, "git config");
+        ask("REVIEW-H4/tar-to-command", {"tar", "--to-command=sh", "-xf", "a.tar"}, "tar");
+        ask("REVIEW-H4/tar-I", {"tar", "-I", "cmd", "-xf", "a.tar"}, "tar");
+        ask("REVIEW-H4/tar-compress-program", {"tar", "--use-compress-program=cmd", "-xf", "a.tar"},
+            "tar");
+        ask("REVIEW-H4/tar-checkpoint", {"tar", "--checkpoint-action=exec=sh", "-cf", "a.tar", "x"},
+            "tar");
+        ask("REVIEW-H4/sort-compress", {"sort", "--compress-program=cmd", "x"}, "sort");
+        ask("REVIEW-H4/rsync-e", {"rsync", "-e", "cmd", "a", "b:"}, "rsync");
+        ask("REVIEW-H4/rsync-cluster-e", {"rsync", "-ave", "cmd", "a", "b:"}, "rsync");
+        ask("REVIEW-H4/rsync-rsh", {"rsync", "--rsh=cmd", "a", "b:"}, "rsync");
+        ask("REVIEW-H4/zip-TT", {"zip", "-T", "-TT", "cmd", "a.zip", "x"}, "zip");
+        ask("REVIEW-H4/zip-unzip-command", {"zip", "--unzip-command=cmd", "a.zip", "x"}, "zip");
+        denyRm("REVIEW-H4/fd-exec", {"fd", "x", "-x", "rm", "-rf", "x"});
+        ask("REVIEW-H4/man-P", {"man", "-P", "cmd", "ls"}, "man");
+        row("REVIEW-H4/git-log-fine", {"git", "log", "--oneline", "-5"}, "allow",
+            "policy.rule_allow", "", "run_command");
+
+        // H5: options with values before the inline code.
+        ask("REVIEW-H5/python-W", {"python3", "-W", "ignore", "-c", "import os"}, "is given code");
+        ask("REVIEW-H5/python-X", {"python3", "-X", "dev", "-c", "import os"}, "is given code");
+        ask("REVIEW-H5/node-r", {"node", "-r", "fs", "-e", "1"}, "is given code");
+        ask("REVIEW-H5/node-require-eval", {"node", "--require", "fs", "--eval", "1"},
+            "is given code");
+        ask("REVIEW-H5/ruby-I", {"ruby", "-I", "lib", "-e", "1"}, "is given code");
+        ask("REVIEW-H5/php-d", {"php", "-d", "x=1", "-r", "1;"}, "is given code");
+        ask("REVIEW-H5/perl-I", {"perl", "-I", "lib", "-e", "1"}, "is given code");
+        ask("REVIEW-H5/perl-M", {"perl", "-M", "strict", "-e", "1"}, "is given code");
+        ask("REVIEW-H5/lua-l", {"lua", "-l", "x", "-e", "1"}, "is given code");
+        row("REVIEW-H5/python-script-fine", {"python3", "-W", "ignore", "script.py"}, "allow",
+            "policy.rule_allow", "", "run_command");
+
+        // M6: runners that were not known.
+        denyRm("REVIEW-M6/setarch", {"setarch", "x86_64", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/setarch-option", {"setarch", "x86_64", "-R", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/prlimit", {"prlimit", "--nofile=64", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/uv-run", {"uv", "run", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/uv-run-option", {"uv", "run", "--with", "x", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/poetry-run", {"poetry", "run", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/pipenv-run", {"pipenv", "run", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/bundle-exec", {"bundle", "exec", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/ssh-agent", {"ssh-agent", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/eatmydata", {"eatmydata", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/chronic", {"chronic", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/dbus-launch", {"dbus-launch", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/hyperfine", {"hyperfine", "rm -rf x"});
+        denyRm("REVIEW-M6/unshare", {"unshare", "-r", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/bwrap", {"bwrap", "--bind", "/", "/", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/flatpak-spawn", {"flatpak-spawn", "--host", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/taskset", {"taskset", "-c", "0", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/numactl", {"numactl", "--cpunodebind=0", "rm", "-rf", "x"});
+        denyRm("REVIEW-M6/unknown-runner", {"frobnicate", "run", "rm", "-rf", "x"});
+        ask("REVIEW-M6/uv-run-asks", {"uv", "run", "--with", "x", "pytest"}, "uv");
+        row("REVIEW-M6/unknown-program-fine", {"frobnicate", "rm", "x"}, "allow",
+            "policy.rule_allow", "", "run_command");
+    }
+    void reviewAnalysis() { runRow(); }
+
     void scopeRequirementIsConfigurable() {
         PolicyConfig config;
         config.executeNeedsApproval = false;
