@@ -489,7 +489,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         }();
         if (procOfProcess || word.startsWith(QLatin1String("/dev/fd/")) ||
             word == QLatin1String("/dev/fd") || word == QLatin1String("/dev/stdin") ||
-            word.startsWith(QLatin1String("/dev/std"))) {
+            word.startsWith(QLatin1String("/dev/stdin/"))) {
             pathConcern(tr("\"%1\" names a file of a running process, which cannot be checked")
                             .arg(visible(word, 80)));
             return false;
