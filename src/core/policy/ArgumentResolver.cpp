@@ -39,6 +39,19 @@ ArgumentResolver::resolveWithRealpath(const QString& absolute) {
     }
     if (errno != ENOENT)
         return std::nullopt;
+    // The parent as written, so that `..` after a linked folder is taken physically as the
+    // kernel does (`src/back/../x` with src/back -> ../secrets is `./x`, not `src/x`).
+    if (const qsizetype last = absolute.lastIndexOf(u'/'); last > 0) {
+        const QString name = absolute.mid(last + 1);
+        if (!name.isEmpty() && name != QLatin1String(".") && name != QLatin1String("..") &&
+            ::realpath(QFile::encodeName(absolute.left(last)).constData(), buffer)) {
+            const QString canonicalParent = QFile::decodeName(buffer);
+            return Path{canonicalParent.endsWith(u'/') ? canonicalParent + name
+                                                       : canonicalParent + u'/' + name,
+                        false, false};
+        }
+    }
+    // No such parent: the lexical reading is the best guess (a script may create it first).
     const QString cleaned = QDir::cleanPath(absolute);
     const qsizetype slash = cleaned.lastIndexOf(u'/');
     if (slash < 0)

@@ -25,8 +25,9 @@ struct WrapperSpec {
     const char* shortFlags = "";
     const char* longWithArg = " ";
     const char* longFlags = " ";
-    int positionals = 0;      // words between the options and the command (timeout's duration)
-    bool assignments = false; // NAME=VALUE words before the command (env, sudo)
+    int positionals = 0;           // words between the options and the command (timeout's duration)
+    bool positionalsFirst = false; // the positionals come before the options (setarch ARCH -R)
+    bool assignments = false;      // NAME=VALUE words before the command (env, sudo)
     Privilege privilege = Privilege::None;
     const char* noCommand = " ";      // options after which no command follows (ionice -p PID)
     const char* scriptOption = " ";   // options whose value is a shell script (flock -c)
@@ -176,21 +177,139 @@ const WrapperSpec kWrappers[] = {
      .shellWithoutCommand = true},
     {.name = "catchsegv"},
     {.name = "dbus-run-session", .longWithArg = " config-file dbus-daemon "},
+    {.name = "setarch",
+     .shortFlags = "v3BFLRSTXZ",
+     .longFlags = " verbose 3gb 4gb uname-2.6 addr-no-randomize fdpic-funcptrs mmap-page-zero "
+                  "addr-compat-layout read-implies-exec 32bit short-inode whole-seconds "
+                  "sticky-timeouts ",
+     .positionals = 1,
+     .positionalsFirst = true,
+     .shellWithoutCommand = true},
+    {.name = "linux32",
+     .shortFlags = "v3BFLRSTXZ",
+     .longFlags = " verbose 3gb 4gb uname-2.6 addr-no-randomize fdpic-funcptrs mmap-page-zero "
+                  "addr-compat-layout read-implies-exec 32bit short-inode whole-seconds "
+                  "sticky-timeouts ",
+     .shellWithoutCommand = true},
+    {.name = "linux64",
+     .shortFlags = "v3BFLRSTXZ",
+     .longFlags = " verbose 3gb 4gb uname-2.6 addr-no-randomize fdpic-funcptrs mmap-page-zero "
+                  "addr-compat-layout read-implies-exec 32bit short-inode whole-seconds "
+                  "sticky-timeouts ",
+     .shellWithoutCommand = true},
+    {.name = "prlimit",
+     .shortWithArg = "po",
+     .longWithArg = " pid output ",
+     .longFlags = " as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio "
+                  "rttime sigpending stack noheadings raw verbose ",
+     .noCommand = " p pid "},
+    {.name = "ssh-agent", .shortWithArg = "aEtOP", .shortFlags = "cDdsk", .noCommand = " k "},
+    {.name = "eatmydata"},
+    {.name = "chronic", .shortFlags = "ev"},
+    {.name = "dbus-launch",
+     .longWithArg = " config-file autolaunch ",
+     .longFlags = " sh-syntax csh-syntax auto-syntax binary-syntax close-stderr "
+                  "exit-with-session exit-with-x11 "},
 };
 
 // Programs that run another command but whose options are not modelled: the first word that is
 // not an option is taken as the command (so deny rules still see it), and the call is asked.
 const QStringList kOpaqueWrappers = {
-    QStringLiteral("nsenter"),     QStringLiteral("unshare"),      QStringLiteral("firejail"),
-    QStringLiteral("bwrap"),       QStringLiteral("proot"),        QStringLiteral("systemd-run"),
-    QStringLiteral("valgrind"),    QStringLiteral("perf"),         QStringLiteral("gdb"),
-    QStringLiteral("parallel"),    QStringLiteral("sg"),           QStringLiteral("newgrp"),
-    QStringLiteral("script"),      QStringLiteral("xvfb-run"),     QStringLiteral("caffeinate"),
-    QStringLiteral("run0"),        QStringLiteral("sudoedit"),     QStringLiteral("expect"),
-    QStringLiteral("nix-shell"),   QStringLiteral("rlwrap"),       QStringLiteral("torsocks"),
-    QStringLiteral("proxychains"), QStringLiteral("proxychains4"), QStringLiteral("cgexec"),
-    QStringLiteral("numactl"),     QStringLiteral("faketime"),     QStringLiteral("ssh"),
-    QStringLiteral("docker"),      QStringLiteral("podman"),       QStringLiteral("kubectl"),
+    QStringLiteral("nsenter"),
+    QStringLiteral("unshare"),
+    QStringLiteral("firejail"),
+    QStringLiteral("bwrap"),
+    QStringLiteral("proot"),
+    QStringLiteral("systemd-run"),
+    QStringLiteral("valgrind"),
+    QStringLiteral("perf"),
+    QStringLiteral("gdb"),
+    QStringLiteral("parallel"),
+    QStringLiteral("sg"),
+    QStringLiteral("newgrp"),
+    QStringLiteral("script"),
+    QStringLiteral("xvfb-run"),
+    QStringLiteral("caffeinate"),
+    QStringLiteral("run0"),
+    QStringLiteral("sudoedit"),
+    QStringLiteral("expect"),
+    QStringLiteral("nix-shell"),
+    QStringLiteral("rlwrap"),
+    QStringLiteral("torsocks"),
+    QStringLiteral("proxychains"),
+    QStringLiteral("proxychains4"),
+    QStringLiteral("cgexec"),
+    QStringLiteral("numactl"),
+    QStringLiteral("faketime"),
+    QStringLiteral("ssh"),
+    QStringLiteral("docker"),
+    QStringLiteral("podman"),
+    QStringLiteral("kubectl"),
+    QStringLiteral("flatpak-spawn"),
+    QStringLiteral("npx"),
+    QStringLiteral("bunx"),
+    QStringLiteral("distrobox-enter"),
+    QStringLiteral("toolbox"),
+    QStringLiteral("schroot"),
+    QStringLiteral("systemd-nspawn"),
+    QStringLiteral("ip"),
+    QStringLiteral("chpst"),
+    QStringLiteral("daemonize"),
+    QStringLiteral("start-stop-daemon"),
+};
+
+// Tools whose subcommand runs the rest as a command (`uv run pytest`). Without options there it
+// is a plain wrapper; with options (their values are not modelled) it is opaque.
+const char* const kSubcommandRunners[][2] = {
+    {"uv", "run"},      {"poetry", "run"},     {"pipenv", "run"},  {"pdm", "run"},
+    {"hatch", "run"},   {"rye", "run"},        {"pixi", "run"},    {"conda", "run"},
+    {"mamba", "run"},   {"micromamba", "run"}, {"bundle", "exec"}, {"pnpm", "exec"},
+    {"yarn", "exec"},   {"npm", "exec"},       {"mise", "exec"},   {"mise", "x"},
+    {"asdf", "exec"},   {"direnv", "exec"},    {"devbox", "run"},  {"nix", "run"},
+    {"nix", "develop"}, {"nix", "shell"},      {"pnpm", "dlx"},    {"yarn", "dlx"},
+    {"rbenv", "exec"},  {"pyenv", "exec"},     {"nvm", "exec"},    {"opam", "exec"},
+};
+
+// Programs that do not run their arguments as a command. Any other program that is not modelled
+// may be an unknown runner (`frobnicate run rm -rf ~`), so its first words are also checked
+// against the deny and ask rules (never the allow rules).
+const QStringList kPlainPrograms = {
+    QStringLiteral("ls"),        QStringLiteral("cat"),      QStringLiteral("head"),
+    QStringLiteral("tail"),      QStringLiteral("wc"),       QStringLiteral("echo"),
+    QStringLiteral("printf"),    QStringLiteral("touch"),    QStringLiteral("stat"),
+    QStringLiteral("file"),      QStringLiteral("diff"),     QStringLiteral("cmp"),
+    QStringLiteral("sort"),      QStringLiteral("uniq"),     QStringLiteral("cut"),
+    QStringLiteral("tr"),        QStringLiteral("tee"),      QStringLiteral("less"),
+    QStringLiteral("more"),      QStringLiteral("which"),    QStringLiteral("whereis"),
+    QStringLiteral("type"),      QStringLiteral("basename"), QStringLiteral("dirname"),
+    QStringLiteral("realpath"),  QStringLiteral("readlink"), QStringLiteral("pwd"),
+    QStringLiteral("date"),      QStringLiteral("true"),     QStringLiteral("false"),
+    QStringLiteral("test"),      QStringLiteral("["),        QStringLiteral("seq"),
+    QStringLiteral("sleep"),     QStringLiteral("id"),       QStringLiteral("whoami"),
+    QStringLiteral("uname"),     QStringLiteral("df"),       QStringLiteral("du"),
+    QStringLiteral("ps"),        QStringLiteral("kill"),     QStringLiteral("jq"),
+    QStringLiteral("grep"),      QStringLiteral("egrep"),    QStringLiteral("fgrep"),
+    QStringLiteral("rg"),        QStringLiteral("ag"),       QStringLiteral("ack"),
+    QStringLiteral("rm"),        QStringLiteral("cp"),       QStringLiteral("mv"),
+    QStringLiteral("ln"),        QStringLiteral("mkdir"),    QStringLiteral("rmdir"),
+    QStringLiteral("chmod"),     QStringLiteral("chown"),    QStringLiteral("chgrp"),
+    QStringLiteral("sed"),       QStringLiteral("curl"),     QStringLiteral("wget"),
+    QStringLiteral("tar"),       QStringLiteral("gzip"),     QStringLiteral("gunzip"),
+    QStringLiteral("zip"),       QStringLiteral("unzip"),    QStringLiteral("shred"),
+    QStringLiteral("dd"),        QStringLiteral("man"),      QStringLiteral("tree"),
+    QStringLiteral("fd"),        QStringLiteral("fdfind"),   QStringLiteral("make"),
+    QStringLiteral("cmake"),     QStringLiteral("ninja"),    QStringLiteral("gcc"),
+    QStringLiteral("g++"),       QStringLiteral("cc"),       QStringLiteral("clang"),
+    QStringLiteral("clang++"),   QStringLiteral("ld"),       QStringLiteral("go"),
+    QStringLiteral("java"),      QStringLiteral("javac"),    QStringLiteral("cargo"),
+    QStringLiteral("rustc"),     QStringLiteral("npm"),      QStringLiteral("yarn"),
+    QStringLiteral("pnpm"),      QStringLiteral("pip"),      QStringLiteral("pip3"),
+    QStringLiteral("rsync"),     QStringLiteral("scp"),      QStringLiteral("patch"),
+    QStringLiteral("nl"),        QStringLiteral("od"),       QStringLiteral("xxd"),
+    QStringLiteral("hexdump"),   QStringLiteral("strings"),  QStringLiteral("base64"),
+    QStringLiteral("sha256sum"), QStringLiteral("md5sum"),   QStringLiteral("clang-format"),
+    QStringLiteral("vim"),       QStringLiteral("vi"),       QStringLiteral("nvim"),
+    QStringLiteral("http"),      QStringLiteral("https"),    QStringLiteral("sqlite3"),
 };
 const QStringList kPrivilegedOpaque = {QStringLiteral("nsenter"), QStringLiteral("unshare"),
                                        QStringLiteral("sg"),      QStringLiteral("newgrp"),
@@ -236,6 +355,117 @@ bool isPythonLike(const QString& p) {
     return re.match(p).hasMatch();
 }
 
+// How an interpreter's options look: which run inline code, which take a value (separate or
+// attached), which name a module or script file (after them the code is not inline).
+struct InterpreterSpec {
+    const char* code = "";         // short options whose value is code (python -c)
+    const char* value = "";        // short options with a value, separate or attached
+    const char* attachedOnly = ""; // short options whose value can only be attached
+    const char* script = "";       // short options naming a module or file to run
+    const char* longCode = " ";    // " eval print "
+    const char* longValue = " ";   // long options with a value
+};
+
+const InterpreterSpec* interpreterSpec(const QString& program) {
+    static const InterpreterSpec python{
+        .code = "c", .value = "WXQ", .script = "m", .longValue = " check-hash-based-pycs "};
+    static const InterpreterSpec perl{.code = "eE", .value = "IMm"};
+    static const InterpreterSpec ruby{.code = "e",
+                                      .value = "IrCE",
+                                      .attachedOnly = "FiKTWx0",
+                                      .longValue = " encoding external-encoding "
+                                                   "internal-encoding enable disable "};
+    static const InterpreterSpec node{
+        .code = "ep",
+        .value = "rC",
+        .longCode = " eval print ",
+        .longValue = " require import loader experimental-loader conditions input-type title "
+                     "env-file inspect-port redirect-warnings report-dir report-directory "
+                     "report-filename openssl-config icu-data-dir experimental-policy "
+                     "disable-warning diagnostic-dir watch-path preload cwd "};
+    static const InterpreterSpec php{.code = "rRBE", .value = "dcztSF", .script = "f"};
+    static const InterpreterSpec lua{.code = "e", .value = "l"};
+    static const InterpreterSpec osascript{.code = "e", .value = "ls"};
+    static const InterpreterSpec plain{.code = "e"};
+    if (isPythonLike(program))
+        return &python;
+    if (program == QLatin1String("perl"))
+        return &perl;
+    if (program == QLatin1String("ruby"))
+        return &ruby;
+    if (program == QLatin1String("node") || program == QLatin1String("nodejs") ||
+        program == QLatin1String("bun"))
+        return &node;
+    if (program == QLatin1String("php"))
+        return &php;
+    if (program == QLatin1String("lua") || program.startsWith(QLatin1String("lua5")) ||
+        program == QLatin1String("luajit"))
+        return &lua;
+    if (program == QLatin1String("osascript"))
+        return &osascript;
+    if (program == QLatin1String("Rscript") || program == QLatin1String("tclsh") ||
+        program == QLatin1String("irb"))
+        return &plain;
+    return nullptr;
+}
+
+// Whether the interpreter runs code given on its command line or read from its input.
+bool inlineCode(const InterpreterSpec& spec, const QStringList& argv) {
+    auto has = [](const char* list, QChar c) { return QLatin1StringView(list).contains(c); };
+    for (qsizetype i = 1; i < argv.size(); ++i) {
+        const QString& w = argv[i];
+        if (w == QLatin1String("-"))
+            return true;
+        if (!w.startsWith(u'-'))
+            return false; // the script file
+        if (w == QLatin1String("--"))
+            return i + 1 >= argv.size();
+        if (w.startsWith(QLatin1String("--"))) {
+            const QString name = w.mid(2).section(u'=', 0, 0);
+            if (listed(spec.longCode, name))
+                return true;
+            if (listed(spec.longValue, name) && !w.contains(u'='))
+                ++i;
+            continue;
+        }
+        for (qsizetype k = 1; k < w.size(); ++k) {
+            const QChar c = w.at(k);
+            if (has(spec.code, c))
+                return true;
+            if (has(spec.script, c))
+                return false;
+            if (has(spec.attachedOnly, c))
+                break;
+            if (has(spec.value, c)) {
+                if (k + 1 == w.size())
+                    ++i;
+                break;
+            }
+        }
+    }
+    return true; // no script: code comes from the input
+}
+
+// git subcommands with options that run a command: {subcommand, long options, short options}.
+const char* const* gitExecOptions(const QString& subcommand) {
+    static const char* const table[][3] = {
+        {"grep", " open-files-in-pager ", "O"},
+        {"fetch", " upload-pack ", ""},
+        {"pull", " upload-pack ", ""},
+        {"ls-remote", " upload-pack ", ""},
+        {"clone", " upload-pack config template ", "uc"},
+        {"archive", " exec ", ""},
+        {"push", " receive-pack exec ", ""},
+        {"send-pack", " receive-pack exec ", ""},
+        {"fetch-pack", " upload-pack exec ", ""},
+        {"rebase", " exec ", "x"},
+        {"send-email", " smtp-server to-cmd cc-cmd header-cmd ", ""},
+    };
+    for (const auto& row : table)
+        if (subcommand == QLatin1StringView(row[0]))
+            return row;
+    return nullptr;
+}
 } // namespace
 
 bool CommandAnalyzer::isShell(const QString& program) {
@@ -305,24 +535,33 @@ void CommandAnalyzer::analyzeArgv(const QStringList& argv, int depth, bool fromS
 
 void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, int depth) {
     const QString program = m_out.commands[commandIndex].program;
-    const bool fromShell = m_out.commands[commandIndex].fromShell;
     auto markRunsOthers = [&] { m_out.commands[commandIndex].runsOthers = true; };
 
-    if (fromShell) {
-        if (program == QLatin1String("cd") || program == QLatin1String("pushd") ||
-            program == QLatin1String("popd")) {
-            m_out.changesDirectory = true;
-            concern(Tr::tr("the script changes the working folder (%1), so the paths after it "
-                           "cannot be checked")
-                        .arg(program));
-            return;
-        }
-        if (program == QLatin1String("eval") || program == QLatin1String("source") ||
-            program == QLatin1String(".") || program == QLatin1String("trap")) {
-            concern(Tr::tr("\"%1\" runs text or a file as a script").arg(program));
-            markRunsOthers();
-            return;
-        }
+    // Shell builtins are concerns whatever their context: reached through `command`, `builtin`,
+    // `time` or `exec` they act exactly as in a script.
+    if (program == QLatin1String("cd") || program == QLatin1String("pushd") ||
+        program == QLatin1String("popd")) {
+        m_out.changesDirectory = true;
+        concern(Tr::tr("the script changes the working folder (%1), so the paths after it "
+                       "cannot be checked")
+                    .arg(program));
+        return;
+    }
+    if (program == QLatin1String("eval") || program == QLatin1String("source") ||
+        program == QLatin1String(".") || program == QLatin1String("trap")) {
+        concern(Tr::tr("\"%1\" runs text or a file as a script").arg(program));
+        markRunsOthers();
+        // What eval and trap run is still shown to the deny rules.
+        if (program == QLatin1String("eval") && argv.size() > 1)
+            analyzeScript(argv.mid(1).join(u' '), depth);
+        else if (program == QLatin1String("trap") && argv.size() > 2)
+            analyzeScript(argv[1], depth);
+        return;
+    }
+    if (program == QLatin1String("alias") || program == QLatin1String("unalias") ||
+        program == QLatin1String("enable") || program == QLatin1String("hash")) {
+        concern(Tr::tr("\"%1\" changes what later command names run").arg(program));
+        return;
     }
 
     // Shells.
@@ -371,49 +610,13 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    // Interpreters given code inline.
-    auto inlineCode = [&](const QString& flags, const QStringList& longs) {
-        for (qsizetype i = 1; i < argv.size(); ++i) {
-            const QString& w = argv[i];
-            if (!w.startsWith(u'-') || w == QLatin1String("-"))
-                return w == QLatin1String("-");
-            if (w == QLatin1String("--"))
-                return i + 1 >= argv.size();
-            if (w.startsWith(QLatin1String("--"))) {
-                if (longs.contains(w.section(u'=', 0, 0)))
-                    return true;
-                continue;
-            }
-            for (QChar c : flags)
-                if (w.mid(1).contains(c))
-                    return true;
-            if (isPythonLike(program) &&
-                (w == QLatin1String("-m") || w == QLatin1String("-W") || w == QLatin1String("-X")))
-                return false;
-        }
-        return true; // no script: code comes from the input
-    };
-    if (isPythonLike(program) || program == QLatin1String("perl") ||
-        program == QLatin1String("ruby") || program == QLatin1String("node") ||
-        program == QLatin1String("nodejs") || program == QLatin1String("bun") ||
-        program == QLatin1String("php") || program == QLatin1String("lua") ||
-        program == QLatin1String("Rscript") || program == QLatin1String("osascript") ||
-        program == QLatin1String("tclsh") || program == QLatin1String("irb")) {
-        QString flags = QStringLiteral("e");
-        QStringList longs;
-        if (isPythonLike(program))
-            flags = QStringLiteral("c");
-        else if (program == QLatin1String("perl") || program == QLatin1String("ruby"))
-            flags = QStringLiteral("eE");
-        else if (program == QLatin1String("node") || program == QLatin1String("nodejs") ||
-                 program == QLatin1String("bun"))
-            flags = QStringLiteral("ep"),
-            longs = {QStringLiteral("--eval"), QStringLiteral("--print")};
-        else if (program == QLatin1String("php"))
-            flags = QStringLiteral("rR");
+    // Interpreters given code inline. Options that take a value are skipped with their value
+    // (`python3 -W ignore -c ...`), so only a word that is neither an option nor a value is the
+    // script; the code options are found wherever they stand before it.
+    if (const InterpreterSpec* interp = interpreterSpec(program)) {
         if (program == QLatin1String("bun") && argv.size() > 1 && argv[1] == QLatin1String("run"))
             return;
-        if (inlineCode(flags, longs)) {
+        if (inlineCode(*interp, argv)) {
             markRunsOthers();
             concern(Tr::tr("%1 is given code to run that is not analysed").arg(program));
         }
@@ -448,6 +651,86 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
+    // Options that make a program run another command. Each is a concern, and its value is
+    // split like a script so that the deny rules still see what it names.
+    struct ExecOptions {
+        const char* program;
+        const char* longs;  // long options (any unambiguous prefix counts)
+        const char* shorts; // short options, also inside a cluster
+        const char* words;  // whole words whose value follows (zip -TT)
+        bool optionalValue; // the value may only be attached (git grep -O)
+    };
+    static const ExecOptions kExecOptions[] = {
+        {"rg", " pre hostname-bin ", "", " ", false},
+        {"tar",
+         " to-command use-compress-program checkpoint-action info-script new-volume-script "
+         "rsh-command rmt-command ",
+         "IF", " ", false},
+        {"sort", " compress-program ", "", " ", false},
+        {"rsync", " rsh rsync-path ", "e", " ", false},
+        {"zip", " unzip-command ", "", " -TT ", false},
+        {"man", " pager html ", "PH", " ", false},
+        {"vim", " cmd ", "cS", " ", false},
+        {"vi", " cmd ", "cS", " ", false},
+        {"nvim", " cmd ", "cS", " ", false},
+        {"view", " cmd ", "cS", " ", false},
+        {"ex", " cmd ", "cS", " ", false},
+    };
+    for (const ExecOptions& e : kExecOptions)
+        if (program == QLatin1StringView(e.program)) {
+            execOptions(argv, 1, program, e.longs, e.shorts, e.words, e.optionalValue, depth);
+            if (program.contains(QLatin1String("vi")) || program == QLatin1String("ex"))
+                for (const QString& w : argv.mid(1))
+                    if (w.startsWith(u'+') && w.size() > 1)
+                        concern(
+                            Tr::tr("%1 runs the editor command \"%2\"").arg(program, w.left(60)));
+            break;
+        }
+
+    // fd runs its -x/-X command for the files it finds, like find -exec.
+    if (program == QLatin1String("fd") || program == QLatin1String("fdfind")) {
+        for (qsizetype i = 1; i < argv.size(); ++i) {
+            const QString& w = argv[i];
+            if (w == QLatin1String("-x") || w == QLatin1String("-X") ||
+                w == QLatin1String("--exec") || w == QLatin1String("--exec-batch")) {
+                markRunsOthers();
+                qsizetype end = i + 1;
+                while (end < argv.size() && argv[end] != QLatin1String(";"))
+                    ++end;
+                analyzeArgv(argv.mid(i + 1, end - i - 1), depth + 1, false);
+                i = end;
+            }
+        }
+        return;
+    }
+
+    // hyperfine runs each of its words through a shell.
+    if (program == QLatin1String("hyperfine")) {
+        markRunsOthers();
+        concern(Tr::tr("hyperfine runs its commands through a shell; its options are not "
+                       "analysed"));
+        for (qsizetype i = 1; i < argv.size(); ++i)
+            if (!argv[i].startsWith(u'-'))
+                analyzeScript(argv[i], depth);
+        return;
+    }
+
+    // `uv run CMD`: a wrapper; with options before the command (values unknown) opaque.
+    for (const auto& runner : kSubcommandRunners) {
+        if (program != QLatin1StringView(runner[0]) ||
+            argv.value(1) != QLatin1StringView(runner[1]))
+            continue;
+        markRunsOthers();
+        if (argv.size() > 2 && !argv[2].startsWith(u'-')) {
+            analyzeArgv(argv.mid(2), depth + 1, m_out.commands[commandIndex].fromShell);
+            return;
+        }
+        concern(Tr::tr("%1 %2 runs another command; its options are not analysed")
+                    .arg(program, argv[1]));
+        opaqueInner(argv, 2, depth);
+        return;
+    }
+
     if (program == QLatin1String("git")) {
         for (qsizetype i = 1; i < argv.size(); ++i) {
             const QString& w = argv[i];
@@ -475,9 +758,19 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
                 markRunsOthers();
                 const qsizetype f = argv.indexOf(QStringLiteral("foreach"), i + 1);
                 analyzeScript(argv.mid(f + 1).join(u' '), depth, commandIndex);
-            } else if (w == QLatin1String("rebase") && (argv.contains(QStringLiteral("--exec")) ||
-                                                        argv.contains(QStringLiteral("-x")))) {
-                concern(Tr::tr("git rebase --exec runs a command that is not analysed"));
+            } else if (w == QLatin1String("config")) {
+                const bool readsOnly =
+                    std::any_of(argv.cbegin() + i + 1, argv.cend(), [](const QString& a) {
+                        return a.startsWith(QLatin1String("--get")) || a == QLatin1String("-l") ||
+                               a == QLatin1String("--list") || a == QLatin1String("get") ||
+                               a == QLatin1String("list");
+                    });
+                if (!readsOnly)
+                    concern(Tr::tr("git config can make git run other programs (core.pager, "
+                                   "alias.*, core.sshCommand, hooks, …)"));
+            } else if (const char* const* exec = gitExecOptions(w)) {
+                execOptions(argv, i + 1, QStringLiteral("git ") + w, exec[1], exec[2], " ",
+                            w == QLatin1String("grep"), depth);
             } else if (w == QLatin1String("filter-branch") || w == QLatin1String("difftool") ||
                        w == QLatin1String("mergetool")) {
                 concern(Tr::tr("git %1 can run other programs").arg(w));
@@ -523,11 +816,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         if (program == QLatin1String("ssh") || program == QLatin1String("docker") ||
             program == QLatin1String("podman") || program == QLatin1String("kubectl"))
             return;
-        for (qsizetype i = 1; i < argv.size(); ++i)
-            if (!argv[i].startsWith(u'-') && !argv[i].contains(u'=')) {
-                analyzeArgv(argv.mid(i), depth + 1, false);
-                break;
-            }
+        opaqueInner(argv, 1, depth);
         return;
     }
 
@@ -535,8 +824,11 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     for (const WrapperSpec& s : kWrappers)
         if (program == QLatin1StringView(s.name))
             spec = &s;
-    if (!spec)
+    if (!spec) {
+        if (!kPlainPrograms.contains(program))
+            probe(argv, 1, 2);
         return;
+    }
 
     markRunsOthers();
     bool changedEnv = false;
@@ -562,7 +854,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
             (name == QLatin1String("E") || name == QLatin1String("preserve-env")))
             changedEnv = true;
     };
-    qsizetype i = 1;
+    qsizetype i = spec->positionalsFirst ? 1 + spec->positionals : 1;
     while (i < argv.size()) {
         const QString& w = argv[i];
         if (w == QLatin1String("--")) {
@@ -643,7 +935,8 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     }
     if (noCommand)
         return;
-    i += spec->positionals;
+    if (!spec->positionalsFirst)
+        i += spec->positionals;
     if (program == QLatin1String("su")) {
         concern(Tr::tr("su without -c starts a shell"));
         return;
@@ -654,13 +947,88 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     if (inner.isEmpty()) {
         if (spec->shellWithoutCommand)
             concern(Tr::tr("%1 without a command starts an interactive shell").arg(program));
+        if (program == QLatin1String("exec"))
+            concern(Tr::tr("exec without a command changes the shell's open files"));
         return;
     }
     if (spec->joinsIntoScript && !exec) {
         analyzeScript(inner.join(u' '), depth, commandIndex);
         return;
     }
-    analyzeArgv(inner, depth + 1, false);
+    analyzeArgv(inner, depth + 1, m_out.commands[commandIndex].fromShell);
+}
+
+void CommandAnalyzer::execOptions(const QStringList& argv, qsizetype from, const QString& what,
+                                  const char* longs, const char* shorts, const char* words,
+                                  bool optionalValue, int depth) {
+    const QLatin1StringView longList(longs);
+    for (qsizetype i = from; i < argv.size(); ++i) {
+        const QString& w = argv[i];
+        if (w == QLatin1String("--"))
+            return;
+        QString option;
+        QString value;
+        bool hit = false;
+        if (w.startsWith(QLatin1String("--")) && w.size() > 3) {
+            const QString name = w.mid(2).section(u'=', 0, 0);
+            // Any option the name abbreviates (git and GNU getopt accept unambiguous prefixes).
+            hit = longList.contains(QString(u' ' + name));
+            if (hit) {
+                option = w.section(u'=', 0, 0);
+                value = w.contains(u'=') ? w.section(u'=', 1)
+                                         : (optionalValue ? QString() : argv.value(++i));
+            }
+        } else if (w.startsWith(QLatin1String("-TT")) &&
+                   QLatin1StringView(words).contains(QLatin1String(" -TT "))) {
+            hit = true;
+            option = w.left(3);
+            value = w.size() > 3 ? w.mid(3) : argv.value(++i);
+        } else if (w.startsWith(u'-') && !w.startsWith(QLatin1String("--")) && w.size() > 1) {
+            for (qsizetype k = 1; k < w.size(); ++k)
+                if (QLatin1StringView(shorts).contains(w.at(k))) {
+                    hit = true;
+                    option = u'-' + QString(w.at(k));
+                    value = k + 1 < w.size() ? w.mid(k + 1)
+                                             : (optionalValue ? QString() : argv.value(++i));
+                    break;
+                }
+        }
+        if (!hit)
+            continue;
+        concern(Tr::tr("%1 %2 runs another program that is not analysed").arg(what, option));
+        if (value.startsWith(QLatin1String("exec=")))
+            value = value.mid(5); // tar --checkpoint-action=exec=CMD
+        if (!value.isEmpty())
+            analyzeScript(value, depth);
+    }
+}
+
+// An unmodelled runner: its first word that can be a program is analysed as the command, and
+// the next few are also shown to the deny and ask rules, since option values cannot be told
+// from the command (`bwrap --bind / / rm -rf ~`).
+void CommandAnalyzer::opaqueInner(const QStringList& argv, qsizetype from, int depth) {
+    for (qsizetype i = from; i < argv.size(); ++i) {
+        const QString& w = argv[i];
+        if (w.startsWith(u'-') || w.contains(u'=') || w.isEmpty() || w.endsWith(u'/'))
+            continue;
+        analyzeArgv(argv.mid(i), depth + 1, false);
+        probe(argv, i + 1, 3);
+        return;
+    }
+}
+
+void CommandAnalyzer::probe(const QStringList& argv, qsizetype from, int count) {
+    for (qsizetype i = from; i < argv.size() && count > 0; ++i) {
+        const QString& w = argv[i];
+        if (w.startsWith(u'-') || w.contains(u'=') || w.isEmpty() || w.endsWith(u'/'))
+            continue;
+        --count;
+        Command c;
+        c.argv = argv.mid(i);
+        c.program = basename(w);
+        c.probeOnly = true;
+        m_out.commands.append(c);
+    }
 }
 
 } // namespace m1

@@ -21,6 +21,10 @@ public:
         bool fromShell = false;      // came out of a shell script (after quote removal)
         QStringList inputPaths;      // files a shell redirection reads
         bool scriptAnalysed = false; // one of its arguments is a script split into commands
+        // Words of an unknown or opaque runner that may be a command: shown to the deny and ask
+        // rules only (never enough for an allow, never checked as paths: the words are the
+        // outer command's).
+        bool probeOnly = false;
     };
     struct Concern {
         enum class Kind {
@@ -48,6 +52,11 @@ private:
                      const QStringList& inputPaths = {});
     void analyzeScript(const QString& script, int depth, qsizetype owner = -1);
     void unwrap(const QStringList& argv, qsizetype commandIndex, int depth);
+    void execOptions(const QStringList& argv, qsizetype from, const QString& what,
+                     const char* longs, const char* shorts, const char* words, bool optionalValue,
+                     int depth);
+    void opaqueInner(const QStringList& argv, qsizetype from, int depth);
+    void probe(const QStringList& argv, qsizetype from, int count);
     void concern(const QString& reason);
     void privileged(const QString& reason);
 

@@ -12,25 +12,54 @@ struct FlagAliases {
     const char* programs;     // " rm "
     const char* shortAliases; // pairs: "Rr" means -R is -r
     const char* longToShort;  // " recursive=r force=f "
+    // Every long option the program knows, so that an abbreviation (GNU getopt and git accept
+    // any unambiguous prefix: `rm --rec --for`) is read as the option it stands for.
+    const char* longOptions;
 };
 
 const FlagAliases kAliases[] = {
-    {" rm ", "Rr", " recursive=r force=f dir=d verbose=v interactive=i "},
+    {" rm ", "Rr", " recursive=r force=f dir=d verbose=v interactive=i ",
+     " force interactive one-file-system no-preserve-root preserve-root recursive dir verbose "
+     "help version "},
     {" cp ", "Rr",
      " recursive=r force=f archive=a verbose=v interactive=i link=l symbolic-link=s "
-     "no-clobber=n update=u "},
-    {" mv ", "", " force=f verbose=v interactive=i no-clobber=n update=u "},
-    {" ln ", "", " symbolic=s force=f verbose=v no-dereference=n "},
-    {" chmod chown chgrp ", "", " recursive=R verbose=v changes=c silent=f quiet=f "},
-    {" grep egrep fgrep ", "Rr", " recursive=r dereference-recursive=r ignore-case=i "},
-    {" mkdir ", "", " parents=p verbose=v mode=m "},
-    {" sed ", "", " in-place=i expression=e quiet=n silent=n "},
-    {" git ", "", " force=f "},
-    {" curl ", "", " output=o remote-name=O request=X data=d insecure=k location=L "},
-    {" wget ", "", " output-document=O "},
-    {" tar ", "", " extract=x create=c file=f "},
-    {" shred ", "", " remove=u zero=z force=f "},
-    {" dd ", "", " "},
+     "no-clobber=n update=u ",
+     " archive attributes-only backup copy-contents debug dereference force interactive link "
+     "no-dereference no-clobber preserve no-preserve parents recursive reflink remove-destination "
+     "sparse strip-trailing-slashes symbolic-link suffix target-directory no-target-directory "
+     "update verbose one-file-system context help version "},
+    {" mv ", "", " force=f verbose=v interactive=i no-clobber=n update=u ",
+     " backup debug exchange force interactive no-clobber no-copy strip-trailing-slashes suffix "
+     "target-directory no-target-directory update verbose context help version "},
+    {" ln ", "", " symbolic=s force=f verbose=v no-dereference=n ",
+     " backup directory force interactive logical no-dereference physical relative symbolic "
+     "suffix target-directory no-target-directory verbose help version "},
+    {" chmod chown chgrp ", "", " recursive=R verbose=v changes=c silent=f quiet=f ",
+     " changes silent quiet verbose no-preserve-root preserve-root reference recursive "
+     "dereference no-dereference from help version "},
+    {" grep egrep fgrep ", "Rr", " recursive=r dereference-recursive=r ignore-case=i ",
+     " extended-regexp fixed-strings basic-regexp perl-regexp regexp file ignore-case "
+     "no-ignore-case word-regexp line-regexp null-data no-messages invert-match version help "
+     "max-count byte-offset line-number line-buffered with-filename no-filename label "
+     "only-matching quiet silent binary-files text directories devices recursive "
+     "dereference-recursive include exclude exclude-from exclude-dir files-without-match "
+     "files-with-matches count initial-tab null before-context after-context context color "
+     "colour binary "},
+    {" mkdir ", "", " parents=p verbose=v mode=m ", " mode parents verbose context help version "},
+    {" sed ", "", " in-place=i expression=e quiet=n silent=n ",
+     " quiet silent debug expression file follow-symlinks in-place line-length null-data "
+     "zero-terminated posix regexp-extended separate sandbox unbuffered help version "},
+    {" git ", "", " force=f ",
+     " force force-with-lease force-if-includes all mirror tags follow-tags atomic dry-run "
+     "porcelain delete prune verbose quiet progress no-verify verify set-upstream repo "
+     "recurse-submodules thin no-thin receive-pack exec push-option signed no-signed ipv4 "
+     "ipv6 no-force-with-lease "},
+    {" curl ", "", " output=o remote-name=O request=X data=d insecure=k location=L ", nullptr},
+    {" wget ", "", " output-document=O ", nullptr},
+    {" tar ", "", " extract=x create=c file=f ", nullptr},
+    {" shred ", "", " remove=u zero=z force=f ",
+     " force iterations random-source size remove exact verbose zero help version "},
+    {" dd ", "", " ", nullptr},
 };
 
 // Programs whose single-dash options are whole words (find -delete), not clusters.
@@ -57,6 +86,40 @@ QString mapLong(const FlagAliases* aliases, const QString& name) {
             return u'-' + QString(QChar(map.at(at + key.size())));
     }
     return QStringLiteral("--") + name;
+}
+
+// The long options `name` may stand for: itself when known or when nothing is known, else every
+// known option it abbreviates. An ambiguous abbreviation is refused by the program, so taking
+// all of its readings only ever makes a deny or ask rule match more.
+QStringList expandLong(const FlagAliases* aliases, const QString& name) {
+    if (!aliases || !aliases->longOptions || name.isEmpty())
+        return {name};
+    const QLatin1StringView known(aliases->longOptions);
+    if (known.contains(QString(u' ' + name + u' ')))
+        return {name};
+    QStringList out;
+    const QString start = u' ' + name;
+    for (qsizetype at = known.indexOf(start); at >= 0; at = known.indexOf(start, at + 1)) {
+        const qsizetype end = known.indexOf(u' ', at + 1);
+        out.append(QString(known.sliced(at + 1, end - at - 1)));
+    }
+    if (out.isEmpty())
+        out.append(name);
+    return out;
+}
+
+// The long name of a short option in the alias table (-f is --force for rm), so that a rule
+// written with a wildcard on the long spelling (`--force*`) also meets the short one.
+QString longOf(const FlagAliases* aliases, QChar c) {
+    if (!aliases)
+        return {};
+    const QLatin1StringView map(aliases->longToShort);
+    const QString value = u'=' + QString(c) + u' ';
+    const qsizetype at = map.indexOf(value);
+    if (at < 0)
+        return {};
+    const qsizetype start = map.lastIndexOf(u' ', at) + 1;
+    return QStringLiteral("--") + QString(map.sliced(start, at - start));
 }
 
 QChar mapShort(const FlagAliases* aliases, QChar c) {
@@ -120,6 +183,13 @@ CommandMatcher::Shape CommandMatcher::shape(const QStringList& argv) {
     const FlagAliases* aliases = aliasesFor(s.program);
     const bool clusters = !kNoClusters.contains(s.program);
     bool optionsEnded = false;
+    auto addShort = [&](QChar c) {
+        const QChar mapped = mapShort(aliases, c);
+        s.flags.push_back(u'-' + QString(mapped));
+        const QString longName = longOf(aliases, mapped);
+        if (!longName.isEmpty())
+            s.flags.push_back(longName);
+    };
     for (qsizetype i = 1; i < argv.size(); ++i) {
         const QString& w = argv[i];
         if (optionsEnded || w.size() < 2 || !w.startsWith(u'-')) {
@@ -133,7 +203,10 @@ CommandMatcher::Shape CommandMatcher::shape(const QStringList& argv) {
         if (w.startsWith(QLatin1String("--"))) {
             const qsizetype eq = w.indexOf(u'=');
             const QString name = w.mid(2, eq < 0 ? -1 : eq - 2);
-            s.flags.push_back(mapLong(aliases, name));
+            for (const QString& full : expandLong(aliases, name)) {
+                s.flags.push_back(mapLong(aliases, full));
+                s.flags.push_back(QStringLiteral("--") + full);
+            }
             if (eq >= 0)
                 s.flags.push_back(w);
             continue;
@@ -143,7 +216,18 @@ CommandMatcher::Shape CommandMatcher::shape(const QStringList& argv) {
             continue;
         }
         for (qsizetype k = 1; k < w.size(); ++k)
-            s.flags.push_back(u'-' + QString(mapShort(aliases, w.at(k))));
+            addShort(w.at(k));
+    }
+    // `git push origin +main` forces the push exactly like --force (a `+` refspec).
+    if (s.program == QLatin1String("git")) {
+        const qsizetype push = s.operands.indexOf(QStringLiteral("push"));
+        if (push >= 0)
+            for (qsizetype k = push + 1; k < s.operands.size(); ++k)
+                if (s.operands[k].size() > 1 && s.operands[k].startsWith(u'+')) {
+                    s.flags.push_back(QStringLiteral("-f"));
+                    s.flags.push_back(QStringLiteral("--force"));
+                    break;
+                }
     }
     std::sort(s.flags.begin(), s.flags.end());
     s.flags.erase(std::unique(s.flags.begin(), s.flags.end()), s.flags.end());
@@ -160,7 +244,17 @@ CommandMatcher::CommandMatcher(const QString& pattern) {
     m_programGlob = GlobMatcher(base, GlobMatcher::Mode::Text);
     if (!m_programGlob.hasWildcards())
         m_programKey = base;
-    const Shape ruleShape = shape(m_words);
+    // A rule option with a wildcard (`--force*`, `-f*`) is kept whole and compared as a glob
+    // with the command's options; splitting it like a cluster would ask for an option `-*`.
+    QStringList plainWords;
+    for (qsizetype i = 0; i < m_words.size(); ++i) {
+        const QString& w = m_words[i];
+        if (i > 0 && w.size() > 1 && w.startsWith(u'-') && (w.contains(u'*') || w.contains(u'?')))
+            m_flagGlobs.emplace_back(w, GlobMatcher::Mode::Text);
+        else
+            plainWords.append(w);
+    }
+    const Shape ruleShape = shape(plainWords);
     m_flags = ruleShape.flags;
     for (const QString& operand : ruleShape.operands)
         if (operand != QLatin1String("*"))
@@ -173,8 +267,22 @@ CommandMatcher::CommandMatcher(const QString& pattern) {
 bool CommandMatcher::matchesLoosely(const Shape& s) const {
     if (m_words.isEmpty() || !m_programGlob.matches(s.program))
         return false;
-    for (const QString& flag : m_flags)
-        if (!std::binary_search(s.flags.begin(), s.flags.end(), flag))
+    for (const QString& flag : m_flags) {
+        if (std::binary_search(s.flags.begin(), s.flags.end(), flag))
+            continue;
+        // An abbreviated long option of a program whose options are not modelled may stand for
+        // the rule's option (`--danger` for `--dangerous`): taken as it, which only widens a
+        // deny or ask rule.
+        if (!flag.startsWith(QLatin1String("--")) ||
+            !std::any_of(s.flags.begin(), s.flags.end(), [&](const QString& f) {
+                return f.size() > 2 && f.startsWith(QLatin1String("--")) && !f.contains(u'=') &&
+                       flag.startsWith(f);
+            }))
+            return false;
+    }
+    for (const GlobMatcher& glob : m_flagGlobs)
+        if (!std::any_of(s.flags.begin(), s.flags.end(),
+                         [&](const QString& f) { return glob.matches(f); }))
             return false;
     // The rule's words must appear in order; other words may come between and after them.
     qsizetype next = 0;

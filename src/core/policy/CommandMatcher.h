@@ -60,7 +60,8 @@ private:
     QString m_programKey;
     GlobMatcher m_programGlob; // on the basename
     std::vector<QString> m_flags;
-    std::vector<GlobMatcher> m_operands; // lone `*` dropped
+    std::vector<GlobMatcher> m_flagGlobs; // rule options with wildcards, e.g. `--force*`
+    std::vector<GlobMatcher> m_operands;  // lone `*` dropped
     std::vector<GlobMatcher> m_strictWords;
     bool m_lastTakesRest = false;
 };

@@ -1,5 +1,6 @@
 #include "policy/GlobMatcher.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -115,20 +116,26 @@ bool GlobMatcher::matchFrom(std::size_t token, qsizetype pos, QStringView text,
             ++token;
             continue;
         case TokenKind::Star:
-            for (qsizetype p = pos;; ++p) {
+        case TokenKind::DoubleStar: {
+            // A star that failed from p also fails from every later p' it could reach (its
+            // choices from p' are a subset), so the positions tried are all marked and a later
+            // try stops at the first marked one: each (token, position) is visited once, and
+            // `*a*b*c` against a long text stays linear per token.
+            unsigned char* row = memo + token * static_cast<std::size_t>(len + 1);
+            const bool star = t.kind == TokenKind::Star;
+            qsizetype p = pos;
+            for (;; ++p) {
+                if (p > pos && row[p])
+                    break;
                 if (matchFrom(token + 1, p, text, memo))
                     return true;
-                if (p >= len || (m_mode == Mode::Path && text.at(p) == u'/'))
+                if (p >= len || (star && m_mode == Mode::Path && text.at(p) == u'/'))
                     break;
             }
-            seen = 1;
+            for (qsizetype q = pos; q <= std::min(p, len); ++q)
+                row[q] = 1;
             return false;
-        case TokenKind::DoubleStar:
-            for (qsizetype p = pos; p <= len; ++p)
-                if (matchFrom(token + 1, p, text, memo))
-                    return true;
-            seen = 1;
-            return false;
+        }
         case TokenKind::AnyDirs:
             // Nothing, or anything that ends with '/'.
             if (matchFrom(token + 1, pos, text, memo))

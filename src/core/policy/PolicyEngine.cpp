@@ -3,7 +3,10 @@
 #include "policy/ArgumentResolver.h"
 #include "policy/CommandAnalyzer.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
+#include <QStandardPaths>
 
 #include <optional>
 
@@ -101,6 +104,60 @@ PolicyEngine::PolicyEngine(const ToolRegistry& registry, const Workspace& worksp
     for (const QString& pattern : protectedWritePatterns())
         globs->emplace_back(pattern, GlobMatcher::Mode::Path);
     m_protected = std::move(globs);
+
+    auto outside = std::make_shared<std::vector<ProtectedOutside>>();
+    auto add = [&](const QString& path, bool folder, const QString& what) {
+        if (path.isEmpty())
+            return;
+        QString clean = QDir::cleanPath(path);
+        // Where the location is reached through a link, both spellings are protected.
+        const QString canonical = QFileInfo(clean).canonicalFilePath();
+        outside->push_back({clean, folder, what});
+        if (!canonical.isEmpty() && canonical != clean)
+            outside->push_back({canonical, folder, what});
+    };
+    const QString settingsWhat = tr("the agent's own settings and rules");
+    add(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation), true, settingsWhat);
+    add(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation), true,
+        tr("the agent's audit trail and token ledger"));
+    add(qEnvironmentVariable("M1_SETTINGS"), false, settingsWhat);
+    const QString home = QDir::homePath();
+    if (!home.isEmpty() && home != QLatin1String("/")) {
+        const QString startup = tr("a file the shell or the desktop runs at start-up");
+        for (const char* file : {".bashrc", ".bash_profile", ".bash_login", ".bash_logout",
+                                 ".profile", ".zshrc", ".zprofile", ".zshenv", ".zlogin",
+                                 ".pam_environment", ".xprofile", ".xsessionrc", ".inputrc"})
+            add(home + u'/' + QLatin1String(file), false, startup);
+        for (const char* folder :
+             {".config/autostart", ".config/systemd", ".config/fish", ".config/environment.d"})
+            add(home + u'/' + QLatin1String(folder), true, startup);
+        add(home + QStringLiteral("/.ssh"), true, tr("the user's SSH keys and settings"));
+        add(home + QStringLiteral("/.gnupg"), true, tr("the user's GnuPG keys"));
+        add(home + QStringLiteral("/.gitconfig"), false,
+            tr("git's settings (they can make git run programs)"));
+        add(home + QStringLiteral("/.config/git"), true,
+            tr("git's settings (they can make git run programs)"));
+    }
+    add(QStringLiteral("/var/spool/cron"), true, tr("the crontabs"));
+    m_home = home;
+    m_protectedOutside = std::move(outside);
+}
+
+QString PolicyEngine::protectedOutside(const QString& absolute) const {
+    for (const ProtectedOutside& p : *m_protectedOutside) {
+        if (absolute == p.path)
+            return p.what;
+        if (p.folder && absolute.size() > p.path.size() && absolute.startsWith(p.path) &&
+            absolute.at(p.path.size()) == u'/')
+            return p.what;
+        // A folder below the home folder that holds one of them (rm -r ~/.local/share).
+        if (!m_home.isEmpty() && absolute.size() > m_home.size() + 1 &&
+            absolute.startsWith(m_home) && absolute.at(m_home.size()) == u'/' &&
+            p.path.size() > absolute.size() && p.path.startsWith(absolute) &&
+            p.path.at(absolute.size()) == u'/')
+            return p.what;
+    }
+    return {};
 }
 
 const QStringList& PolicyEngine::protectedWritePatterns() {
@@ -153,6 +210,13 @@ PolicyDecision askByRule(const PolicyRule& rule, const QString& what) {
             ? PolicyEngine::tr("The rule %1 asks for approval.").arg(ruleWhere(rule))
             : PolicyEngine::tr("The rule %1 asks for approval: %2.").arg(ruleWhere(rule), what),
         &rule);
+}
+
+QString outsideWarning(const QString& absolute, const QString& what) {
+    return PolicyEngine::tr("Warning: the command names \"%1\", outside the workspace: %2. "
+                            "Changing it can make programs run on this machine or change the "
+                            "agent's own settings or records.")
+        .arg(visible(absolute), what);
 }
 
 PolicyDecision allowByRule(const PolicyRule& rule) {
@@ -297,6 +361,21 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
                             hidden);
     }
 
+    // A listing deeper than one level shows the names inside the folders below.
+    if (tool == kListDirectory && call.arguments.value(QStringLiteral("depth")).toInt(1) > 1) {
+        static const QStringList listOrRead = {kListDirectory, kReadFile};
+        const PolicyRule* hidden = m_index->pathBelow(List::Deny, listOrRead, relative);
+        if (!hidden)
+            hidden = m_index->pathBelow(List::Ask, listOrRead, relative);
+        if (hidden)
+            return decision(Kind::Ask, QStringLiteral("policy.unanalysable"),
+                            DecisionSource::Analysis,
+                            tr("Warning: listing \"%1\" this deep may list names inside folders "
+                               "that the rule %2 covers; a person must approve it.")
+                                .arg(visible(relative), ruleWhere(*hidden)),
+                            hidden);
+    }
+
     if (const PolicyRule* r = m_index->bare(List::Allow, tool))
         return allowByRule(*r);
     if (const PolicyRule* r = m_index->path(List::Allow, onlyTool(tool), relative))
@@ -374,55 +453,196 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         }
     };
     ArgumentResolver arguments(*cwd, cwdArgument.isEmpty());
+    const QString& root = m_workspace.root();
+    const auto inside = [&](const QString& absolute) {
+        return root == QLatin1String("/") || absolute == root ||
+               (absolute.startsWith(root) && absolute.at(root.size()) == u'/');
+    };
+    // Root or one of its ancestors: everything in the workspace is within reach.
+    const auto ancestorOfRoot = [&](const QString& absolute) {
+        return absolute == QLatin1String("/") ||
+               (root.size() > absolute.size() && root.startsWith(absolute) &&
+                root.at(absolute.size()) == u'/');
+    };
+    QStringList pathConcerns;
+    const auto pathConcern = [&](const QString& text) {
+        if (!pathConcerns.contains(text))
+            pathConcerns.append(text);
+    };
+    // Words that name a process's own files cannot be resolved here (this process is not the
+    // command's); the working folder of the command itself is known.
+    const auto throughProc = [&](QString& word) {
+        for (const QLatin1String prefix :
+             {QLatin1String("/proc/self/cwd"), QLatin1String("/proc/thread-self/cwd")})
+            if (word.startsWith(prefix) &&
+                (word.size() == prefix.size() || word.at(prefix.size()) == u'/')) {
+                word = *cwd + word.mid(prefix.size());
+                return true;
+            }
+        const bool procOfProcess = word.startsWith(QLatin1String("/proc/")) && [&] {
+            const QString second = word.section(u'/', 2, 2);
+            if (second == QLatin1String("self") || second == QLatin1String("thread-self"))
+                return true;
+            bool number = false;
+            second.toLongLong(&number);
+            return number;
+        }();
+        if (procOfProcess || word.startsWith(QLatin1String("/dev/fd/")) ||
+            word == QLatin1String("/dev/fd") || word == QLatin1String("/dev/stdin") ||
+            word.startsWith(QLatin1String("/dev/stdin/"))) {
+            pathConcern(tr("\"%1\" names a file of a running process, which cannot be checked")
+                            .arg(visible(word, 80)));
+            return false;
+        }
+        return true;
+    };
+    static const QStringList kChangesFolderWithC = {QStringLiteral("tar"), QStringLiteral("git"),
+                                                    QStringLiteral("make"), QStringLiteral("gmake"),
+                                                    QStringLiteral("ninja")};
     for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
         const CommandAnalyzer::Command& command = analysis.commands[i];
+        if (command.probeOnly)
+            continue;
         QStringList words = command.inputPaths;
+        QStringList rootRelative; // git rev:path words, relative to the repository's top
+        QStringList folders;      // -C / --directory: later words are relative to them
+        const bool isGit = command.program == QLatin1String("git");
+        const bool takesC = kChangesFolderWithC.contains(command.program);
+        // Values after `=` and `@` name files too (dd if=F, curl -d @F, gcc @F, httpie f=@F).
+        const auto addValue = [&](const QString& value) {
+            words.append(value);
+            if (value.startsWith(u'@') && value.size() > 1)
+                words.append(value.mid(1));
+        };
         for (qsizetype k = 1; k < command.argv.size(); ++k) {
             const QString& w = command.argv[k];
-            if (w.startsWith(u'-')) {
+            if (w.startsWith(QLatin1String("--"))) {
+                const qsizetype eq = w.indexOf(u'=');
+                const QString name = w.mid(2, eq < 0 ? -1 : eq - 2);
+                const bool changesFolder =
+                    name.size() >= 3 && (QStringLiteral("directory").startsWith(name) ||
+                                         QStringLiteral("chdir").startsWith(name));
+                if (eq > 0)
+                    addValue(w.mid(eq + 1));
+                if (changesFolder)
+                    folders.append(eq > 0 ? w.mid(eq + 1) : command.argv.value(k + 1));
+                continue;
+            }
+            if (w.startsWith(u'-') && w.size() > 1) {
                 const qsizetype eq = w.indexOf(u'=');
                 if (eq > 0)
-                    words.append(w.mid(eq + 1));
+                    addValue(w.mid(eq + 1));
+                if (takesC && w == QLatin1String("-C"))
+                    folders.append(command.argv.value(k + 1));
+                else if (takesC && command.program != QLatin1String("git") &&
+                         w.startsWith(QLatin1String("-C")))
+                    folders.append(w.mid(2));
+                // A value attached to a short option (grep -f.env, grep -rf.env).
+                if (eq < 0 && w.size() > 2)
+                    words.append(w.mid(2));
+                if (eq < 0 && w.size() > 3)
+                    words.append(w.mid(3));
                 continue;
             }
             words.append(w);
+            if (const qsizetype eq = w.indexOf(u'='); eq > 0)
+                addValue(w.mid(eq + 1));
+            if (w.startsWith(u'@') && w.size() > 1)
+                words.append(w.mid(1));
+            if (w.startsWith(QLatin1String("file://"))) {
+                QString path = w.mid(7);
+                if (!path.startsWith(u'/'))
+                    path = path.indexOf(u'/') < 0 ? QString() : path.mid(path.indexOf(u'/'));
+                if (!path.isEmpty())
+                    words.append(path);
+            }
+            if (isGit && !w.contains(QLatin1String("://"))) {
+                if (const qsizetype colon = w.indexOf(u':'); colon >= 0 && colon + 1 < w.size()) {
+                    const QString path = w.mid(colon + 1);
+                    words.append(path);
+                    if (!path.startsWith(u'/') && !path.startsWith(QLatin1String("./")) &&
+                        !path.startsWith(QLatin1String("../")))
+                        rootRelative.append(root + u'/' + path);
+                }
+            }
         }
+        std::vector<ArgumentResolver> elsewhere; // resolvers for the -C folders
+        for (const QString& folder : std::as_const(folders)) {
+            const std::optional<ArgumentResolver::Path> dir =
+                folder.isEmpty() ? std::nullopt : arguments.resolve(folder);
+            if (!dir || !dir->isDirectory) {
+                pathConcern(tr("%1 changes its working folder to \"%2\", which cannot be checked")
+                                .arg(command.program, visible(folder, 80)));
+                continue;
+            }
+            elsewhere.emplace_back(dir->absolute, true);
+        }
+        words += rootRelative;
+
         bool reachedDirectory = false;
         bool hadExistingPath = false;
-        for (const QString& word : std::as_const(words)) {
+        const qsizetype ownWords = words.size() - rootRelative.size();
+        for (qsizetype n = 0; n < words.size(); ++n) {
+            QString word = words[n];
             if (word.isEmpty() || word.contains(QLatin1String("://")) || word.contains(QChar(0)))
                 continue;
-            const std::optional<ArgumentResolver::Path> resolved = arguments.resolve(word);
-            if (!resolved)
-                continue;
-            const QString& root = m_workspace.root();
-            if (root != QLatin1String("/") && resolved->absolute != root &&
-                !(resolved->absolute.startsWith(root) &&
-                  resolved->absolute.at(root.size()) == u'/'))
-                continue; // outside the workspace: no workspace rule speaks about it
-            const bool exists = resolved->exists;
-            const QString relative = m_workspace.relative(resolved->absolute);
-            hadExistingPath = hadExistingPath || exists;
-            if (const PolicyRule* r = m_index->path(List::Deny, kAllPathTools, relative))
-                return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
-                                          .arg(visibleCommand(argv), visible(relative)));
-            if (protectedWarning.isEmpty()) {
-                const QString hit = protectedPattern(relative);
-                if (!hit.isEmpty())
-                    protectedWarning =
-                        tr("Warning: the command names \"%1\", a protected path (%2); changing "
-                           "it can make programs run on this machine or change the agent's own "
-                           "settings.")
-                            .arg(visible(relative), hit);
-            }
-            if (!askRule)
-                if (const PolicyRule* r = m_index->path(List::Ask, kAllPathTools, relative)) {
-                    askRule = r;
-                    askWhat = tr("the command names the path \"%1\"").arg(visible(relative));
+            if (word.startsWith(QLatin1String("/proc/")) || word.startsWith(QLatin1String("/dev/")))
+                if (!throughProc(word))
+                    continue;
+            std::vector<ArgumentResolver::Path> resolved;
+            if (std::optional<ArgumentResolver::Path> p = arguments.resolve(word))
+                resolved.push_back(std::move(*p));
+            if (n < ownWords && !word.startsWith(u'/'))
+                for (ArgumentResolver& other : elsewhere)
+                    if (std::optional<ArgumentResolver::Path> p = other.resolve(word))
+                        resolved.push_back(std::move(*p));
+            if (protectedWarning.isEmpty() &&
+                (word.startsWith(u'/') || word.contains(QLatin1String("..")))) {
+                // The lexical reading, for locations whose folders do not exist yet.
+                const QString lexical =
+                    QDir::cleanPath(word.startsWith(u'/') ? word : *cwd + u'/' + word);
+                if (!inside(lexical)) {
+                    const QString what = protectedOutside(lexical);
+                    if (!what.isEmpty())
+                        protectedWarning = outsideWarning(lexical, what);
                 }
-            if (resolved->isDirectory && anyPathRules) {
-                reachedDirectory = true;
-                checkReach(relative);
+            }
+            for (const ArgumentResolver::Path& path : resolved) {
+                if (!inside(path.absolute)) {
+                    if (ancestorOfRoot(path.absolute) && anyPathRules) {
+                        reachedDirectory = true;
+                        checkReach(QStringLiteral("."));
+                    }
+                    if (protectedWarning.isEmpty()) {
+                        const QString what = protectedOutside(path.absolute);
+                        if (!what.isEmpty())
+                            protectedWarning = outsideWarning(path.absolute, what);
+                    }
+                    continue; // no workspace rule speaks about it
+                }
+                const QString relative = m_workspace.relative(path.absolute);
+                hadExistingPath = hadExistingPath || path.exists;
+                if (const PolicyRule* r = m_index->path(List::Deny, kAllPathTools, relative))
+                    return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
+                                              .arg(visibleCommand(argv), visible(relative)));
+                if (protectedWarning.isEmpty()) {
+                    const QString hit = protectedPattern(relative);
+                    if (!hit.isEmpty())
+                        protectedWarning =
+                            tr("Warning: the command names \"%1\", a protected path (%2); "
+                               "changing it can make programs run on this machine or change the "
+                               "agent's own settings.")
+                                .arg(visible(relative), hit);
+                }
+                if (!askRule)
+                    if (const PolicyRule* r = m_index->path(List::Ask, kAllPathTools, relative)) {
+                        askRule = r;
+                        askWhat = tr("the command names the path \"%1\"").arg(visible(relative));
+                    }
+                if (path.isDirectory && anyPathRules) {
+                    reachedDirectory = true;
+                    checkReach(relative);
+                }
             }
         }
         if (!reachedDirectory && !hadExistingPath) {
@@ -448,6 +668,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         concernTexts.append(c.reason);
         privileged = privileged || c.kind == CommandAnalyzer::Concern::Kind::Privileged;
     }
+    concernTexts += pathConcerns;
     auto withWarnings = [&](PolicyDecision d) {
         if (!warnings.isEmpty())
             d.reason += u' ' + warnings.join(u' ');
@@ -489,11 +710,15 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     if (const PolicyRule* r = m_index->bare(List::Allow, call.toolName))
         return allowByRule(*r);
     QList<const PolicyRule*> allowing;
+    const auto runs = std::count_if(analysis.commands.cbegin(), analysis.commands.cend(),
+                                    [](const CommandAnalyzer::Command& c) { return !c.probeOnly; });
     for (const CommandAnalyzer::Command& c : analysis.commands) {
+        if (c.probeOnly)
+            continue;
         const PolicyRule* r = m_index->commandStrictly(
             List::Allow, CommandMatcher::programBasename(c.argv.front()), c.argv, c.scriptAnalysed);
         if (!r) {
-            if (!allowing.isEmpty() || analysis.commands.size() > 1)
+            if (!allowing.isEmpty() || runs > 1)
                 return scopeDecision(spec, tr("No allow rule covers \"%1\" in \"%2\"")
                                                .arg(visibleCommand(c.argv), visibleCommand(argv)));
             return scopeDecision(spec, tr("No rule decided \"%1\"").arg(visibleCommand(argv)));

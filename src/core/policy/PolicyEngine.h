@@ -42,6 +42,14 @@ private:
     PolicyDecision evaluateOtherTool(const ToolCall& call, const ToolSpec& spec) const;
     PolicyDecision scopeDecision(const ToolSpec& spec, const QString& prefix = {}) const;
     QString protectedPattern(QStringView relativePath) const;
+    // What a location outside the workspace is, when commands may not change it unasked.
+    QString protectedOutside(const QString& absolute) const;
+
+    struct ProtectedOutside {
+        QString path; // absolute, clean
+        bool folder;  // also everything below it
+        QString what; // for the warning
+    };
 
     const ToolRegistry& m_registry;
     const Workspace& m_workspace;
@@ -49,6 +57,8 @@ private:
     PolicyRules m_rules;
     std::shared_ptr<const RuleIndex> m_index;
     std::shared_ptr<const std::vector<GlobMatcher>> m_protected;
+    std::shared_ptr<const std::vector<ProtectedOutside>> m_protectedOutside;
+    QString m_home;
 };
 
 } // namespace m1

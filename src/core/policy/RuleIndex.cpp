@@ -1,5 +1,7 @@
 #include "policy/RuleIndex.h"
 
+#include <algorithm>
+
 namespace m1 {
 
 namespace {
@@ -41,7 +43,11 @@ RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
             continue;
         }
         if (PolicyRules::isPathTool(rule.tool)) {
-            const QString pattern = normalisePathPattern(rule.pattern);
+            // Deny and ask rules match whatever the case (a case-insensitive file system offers
+            // other spellings of the same file; over-matching them is safe); allow rules do not.
+            const QString pattern = rule.list == List::Allow
+                                        ? normalisePathPattern(rule.pattern)
+                                        : normalisePathPattern(rule.pattern).toLower();
             PathRule compiled{i, GlobMatcher(pattern, GlobMatcher::Mode::Path)};
             PathBucket& bucket = index.paths[rule.tool];
             const QStringView first = firstSegment(pattern);
@@ -68,6 +74,16 @@ const PolicyRule* RuleIndex::bare(List list, const QString& tool) const {
 
 const PolicyRule* RuleIndex::path(List list, const QStringList& tools,
                                   QStringView relativePath) const {
+    if (list != List::Allow && std::any_of(relativePath.begin(), relativePath.end(),
+                                           [](QChar c) { return c.isUpper(); })) {
+        const QString folded = relativePath.toString().toLower();
+        return path(list, tools, folded, true);
+    }
+    return path(list, tools, relativePath, true);
+}
+
+const PolicyRule* RuleIndex::path(List list, const QStringList& tools, QStringView relativePath,
+                                  bool) const {
     const ListIndex& index = lists(list);
     int best = -1;
     auto consider = [&](const std::vector<PathRule>& rules) {
@@ -96,6 +112,16 @@ const PolicyRule* RuleIndex::path(List list, const QStringList& tools,
 }
 
 const PolicyRule* RuleIndex::pathBelow(List list, const QStringList& tools, QStringView dir) const {
+    if (list != List::Allow &&
+        std::any_of(dir.begin(), dir.end(), [](QChar c) { return c.isUpper(); })) {
+        const QString folded = dir.toString().toLower();
+        return pathBelowFolded(list, tools, folded);
+    }
+    return pathBelowFolded(list, tools, dir);
+}
+
+const PolicyRule* RuleIndex::pathBelowFolded(List list, const QStringList& tools,
+                                             QStringView dir) const {
     const ListIndex& index = lists(list);
     int best = -1;
     for (const QString& tool : tools) {

@@ -23,7 +23,8 @@ public:
 
     // A rule without a pattern ("run_command") for the tool.
     const PolicyRule* bare(List list, const QString& tool) const;
-    // A path rule of any of `tools` matching the workspace-relative path.
+    // A path rule of any of `tools` matching the workspace-relative path. Deny and ask rules
+    // ignore case; allow rules do not.
     const PolicyRule* path(List list, const QStringList& tools, QStringView relativePath) const;
     // A path rule of any of `tools` that could match something strictly below `dir`.
     const PolicyRule* pathBelow(List list, const QStringList& tools, QStringView dir) const;
@@ -57,6 +58,9 @@ private:
         std::vector<CommandRule> commandsWildcard;
     };
 
+    const PolicyRule* path(List list, const QStringList& tools, QStringView relativePath,
+                           bool folded) const;
+    const PolicyRule* pathBelowFolded(List list, const QStringList& tools, QStringView dir) const;
     const PolicyRule* ruleAt(int index) const { return index < 0 ? nullptr : &m_rules[index]; }
     const ListIndex& lists(List list) const { return m_lists[static_cast<int>(list)]; }
 

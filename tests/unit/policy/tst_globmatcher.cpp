@@ -50,6 +50,13 @@ private Q_SLOTS:
         QTest::newRow("env-anywhere-deep") << "**/.env"
                                            << "x/y/.env" << true;
         QTest::newRow("pathological") << "*a*a*a*a*a*a*a*a*b" << QString(200, u'a') << false;
+        // REVIEW-L15: must finish quickly (the ctest timeout is the bound, not a clock here).
+        QTest::newRow("REVIEW-L15/stars-long-text")
+            << "*a*b*c" << QString(100000, u'a') + u'c' << false;
+        QTest::newRow("REVIEW-L15/doublestars-long-text")
+            << "**a**b**c" << QString(100000, u'a') + u'c' << false;
+        QTest::newRow("REVIEW-L15/stars-long-text-match")
+            << "*a*b*c" << QString(100000, u'a') + QStringLiteral("bc") << true;
         QTest::newRow("dot-root") << "."
                                   << "." << true;
     }
@@ -70,6 +77,7 @@ private Q_SLOTS:
                                 << "status" << true;
         QTest::newRow("prefix-more") << "status*"
                                      << "statusx" << true;
+        QTest::newRow("REVIEW-L15/text-stars-long") << "*a*b*c*d" << QString(100000, u'a') << false;
         QTest::newRow("no-match") << "status*"
                                   << "push" << false;
     }
