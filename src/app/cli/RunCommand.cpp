@@ -1,10 +1,421 @@
-// Placeholder until the command is written; replaced by its own implementation.
 #include "cli/Cli.h"
+#include "cli/Services.h"
+
+#include "config/SecretStore.h"
+#include "llm/ClaudeProvider.h"
+#include "llm/ModelCatalog.h"
+#include "llm/ReplayProvider.h"
+#include "run/AgentProfiles.h"
+#include "run/AutoApprovalGate.h"
+#include "run/DemoWorkspace.h"
+#include "run/RunController.h"
+#include "run/TableCostEstimator.h"
+#include "run/TerminalApprovalGate.h"
+#include "store/AuditStore.h"
+
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QProcessEnvironment>
+
+#include <unistd.h>
 
 namespace m1::cli {
 
-int runRun(Cli& cli, const QStringList&) {
-    return cli.error(kUsage, Cli::tr("\"run\" is not available in this version yet"));
+namespace {
+
+// Exit statuses of `m1ctl run` (also in --help and docs/cli.md).
+enum RunExit {
+    kRunCompleted = 0,
+    kRunRefused = 3,   // the model refused (provider_refused)
+    kRunLimit = 6,     // max_steps, max_tool_calls, max_runtime, budget_exceeded
+    kRunTruncated = 7, // max_tokens, context_exhausted
+    kRunCancelled = 8, // user_cancelled
+    kRunApiError = 9,  // api_error (the provider failed; the code is in the report)
+    kRunAudit = 10,    // audit_failed: the audit store refused a write, nothing more ran
+};
+
+int exitFor(const QString& stopReason) {
+    if (stopReason == QLatin1String("completed"))
+        return kRunCompleted;
+    if (stopReason == QLatin1String("provider_refused"))
+        return kRunRefused;
+    if (stopReason == QLatin1String("max_steps") || stopReason == QLatin1String("max_tool_calls") ||
+        stopReason == QLatin1String("max_runtime") ||
+        stopReason == QLatin1String("budget_exceeded"))
+        return kRunLimit;
+    if (stopReason == QLatin1String("max_tokens") ||
+        stopReason == QLatin1String("context_exhausted"))
+        return kRunTruncated;
+    if (stopReason == QLatin1String("user_cancelled"))
+        return kRunCancelled;
+    if (stopReason == QLatin1String("audit_failed"))
+        return kRunAudit;
+    return kRunApiError;
+}
+
+QString compact(const QJsonObject& o) {
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+} // namespace
+
+int runRun(Cli& cli, const QStringList& args) {
+    QCommandLineParser parser;
+    const QCommandLineOption goalOpt(QStringLiteral("goal"), Cli::tr("What the agent should do."),
+                                     QStringLiteral("TEXT"));
+    const QCommandLineOption workspaceOpt(
+        QStringLiteral("workspace"),
+        Cli::tr("The folder the tools are confined to (default with the replay provider: the "
+                "demo workspace, reset to its starting files)."),
+        QStringLiteral("DIR"));
+    const QCommandLineOption agentOpt(QStringLiteral("agent"),
+                                      Cli::tr("Agent profile (default: orchestrator)."),
+                                      QStringLiteral("NAME"));
+    const QCommandLineOption modelOpt(QStringLiteral("model"), Cli::tr("Model id."),
+                                      QStringLiteral("ID"));
+    const QCommandLineOption providerOpt(
+        QStringLiteral("provider"),
+        Cli::tr("claude or replay (default: claude when an API key is configured, else replay)."),
+        QStringLiteral("NAME"));
+    const QCommandLineOption transcriptOpt(
+        QStringLiteral("transcript"),
+        Cli::tr("Recorded transcript for the replay provider (default: the built-in demo)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption dryRunOpt(
+        QStringLiteral("dry-run"),
+        Cli::tr("Policy, approvals, tokens and audit as usual, but no tool runs."));
+    const QCommandLineOption autoOpt(
+        QStringLiteral("auto-approve"),
+        Cli::tr("Approve proposals up to this scope without asking: none, read, write or "
+                "execute (deny rules still win)."),
+        QStringLiteral("SCOPE"));
+    const QCommandLineOption tokenOpt(
+        QStringLiteral("token"),
+        Cli::tr("Pre-authorised approval token (repeatable): a proposal it covers exactly runs "
+                "without a prompt. Mint it for this run's --run-id."),
+        QStringLiteral("TOKEN"));
+    const QCommandLineOption runIdOpt(
+        QStringLiteral("run-id"),
+        Cli::tr("Run id to use (so tokens can be minted for the run in advance)."),
+        QStringLiteral("ID"));
+    const QCommandLineOption stepsOpt(QStringLiteral("max-steps"), Cli::tr("Model turns at most."),
+                                      QStringLiteral("N"));
+    const QCommandLineOption callsOpt(QStringLiteral("max-tool-calls"),
+                                      Cli::tr("Tool calls at most."), QStringLiteral("N"));
+    const QCommandLineOption runtimeOpt(QStringLiteral("max-runtime"), Cli::tr("Seconds at most."),
+                                        QStringLiteral("S"));
+    const QCommandLineOption budgetOpt(
+        QStringLiteral("budget"), Cli::tr("Cost limit for the run in USD."), QStringLiteral("USD"));
+    const QCommandLineOption paceOpt(
+        QStringLiteral("replay-pace"),
+        Cli::tr("Milliseconds between streamed pieces of the replay (default 30)."),
+        QStringLiteral("MS"));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"),
+                                     Cli::tr("Print the final report as one JSON object on "
+                                             "standard output (the live stream goes to standard "
+                                             "error)."));
+    parser.addOptions({goalOpt, workspaceOpt, agentOpt, modelOpt, providerOpt, transcriptOpt,
+                       dryRunOpt, autoOpt, tokenOpt, runIdOpt, stepsOpt, callsOpt, runtimeOpt,
+                       budgetOpt, paceOpt, jsonOpt});
+    int exitCode = kOk;
+    if (!cli.parse(
+            parser, args, QStringLiteral("run"),
+            Cli::tr("Runs an agent on a goal: the model proposes tool calls, the policy and you "
+                    "decide, approved calls run with a single-use token, everything is audited.\n"
+                    "Without a terminal, a call that needs approval is denied unless --token or "
+                    "--auto-approve covers it.\n"
+                    "Exit status: 0 completed; 3 the model refused (provider_refused); 6 a limit "
+                    "stopped the run (max_steps, max_tool_calls, max_runtime, budget_exceeded); "
+                    "7 the answer was cut (max_tokens, context_exhausted); 8 cancelled; 9 the "
+                    "model API failed (api_error); 10 the audit store refused a write "
+                    "(audit_failed, nothing more ran); 1 could not start; 2 usage."),
+            0, &exitCode))
+        return exitCode;
+    if (!parser.isSet(goalOpt) || parser.value(goalOpt).trimmed().isEmpty())
+        return cli.error(kUsage, Cli::tr("--goal is required (see: m1ctl run --help)"));
+    const bool json = parser.isSet(jsonOpt);
+    QTextStream& live = json ? cli.err() : cli.out();
+
+    auto intOption = [&](const QCommandLineOption& o, int fallback, int* value) -> bool {
+        if (!parser.isSet(o)) {
+            *value = fallback;
+            return true;
+        }
+        bool ok = false;
+        *value = parser.value(o).toInt(&ok);
+        return ok && *value > 0;
+    };
+
+    const auto settings = Services::settings();
+    if (!settings)
+        return cli.error(kError, settings.error());
+    const auto profiles = AgentProfiles::load();
+    if (!profiles)
+        return cli.error(kError, profiles.error());
+    const QString agentName =
+        parser.isSet(agentOpt) ? parser.value(agentOpt) : profiles->defaultName();
+    const auto agent = profiles->find(agentName);
+    if (!agent)
+        return cli.error(kUsage, Cli::tr("unknown agent \"%1\" (profiles: the built-in ones and "
+                                         "%2)")
+                                     .arg(agentName, AgentProfiles::userFilePath()));
+
+    RunLimits limits = agent->limits;
+    if (!intOption(stepsOpt, limits.maxSteps, &limits.maxSteps) ||
+        !intOption(callsOpt, limits.maxToolCalls, &limits.maxToolCalls) ||
+        !intOption(runtimeOpt, limits.maxRuntimeSeconds, &limits.maxRuntimeSeconds))
+        return cli.error(kUsage, Cli::tr("--max-steps, --max-tool-calls and --max-runtime take "
+                                         "a positive whole number"));
+    if (parser.isSet(budgetOpt)) {
+        bool ok = false;
+        limits.budgetUsd = parser.value(budgetOpt).toDouble(&ok);
+        if (!ok || limits.budgetUsd <= 0)
+            return cli.error(kUsage, Cli::tr("--budget takes a positive amount in USD"));
+    }
+    std::optional<Scope> autoScope;
+    if (parser.isSet(autoOpt) && parser.value(autoOpt) != QLatin1String("none")) {
+        autoScope = scopeFromString(parser.value(autoOpt));
+        if (!autoScope)
+            return cli.error(kUsage, Cli::tr("--auto-approve takes none, read, write or execute"));
+    }
+    int pace = 30;
+    if (parser.isSet(paceOpt)) {
+        bool ok = false;
+        pace = parser.value(paceOpt).toInt(&ok);
+        if (!ok || pace < 0)
+            return cli.error(kUsage, Cli::tr("--replay-pace takes milliseconds (0 or more)"));
+    }
+
+    // Provider: as asked, or Claude when a key is available, else the offline replay.
+    QString providerName = parser.value(providerOpt);
+    QString apiKey;
+    if (providerName.isEmpty() || providerName == QLatin1String("claude")) {
+        const auto key = SecretStore::apiKey();
+        if (key)
+            apiKey = *key;
+        if (providerName.isEmpty()) {
+            providerName = key ? QStringLiteral("claude") : QStringLiteral("replay");
+            if (!key)
+                live << Cli::tr("No API key configured (ANTHROPIC_API_KEY or the keychain: m1ctl "
+                                "secret set-api-key): using the offline replay provider, which "
+                                "plays a recorded transcript.")
+                     << Qt::endl;
+        } else if (!key) {
+            return cli.error(
+                kError, Cli::tr("--provider claude needs an API key: %1").arg(key.error().message));
+        }
+    }
+    if (providerName != QLatin1String("claude") && providerName != QLatin1String("replay"))
+        return cli.error(kUsage, Cli::tr("--provider takes claude or replay"));
+    const bool replay = providerName == QLatin1String("replay");
+
+    std::optional<ReplayProvider::Transcript> transcript;
+    if (replay) {
+        const QString path = parser.isSet(transcriptOpt) ? parser.value(transcriptOpt)
+                                                         : DemoWorkspace::demoTranscript();
+        auto loaded = ReplayProvider::load(path);
+        if (!loaded)
+            return cli.error(kError, loaded.error());
+        transcript = *loaded;
+    }
+
+    QString workspaceDir = parser.value(workspaceOpt);
+    if (workspaceDir.isEmpty() && replay) {
+        const auto demo = DemoWorkspace::prepare();
+        if (!demo)
+            return cli.error(kError, demo.error());
+        workspaceDir = *demo;
+        live << Cli::tr("Demo workspace (reset to its starting files): %1").arg(workspaceDir)
+             << Qt::endl;
+    }
+    const auto workspace = Services::workspace(workspaceDir);
+    if (!workspace)
+        return cli.error(workspace.error().code == QLatin1String("cli.usage") ? kUsage : kError,
+                         workspace.error());
+
+    const auto catalog = ModelCatalog::load();
+    if (!catalog)
+        return cli.error(kError, catalog.error());
+    QString model = parser.value(modelOpt);
+    if (model.isEmpty())
+        model = replay ? transcript->model
+                       : (agent->model.isEmpty() ? catalog->defaultModel() : agent->model);
+    const auto modelInfo = catalog->find(model);
+    if (!replay && !modelInfo)
+        return cli.error(
+            kUsage,
+            Cli::tr("unknown model \"%1\" (see %2)").arg(model, ModelCatalog::userFilePath()));
+
+    const auto rules = Services::rules(*settings, QString());
+    if (!rules)
+        return cli.error(kError, rules.error());
+    PolicyConfig policyConfig = settings->policy;
+    policyConfig.maxStepsPerRun = limits.maxSteps;
+    policyConfig.maxToolCallsPerRun = limits.maxToolCalls;
+    policyConfig.maxRuntimeSeconds = limits.maxRuntimeSeconds;
+    const ToolRegistry registry = ToolRegistry::withBuiltins();
+    const PolicyEngine policy(registry, *workspace, policyConfig, *rules);
+
+    const auto tokens = Services::tokenService(*settings);
+    if (!tokens)
+        return cli.error(kError, tokens.error());
+
+    const auto store = AuditStore::open(cli.database());
+    if (!store)
+        return cli.error(kError, store.error());
+    auto writer = (*store)->startWriter();
+    if (!writer)
+        return cli.error(kError, writer.error());
+
+    std::unique_ptr<ModelProvider> provider;
+    if (replay) {
+        ReplayProvider::Options options;
+        options.pacingMs = pace;
+        provider = std::make_unique<ReplayProvider>(*transcript, options);
+    } else {
+        ClaudeProvider::Options options;
+        const QString base =
+            QProcessEnvironment::systemEnvironment().value(QStringLiteral("ANTHROPIC_BASE_URL"));
+        if (!base.isEmpty())
+            options.baseUrl = QUrl(base);
+        if (auto ok = ClaudeProvider::checkBaseUrl(options.baseUrl); !ok)
+            return cli.error(kError, ok.error());
+        provider = std::make_unique<ClaudeProvider>(apiKey.toUtf8(), options);
+    }
+
+    // Approvals: pre-authorised tokens and auto-approve first, then the person at the terminal.
+    std::unique_ptr<TerminalApprovalGate> terminal = TerminalApprovalGate::open();
+    AutoApprovalGate::Options gateOptions;
+    gateOptions.autoApproveUpTo = autoScope;
+    gateOptions.tokenService = &*tokens;
+    for (QString token : parser.values(tokenOpt)) {
+        if (token == QLatin1String("-"))
+            token = QString::fromUtf8(cli.readStdin(100 * 1024)).trimmed();
+        gateOptions.tokens.append(token);
+    }
+    gateOptions.fallback = terminal.get();
+    AutoApprovalGate gate(gateOptions);
+    if (!terminal && !autoScope && gateOptions.tokens.isEmpty())
+        live << Cli::tr("No terminal to ask: calls that need approval are denied (use --token or "
+                        "--auto-approve to allow some).")
+             << Qt::endl;
+
+    TableCostEstimator costs;
+    RunConfig config;
+    config.runId = parser.value(runIdOpt);
+    config.goal = parser.value(goalOpt);
+    config.agent = *agent;
+    config.model = model;
+    config.provider = providerName;
+    config.dryRun = parser.isSet(dryRunOpt);
+    config.limits = limits;
+    config.maxTokens = agent->maxTokens;
+    config.contextShare = agent->contextShare;
+    if (modelInfo)
+        config.contextWindow = modelInfo->contextWindow;
+
+    RunController::Services services;
+    services.registry = &registry;
+    services.workspace = &*workspace;
+    services.policy = &policy;
+    services.tokens = &*tokens;
+    services.openLedger = [] { return TokenLedger::open(TokenLedger::defaultPath()); };
+    services.audit = writer->get();
+    services.provider = provider.get();
+    services.gate = &gate;
+    services.costs = &costs;
+    RunController run(services, config);
+
+    bool midLine = false;
+    auto endLine = [&] {
+        if (midLine)
+            live << '\n';
+        midLine = false;
+    };
+    QObject::connect(&run, &RunController::started, [&](const QString& id) {
+        live << Cli::tr("Run %1: agent %2, model %3 (%4)%5")
+                    .arg(id, agent->name, model, providerName,
+                         config.dryRun ? Cli::tr(", dry run: no tool will run") : QString())
+             << Qt::endl;
+        live << Cli::tr("Goal: %1").arg(config.goal) << Qt::endl;
+    });
+    QObject::connect(&run, &RunController::turnStarted, [&](int step) {
+        endLine();
+        live << Cli::tr("\n--- step %1").arg(step) << Qt::endl;
+    });
+    QObject::connect(&run, &RunController::attemptStarted, [&](int attempt) {
+        if (attempt > 1) {
+            endLine();
+            live << Cli::tr("(retrying, attempt %1; output above is void)").arg(attempt)
+                 << Qt::endl;
+        }
+    });
+    QObject::connect(&run, &RunController::textDelta, [&](const QString& text) {
+        live << TerminalApprovalGate::visible(text);
+        live.flush();
+        midLine = !text.endsWith(QLatin1Char('\n'));
+    });
+    QObject::connect(
+        &run, &RunController::proposalAdded,
+        [&](const QString& id, const QString& tool, const QString& scope,
+            const QJsonObject& arguments) {
+            endLine();
+            live << Cli::tr("> proposal %1: %2 (%3) %4")
+                        .arg(id, tool, scope,
+                             TerminalApprovalGate::visible(compact(arguments)).left(400))
+                 << Qt::endl;
+        });
+    QObject::connect(
+        &run, &RunController::proposalDecided,
+        [&](const QString&, const QString& status, const QString& kind, const QString& reason) {
+            live << Cli::tr("  %1%2: %3")
+                        .arg(status, kind.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kind),
+                             TerminalApprovalGate::visible(reason))
+                 << Qt::endl;
+        });
+    QObject::connect(&run, &RunController::proposalExecuted,
+                     [&](const QString&, const QString& status, const QString& output) {
+                         QString shown = TerminalApprovalGate::visible(output.left(300));
+                         if (output.size() > 300)
+                             shown += QStringLiteral("…");
+                         live << Cli::tr("  %1: %2").arg(status, shown) << Qt::endl;
+                     });
+    QObject::connect(&run, &RunController::planUpdated, [&](const QJsonArray& steps) {
+        live << Cli::tr("  plan:") << Qt::endl;
+        int n = 1;
+        for (const QJsonValue& v : steps)
+            live << QStringLiteral("    %1. [%2] %3")
+                        .arg(n++)
+                        .arg(v.toObject().value(QLatin1String("status")).toString(),
+                             TerminalApprovalGate::visible(
+                                 v.toObject().value(QLatin1String("title")).toString()))
+                 << Qt::endl;
+    });
+    QObject::connect(&run, &RunController::apiAttempt, [&](const ApiAttempt& attempt) {
+        if (!attempt.succeeded()) {
+            endLine();
+            live << Cli::tr("  API attempt %1 failed: %2")
+                        .arg(attempt.attempt)
+                        .arg(attempt.error.toString())
+                 << Qt::endl;
+        }
+    });
+
+    QEventLoop loop;
+    QObject::connect(&run, &RunController::finished, &loop, &QEventLoop::quit);
+    run.start();
+    if (!run.isFinished())
+        loop.exec();
+    endLine();
+
+    const RunReport& report = run.report();
+    if (json) {
+        cli.printJson(report.toJson());
+    } else {
+        cli.out() << '\n' << report.toText();
+        cli.out().flush();
+    }
+    return exitFor(report.stopReason);
 }
 
 } // namespace m1::cli

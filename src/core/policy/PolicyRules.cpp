@@ -110,7 +110,8 @@ private:
 QStringList PolicyRules::builtinToolNames() {
     return {QStringLiteral("read_file"),    QStringLiteral("write_file"),
             QStringLiteral("edit_file"),    QStringLiteral("list_directory"),
-            QStringLiteral("search_files"), QStringLiteral("run_command")};
+            QStringLiteral("search_files"), QStringLiteral("run_command"),
+            QStringLiteral("update_plan")};
 }
 
 bool PolicyRules::isPathTool(const QString& tool) {

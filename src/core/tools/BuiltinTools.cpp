@@ -4,6 +4,7 @@
 #include "tools/RunCommandTool.h"
 #include "tools/SearchFilesTool.h"
 #include "tools/ToolRegistry.h"
+#include "tools/UpdatePlanTool.h"
 #include "tools/WriteFileTool.h"
 
 namespace m1 {
@@ -17,6 +18,7 @@ ToolRegistry ToolRegistry::withBuiltins() {
     (void)registry.add(std::make_unique<WriteFileTool>());
     (void)registry.add(std::make_unique<EditFileTool>());
     (void)registry.add(std::make_unique<RunCommandTool>());
+    (void)registry.add(std::make_unique<UpdatePlanTool>());
     return registry;
 }
 

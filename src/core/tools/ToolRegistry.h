@@ -17,7 +17,7 @@ namespace m1 {
 class ToolRegistry {
 public:
     // All built-in tools (read_file, list_directory, search_files, write_file, edit_file,
-    // run_command), enabled.
+    // run_command, update_plan), enabled.
     static ToolRegistry withBuiltins();
 
     // Error "tool.duplicate" when the name is taken, "tool.invalid_name" when it does not match

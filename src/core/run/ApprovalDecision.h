@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+
+namespace m1 {
+
+// An ApprovalGate's answer to one PendingApproval.
+struct ApprovalDecision {
+    enum class Kind { Approve, Deny, Expired };
+
+    Kind kind = Kind::Deny;
+    QString approverKind = QStringLiteral("person"); // "person", "token" or "auto"
+    QString approver; // e.g. "terminal", "gui", "--auto-approve read"
+    QString reason;   // why (shown and audited; for a denial also sent to the model)
+    QString feedback; // a person's words for the model on a denial (may be empty)
+    // A pre-authorised token that covers the call exactly (approverKind "token"); empty: the
+    // run loop mints one for this call.
+    QString token;
+
+    static ApprovalDecision approve(const QString& kind, const QString& approver,
+                                    const QString& reason = {}) {
+        ApprovalDecision d;
+        d.kind = Kind::Approve;
+        d.approverKind = kind;
+        d.approver = approver;
+        d.reason = reason;
+        return d;
+    }
+    static ApprovalDecision deny(const QString& kind, const QString& approver,
+                                 const QString& reason, const QString& feedback = {}) {
+        ApprovalDecision d;
+        d.kind = Kind::Deny;
+        d.approverKind = kind;
+        d.approver = approver;
+        d.reason = reason;
+        d.feedback = feedback;
+        return d;
+    }
+};
+
+} // namespace m1
+
+Q_DECLARE_METATYPE(m1::ApprovalDecision)

@@ -1,0 +1,67 @@
+#include "run/AutoApprovalGate.h"
+
+#include "tokens/TokenService.h"
+
+#include <QTimer>
+
+namespace m1 {
+
+AutoApprovalGate::AutoApprovalGate(Options options, QObject* parent)
+    : ApprovalGate(parent), m_options(std::move(options)) {
+    if (m_options.fallback)
+        connect(m_options.fallback, &ApprovalGate::decided, this, &ApprovalGate::decided);
+}
+
+void AutoApprovalGate::request(const PendingApproval& pending) {
+    const QString runId = pending.call.runId;
+    const QString callId = pending.call.id;
+    auto answer = [this, runId, callId](const ApprovalDecision& decision) {
+        // Asynchronous as the contract demands, even when the answer is known at once.
+        QTimer::singleShot(
+            0, this, [this, runId, callId, decision] { emit decided(runId, callId, decision); });
+    };
+
+    if (m_options.tokenService) {
+        TokenService::Expectation expectation;
+        expectation.toolName = pending.call.toolName;
+        expectation.scope = pending.scope;
+        expectation.arguments = pending.call.arguments;
+        expectation.runId = pending.call.runId;
+        for (qsizetype i = 0; i < m_options.tokens.size(); ++i) {
+            const QString token = m_options.tokens.at(i);
+            const auto claims = m_options.tokenService->verify(token, expectation);
+            if (!claims)
+                continue;
+            m_options.tokens.removeAt(i);
+            ApprovalDecision d = ApprovalDecision::approve(
+                QStringLiteral("token"), QStringLiteral("--token %1").arg(claims->jti),
+                tr("pre-authorised token %1").arg(claims->jti));
+            d.token = token;
+            answer(d);
+            return;
+        }
+    }
+    if (m_options.autoApproveUpTo && !(*m_options.autoApproveUpTo < pending.scope)) {
+        const QString mode = scopeToString(*m_options.autoApproveUpTo);
+        answer(ApprovalDecision::approve(QStringLiteral("auto"),
+                                         QStringLiteral("--auto-approve %1").arg(mode),
+                                         tr("auto-approved up to scope %1").arg(mode)));
+        return;
+    }
+    if (m_options.fallback) {
+        m_options.fallback->request(pending);
+        return;
+    }
+    answer(ApprovalDecision::deny(
+        QStringLiteral("rule"), QStringLiteral("no approver"),
+        tr("%1 needs a person's approval (%2), but there is no terminal to ask and no --token "
+           "or --auto-approve covers it")
+            .arg(pending.call.toolName, pending.decision.reason)));
+}
+
+void AutoApprovalGate::cancel(const QString& runId, const QString& callId) {
+    if (m_options.fallback)
+        m_options.fallback->cancel(runId, callId);
+}
+
+} // namespace m1

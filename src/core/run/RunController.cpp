@@ -1,0 +1,787 @@
+#include "run/RunController.h"
+
+#include "llm/ModelProvider.h"
+#include "policy/PolicyEngine.h"
+#include "run/CostEstimator.h"
+#include "store/AuditWriter.h"
+#include "tokens/TokenLedger.h"
+#include "tokens/TokenService.h"
+
+#include <QDateTime>
+#include <QFutureWatcher>
+#include <QJsonDocument>
+#include <QUuid>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace m1 {
+
+namespace {
+
+const QString kToolUse = QStringLiteral("tool_use");
+
+qint64 jsonChars(const QJsonValue& value) {
+    if (value.isString())
+        return value.toString().size();
+    if (value.isArray())
+        return QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact).size();
+    if (value.isObject())
+        return QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact).size();
+    return 8;
+}
+
+QString limitStopReason(const QString& code) {
+    if (code == QLatin1String("policy.limit.tool_calls"))
+        return QStringLiteral("max_tool_calls");
+    if (code == QLatin1String("policy.limit.steps"))
+        return QStringLiteral("max_steps");
+    if (code == QLatin1String("policy.limit.runtime"))
+        return QStringLiteral("max_runtime");
+    return {};
+}
+
+} // namespace
+
+RunController::RunController(Services services, RunConfig config, QObject* parent)
+    : QObject(parent), m_s(std::move(services)), m_config(std::move(config)) {
+    if (m_config.runId.isEmpty())
+        m_config.runId = QStringLiteral("run_%1").arg(QUuid::createUuid().toString(QUuid::Id128));
+    m_report.runId = m_config.runId;
+    m_report.agent = m_config.agent.name;
+    m_report.model = m_config.model;
+    m_report.provider = m_config.provider;
+    m_report.dryRun = m_config.dryRun;
+
+    const QJsonArray all = m_s.registry->modelDefinitions();
+    for (const QJsonValue& definition : all)
+        if (m_config.agent.tools.isEmpty() ||
+            m_config.agent.tools.contains(
+                definition.toObject().value(QLatin1String("name")).toString()))
+            m_toolDefinitions.append(definition);
+
+    m_runtimeTimer.setSingleShot(true);
+    connect(&m_runtimeTimer, &QTimer::timeout, this,
+            [this] { requestStop(QStringLiteral("max_runtime")); });
+    m_approvalTimer.setSingleShot(true);
+    connect(&m_approvalTimer, &QTimer::timeout, this, &RunController::onApprovalTimeout);
+
+    ModelProvider* p = m_s.provider;
+    connect(p, &ModelProvider::attemptStarted, this, [this](int attempt) {
+        if (m_phase != Phase::Streaming)
+            return;
+        m_turnText.clear();
+        emit attemptStarted(attempt);
+    });
+    connect(p, &ModelProvider::textDelta, this, [this](int, const QString& text) {
+        if (m_phase != Phase::Streaming)
+            return;
+        m_turnText += text;
+        emit textDelta(text);
+    });
+    connect(p, &ModelProvider::thinkingDelta, this, [this](int, const QString& text) {
+        if (m_phase == Phase::Streaming)
+            emit thinkingDelta(text);
+    });
+    connect(p, &ModelProvider::toolUsePreview, this,
+            [this](int, const QString& id, const QString& name, const QJsonObject& input) {
+                if (m_phase == Phase::Streaming)
+                    emit proposalPreview(id, name, input);
+            });
+    connect(p, &ModelProvider::attemptFinished, this, [this](const ApiAttempt& attempt) {
+        if (m_phase == Phase::Streaming)
+            onAttemptFinished(attempt);
+    });
+    connect(p, &ModelProvider::turnFinished, this, [this](const AssistantMessage& message) {
+        if (m_phase == Phase::Streaming)
+            onTurnFinished(message);
+    });
+    connect(p, &ModelProvider::turnFailed, this, [this](const Error& error) {
+        if (m_phase == Phase::Streaming)
+            onTurnFailed(error);
+    });
+    if (m_s.gate)
+        // Queued: a gate that answers inside request() must not re-enter the controller.
+        connect(m_s.gate, &ApprovalGate::decided, this, &RunController::onGateDecided,
+                Qt::QueuedConnection);
+}
+
+RunController::~RunController() {
+    ++m_generation;
+    // The worker uses the services by reference: it must end before they can go.
+    m_exec.waitForFinished();
+    if (m_phase == Phase::AwaitingApproval && m_s.gate && m_current < m_proposals.size())
+        m_s.gate->cancel(m_config.runId, current().call.id);
+    if (m_phase == Phase::Streaming && m_s.provider->isBusy())
+        m_s.provider->cancel();
+}
+
+// --- audit plumbing -------------------------------------------------------------------------
+
+void RunController::audit(const AuditEvent& event, std::function<void()> next) {
+    const AuditWriter::Ticket ticket = m_s.audit->submit(event);
+    auto* watcher = new QFutureWatcher<AuditAck>(this);
+    const quint64 generation = m_generation;
+    const Phase previous = m_phase == Phase::Finishing ? Phase::Finishing : Phase::Auditing;
+    m_phase = previous;
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher, generation, next = std::move(next)] {
+                watcher->deleteLater();
+                if (generation != m_generation)
+                    return;
+                const AuditAck ack = watcher->result();
+                if (!ack) {
+                    // Fail closed: nothing after an unrecorded transition may happen.
+                    finish(QStringLiteral("audit_failed"), ack.error());
+                    return;
+                }
+                next();
+            });
+    watcher->setFuture(ticket.ack);
+}
+
+void RunController::auditAll(QList<AuditEvent> events, std::function<void()> next) {
+    if (events.isEmpty()) {
+        next();
+        return;
+    }
+    const AuditEvent first = events.takeFirst();
+    audit(first, [this, events = std::move(events), next = std::move(next)]() mutable {
+        auditAll(std::move(events), std::move(next));
+    });
+}
+
+// --- the loop -------------------------------------------------------------------------------
+
+void RunController::start() {
+    if (m_phase != Phase::Idle)
+        return;
+    m_clock.start();
+    m_runtimeTimer.start(qMax(1, m_config.limits.maxRuntimeSeconds) * 1000);
+    m_messages.append(
+        QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                    {QStringLiteral("content"),
+                     QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                            {QStringLiteral("text"), m_config.goal}}}}});
+    m_charsSince = m_config.goal.size() + m_config.agent.systemPrompt.size() +
+                   QJsonDocument(m_toolDefinitions).toJson(QJsonDocument::Compact).size();
+    AuditEvent::RunStart start;
+    start.agent = m_config.agent.name;
+    start.goal = m_config.goal;
+    start.constraints = m_config.constraints();
+    start.model = m_config.model;
+    start.provider = m_config.provider;
+    start.workspace =
+        m_config.workspaceLabel.isEmpty() ? m_s.workspace->root() : m_config.workspaceLabel;
+    start.dryRun = m_config.dryRun;
+    emit started(m_config.runId);
+    audit(AuditEvent::runStarted(m_config.runId, start), [this] { beginTurn(); });
+}
+
+void RunController::cancel() {
+    requestStop(QStringLiteral("user_cancelled"));
+}
+
+void RunController::requestStop(const QString& reason) {
+    if (!isRunning() || m_phase == Phase::Finishing)
+        return;
+    if (m_pendingStop.isEmpty())
+        m_pendingStop = reason;
+    switch (m_phase) {
+    case Phase::Streaming:
+        // The provider ends the turn with api.cancelled (possibly right here); onTurnFailed
+        // then finishes with the pending reason. Buffered output yields no proposal.
+        m_s.provider->cancel();
+        break;
+    case Phase::AwaitingApproval:
+        m_approvalTimer.stop();
+        m_s.gate->cancel(m_config.runId, current().call.id);
+        stopIfRequested();
+        break;
+    default:
+        // Auditing or executing: the next step sees the pending stop.
+        break;
+    }
+}
+
+bool RunController::stopIfRequested() {
+    if (m_pendingStop.isEmpty())
+        return false;
+    if (m_current < m_proposals.size() && current().proposedRecorded && !current().settled) {
+        Proposal& p = current();
+        p.settled = true;
+        ++m_report.cancelled;
+        emit proposalExecuted(p.call.id, QStringLiteral("cancelled"), QString());
+        audit(AuditEvent::callCancelled(
+                  m_config.runId, p.call.id,
+                  tr("The run stopped (%1) before this call ran.").arg(m_pendingStop)),
+              [this] { finish(m_pendingStop, m_pendingError); });
+        return true;
+    }
+    finish(m_pendingStop, m_pendingError);
+    return true;
+}
+
+bool RunController::budgetExceeded() const {
+    return m_config.limits.budgetUsd > 0 && m_report.costMicros &&
+           double(*m_report.costMicros) >= m_config.limits.budgetUsd * 1e6;
+}
+
+void RunController::beginTurn() {
+    if (stopIfRequested())
+        return;
+    if (budgetExceeded()) {
+        finish(QStringLiteral("budget_exceeded"));
+        return;
+    }
+    if (m_steps >= m_config.limits.maxSteps) {
+        finish(QStringLiteral("max_steps"));
+        return;
+    }
+    ++m_steps;
+    m_report.steps = m_steps;
+    m_proposals.clear();
+    m_current = 0;
+    m_limitStop.clear();
+    m_turnText.clear();
+    trimContext();
+    const ModelRequest request = buildRequest();
+    m_phase = Phase::Streaming;
+    emit turnStarted(m_steps);
+    m_s.provider->startTurn(request);
+}
+
+ModelRequest RunController::buildRequest() {
+    ModelRequest request;
+    request.model = m_config.model;
+    request.maxTokens = m_config.maxTokens;
+    request.systemPrompt = m_config.agent.systemPrompt;
+    request.tools = m_toolDefinitions;
+    request.messages = m_messages;
+    return request;
+}
+
+void RunController::trimContext() {
+    const qint64 limit = qint64(double(m_config.contextWindow) * m_config.contextShare);
+    qint64 estimate = m_contextTokens + m_charsSince / 4;
+    if (limit <= 0 || estimate <= limit)
+        return;
+    const QString marker = tr("[older tool output removed to keep the conversation within the "
+                              "context window]");
+    int replaced = 0;
+    // Oldest tool outputs first; the newest results message is what the model needs next.
+    for (qsizetype i = 0; i + 1 < m_messages.size() && estimate > limit; ++i) {
+        QJsonObject message = m_messages.at(i).toObject();
+        if (message.value(QLatin1String("role")).toString() != QLatin1String("user"))
+            continue;
+        QJsonArray content = message.value(QLatin1String("content")).toArray();
+        bool changed = false;
+        for (qsizetype b = 0; b < content.size() && estimate > limit; ++b) {
+            QJsonObject block = content.at(b).toObject();
+            if (block.value(QLatin1String("type")).toString() != QLatin1String("tool_result"))
+                continue;
+            const qint64 chars = jsonChars(block.value(QLatin1String("content")));
+            if (chars <= marker.size())
+                continue;
+            block.insert(QStringLiteral("content"), marker);
+            content[b] = block;
+            estimate -= (chars - marker.size()) / 4;
+            m_charsSince -= chars - marker.size();
+            changed = true;
+            ++replaced;
+        }
+        if (changed) {
+            message.insert(QStringLiteral("content"), content);
+            m_messages[i] = message;
+        }
+    }
+    if (replaced > 0) {
+        m_report.contextTrims += replaced;
+        emit contextTrimmed(replaced);
+    }
+}
+
+void RunController::onAttemptFinished(const ApiAttempt& attempt) {
+    ++m_report.apiCalls;
+    AuditEvent::ApiCallInfo info;
+    info.model = attempt.model.isEmpty() ? m_config.model : attempt.model;
+    info.requestId = attempt.requestId;
+    info.attempt = attempt.attempt;
+    info.inputTokens = attempt.usage.inputTokens;
+    info.outputTokens = attempt.usage.outputTokens;
+    info.cacheWriteTokens = attempt.usage.cacheCreationInputTokens;
+    info.cacheReadTokens = attempt.usage.cacheReadInputTokens;
+    info.latencyMs = attempt.latencyMs;
+    info.httpStatus = attempt.httpStatus;
+    info.errorType = attempt.succeeded()
+                         ? QString()
+                         : (attempt.errorType.isEmpty() ? attempt.error.code : attempt.errorType);
+    if (attempt.usage.known) {
+        m_report.inputTokens += attempt.usage.inputTokens;
+        m_report.outputTokens += attempt.usage.outputTokens;
+        m_report.cacheWriteTokens += attempt.usage.cacheCreationInputTokens;
+        m_report.cacheReadTokens += attempt.usage.cacheReadInputTokens;
+        const auto cost =
+            m_s.costs ? m_s.costs->costMicros(info.model, attempt.usage) : std::optional<qint64>();
+        info.costMicros = cost;
+        if (cost)
+            m_report.costMicros = m_report.costMicros.value_or(0) + *cost;
+        else
+            m_report.costComplete = false;
+    } else if (attempt.succeeded()) {
+        m_report.costComplete = false;
+    }
+    // Recorded before the turn's proposals are looked at (auditAll in onTurnFinished/Failed).
+    m_apiEvents.append(AuditEvent::apiCall(m_config.runId, info));
+    emit apiAttempt(attempt);
+}
+
+void RunController::onTurnFailed(const Error& error) {
+    m_phase = Phase::Auditing;
+    QList<AuditEvent> events = std::move(m_apiEvents);
+    m_apiEvents.clear();
+    auditAll(std::move(events), [this, error] {
+        if (!m_pendingStop.isEmpty()) {
+            finish(m_pendingStop, m_pendingError);
+            return;
+        }
+        finish(QStringLiteral("api_error"), error);
+    });
+}
+
+void RunController::onTurnFinished(const AssistantMessage& message) {
+    m_phase = Phase::Auditing;
+    // Exactly as received: the content array is never rebuilt (thinking signatures intact).
+    m_messages.append(message.toRequestMessage());
+    if (message.usage.known) {
+        m_contextTokens = message.usage.inputTokens + message.usage.cacheCreationInputTokens +
+                          message.usage.cacheReadInputTokens + message.usage.outputTokens;
+        m_charsSince = 0;
+    } else {
+        m_charsSince += jsonChars(message.content);
+    }
+    if (!m_turnText.isEmpty())
+        m_report.finalText = m_turnText;
+    QList<AuditEvent> events = std::move(m_apiEvents);
+    m_apiEvents.clear();
+    auditAll(std::move(events), [this, message] {
+        if (stopIfRequested())
+            return;
+        if (budgetExceeded()) {
+            finish(QStringLiteral("budget_exceeded"));
+            return;
+        }
+        const QString reason = message.stopReason;
+        if (reason == kToolUse) {
+            for (const QJsonValue& value : message.content) {
+                const QJsonObject block = value.toObject();
+                if (block.value(QLatin1String("type")).toString() != kToolUse)
+                    continue;
+                Proposal p;
+                p.call.id = block.value(QLatin1String("id")).toString();
+                p.call.runId = m_config.runId;
+                p.call.toolName = block.value(QLatin1String("name")).toString();
+                p.call.arguments = block.value(QLatin1String("input")).toObject();
+                m_proposals.append(p);
+            }
+            if (m_proposals.isEmpty()) {
+                finish(QStringLiteral("api_error"),
+                       Error{QStringLiteral("run.no_tool_use"),
+                             tr("The model stopped for tool use but proposed no tool call.")});
+                return;
+            }
+            processNext();
+        } else if (reason == QLatin1String("end_turn") ||
+                   reason == QLatin1String("stop_sequence")) {
+            finish(QStringLiteral("completed"));
+        } else if (reason == QLatin1String("pause_turn")) {
+            if (++m_pauseTurns > m_config.maxPauseTurns) {
+                finish(QStringLiteral("api_error"),
+                       Error{QStringLiteral("run.pause_limit"),
+                             tr("The model paused its turn more than %1 times.")
+                                 .arg(m_config.maxPauseTurns)});
+                return;
+            }
+            // The paused assistant content is already appended unchanged: resend as is.
+            beginTurn();
+        } else if (reason == QLatin1String("max_tokens")) {
+            finish(QStringLiteral("max_tokens"),
+                   Error{QStringLiteral("run.max_tokens"),
+                         tr("The model's answer was cut at max_tokens (%1); a truncated tool "
+                            "call is never run. Retry with a larger max_tokens.")
+                             .arg(m_config.maxTokens)});
+        } else if (reason == QLatin1String("refusal")) {
+            m_report.stopDetails = message.stopDetails;
+            finish(QStringLiteral("provider_refused"),
+                   Error{QStringLiteral("run.refused"),
+                         tr("The model declined to continue: %1")
+                             .arg(message.stopDetails.value(QLatin1String("explanation"))
+                                      .toString(tr("no explanation given")))});
+        } else if (reason == QLatin1String("model_context_window_exceeded")) {
+            finish(QStringLiteral("context_exhausted"),
+                   Error{QStringLiteral("run.context_exhausted"),
+                         tr("The conversation no longer fits the model's context window.")});
+        } else {
+            finish(QStringLiteral("api_error"),
+                   Error{QStringLiteral("api.unknown_stop_reason"),
+                         tr("The model stopped for a reason this version does not know: "
+                            "\"%1\". Nothing was proposed.")
+                             .arg(reason)});
+        }
+    });
+}
+
+void RunController::processNext() {
+    if (stopIfRequested())
+        return;
+    if (m_current >= m_proposals.size()) {
+        sendResults();
+        return;
+    }
+    Proposal& p = current();
+    ++m_toolCalls;
+    ++m_report.proposed;
+    const auto spec = m_s.registry->spec(p.call.toolName);
+    p.known = spec.has_value();
+    p.scopeValue = spec ? spec->scope : Scope::Execute;
+    p.scope = spec ? scopeToString(spec->scope) : QStringLiteral("unknown");
+    emit proposalAdded(p.call.id, p.call.toolName, p.scope, p.call.arguments);
+    audit(AuditEvent::callProposed(m_config.runId, p.call.id, m_steps, p.call.toolName, p.scope,
+                                   p.call.arguments),
+          [this] {
+              Proposal& p = current();
+              p.proposedRecorded = true;
+              if (stopIfRequested())
+                  return;
+              RunState state;
+              state.runId = m_config.runId;
+              state.toolCallsSoFar = m_toolCalls - 1;
+              state.stepsSoFar = m_steps;
+              state.elapsedSeconds = m_clock.elapsed() / 1000;
+              state.nowSeconds = QDateTime::currentSecsSinceEpoch();
+              state.callTimesByTool = m_callTimes;
+              PolicyDecision decision = m_s.policy->evaluate(p.call, state);
+              // The run's own limits and the agent's tool list narrow what the policy allows.
+              if (!decision.isDeny() && m_toolCalls > m_config.limits.maxToolCalls) {
+                  decision = PolicyDecision{};
+                  decision.kind = PolicyDecision::Kind::Deny;
+                  decision.code = QStringLiteral("policy.limit.tool_calls");
+                  decision.source = DecisionSource::Limit;
+                  decision.reason = tr("The run reached its limit of %1 tool calls.")
+                                        .arg(m_config.limits.maxToolCalls);
+              } else if (!decision.isDeny() && !m_config.agent.tools.isEmpty() &&
+                         !m_config.agent.tools.contains(p.call.toolName)) {
+                  decision = PolicyDecision{};
+                  decision.kind = PolicyDecision::Kind::Deny;
+                  decision.code = QStringLiteral("policy.agent_tool");
+                  decision.source = DecisionSource::Allowlist;
+                  decision.reason = tr("The agent \"%1\" may not use %2.")
+                                        .arg(m_config.agent.name, p.call.toolName);
+              }
+              m_callTimes[p.call.toolName].append(state.nowSeconds);
+              audit(AuditEvent::policyChecked(m_config.runId, p.call.id, decision),
+                    [this, decision] { decide(decision); });
+          });
+}
+
+void RunController::decide(const PolicyDecision& decision) {
+    if (stopIfRequested())
+        return;
+    const QString limit = limitStopReason(decision.code);
+    if (!limit.isEmpty() && m_limitStop.isEmpty())
+        m_limitStop = limit;
+    if (decision.isDeny()) {
+        deny(QStringLiteral("rule"), QStringLiteral("policy"), decision.reason,
+             tr("Denied by policy (%1): %2").arg(decision.code, decision.reason));
+        return;
+    }
+    if (decision.isAllow()) {
+        approve(ApprovalDecision::approve(QStringLiteral("rule"), QStringLiteral("policy"),
+                                          decision.reason));
+        return;
+    }
+    if (!m_s.gate) {
+        const QString reason =
+            tr("A person's approval is needed (%1), but no one can approve in this session.")
+                .arg(decision.reason);
+        deny(QStringLiteral("rule"), QStringLiteral("no approver"), reason,
+             tr("Denied: %1").arg(reason));
+        return;
+    }
+    Proposal& p = current();
+    PendingApproval pending;
+    pending.call = p.call;
+    pending.scope = p.scopeValue;
+    pending.decision = decision;
+    pending.step = m_steps;
+    pending.workspaceRoot = m_s.workspace->root();
+    m_phase = Phase::AwaitingApproval;
+    if (m_config.approvalTimeoutMs > 0)
+        m_approvalTimer.start(m_config.approvalTimeoutMs);
+    m_s.gate->request(pending);
+}
+
+void RunController::onGateDecided(const QString& runId, const QString& callId,
+                                  const ApprovalDecision& decision) {
+    if (m_phase != Phase::AwaitingApproval || runId != m_config.runId ||
+        m_current >= m_proposals.size() || callId != current().call.id)
+        return;
+    m_approvalTimer.stop();
+    switch (decision.kind) {
+    case ApprovalDecision::Kind::Approve:
+        approve(decision);
+        return;
+    case ApprovalDecision::Kind::Expired:
+        expire(decision.reason);
+        return;
+    case ApprovalDecision::Kind::Deny: {
+        QString text = decision.approverKind == QLatin1String("person")
+                           ? tr("Denied by the person reviewing this call.")
+                           : tr("Denied: %1").arg(decision.reason);
+        if (!decision.feedback.isEmpty())
+            text += QLatin1Char('\n') + tr("Feedback from the reviewer: %1").arg(decision.feedback);
+        QString reason = decision.reason;
+        if (!decision.feedback.isEmpty())
+            reason += (reason.isEmpty() ? QString() : QStringLiteral(" — ")) + decision.feedback;
+        deny(decision.approverKind, decision.approver, reason, text);
+        return;
+    }
+    }
+}
+
+void RunController::onApprovalTimeout() {
+    if (m_phase != Phase::AwaitingApproval)
+        return;
+    m_s.gate->cancel(m_config.runId, current().call.id);
+    expire(tr("No decision within %1 s.").arg(m_config.approvalTimeoutMs / 1000.0));
+}
+
+void RunController::approve(const ApprovalDecision& decision) {
+    Proposal& p = current();
+    QString token = decision.token;
+    if (token.isEmpty()) {
+        const auto minted =
+            m_s.tokens->mint(p.call.toolName, p.scopeValue, p.call.arguments, m_config.runId);
+        if (!minted) {
+            deny(QStringLiteral("rule"), QStringLiteral("token service"), minted.error().toString(),
+                 tr("Not run: no approval token could be issued (%1).").arg(minted.error().code));
+            return;
+        }
+        token = *minted;
+    }
+    const auto jti = m_s.tokens->jtiOf(token);
+    ++m_report.approved;
+    const QString kind = decision.approverKind;
+    const QString reason = decision.reason;
+    audit(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
+                                   jti ? *jti : QString()),
+          [this, token, kind, reason] {
+              Proposal& p = current();
+              emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
+              if (stopIfRequested())
+                  return;
+              if (m_config.dryRun) {
+                  ++m_report.dryRunSkipped;
+                  const QString text =
+                      tr("[dry run] %1 was approved but not executed: this run is a dry run, so "
+                         "no tool runs. Nothing changed.")
+                          .arg(p.call.toolName);
+                  audit(AuditEvent::callCancelled(m_config.runId, p.call.id,
+                                                  tr("dry run: approved, not executed")),
+                        [this, text] {
+                            emit proposalExecuted(current().call.id, QStringLiteral("dry_run"),
+                                                  text);
+                            settle(text, false);
+                        });
+                  return;
+              }
+              execute(token);
+          });
+}
+
+void RunController::deny(const QString& approverKind, const QString& approver,
+                         const QString& reason, const QString& modelText) {
+    ++m_report.denied;
+    audit(AuditEvent::callDenied(m_config.runId, current().call.id, approverKind, approver, reason),
+          [this, approverKind, reason, modelText] {
+              emit proposalDecided(current().call.id, QStringLiteral("denied"), approverKind,
+                                   reason);
+              settle(modelText, true);
+          });
+}
+
+void RunController::expire(const QString& reason) {
+    ++m_report.expired;
+    audit(AuditEvent::callExpired(m_config.runId, current().call.id, reason), [this, reason] {
+        emit proposalDecided(current().call.id, QStringLiteral("expired"), QString(), reason);
+        settle(tr("Not run: the approval request expired (%1).").arg(reason), true);
+    });
+}
+
+void RunController::execute(const QString& token) {
+    m_phase = Phase::Executing;
+    const Proposal& p = current();
+    emit proposalExecuting(p.call.id);
+    const ToolRegistry* registry = m_s.registry;
+    const Workspace* workspace = m_s.workspace;
+    const TokenService* tokens = m_s.tokens;
+    const auto openLedger = m_s.openLedger;
+    const ToolCall call = p.call;
+    m_exec = QtConcurrent::run([registry, workspace, tokens, openLedger, call, token] {
+        ExecResult result;
+        QElapsedTimer clock;
+        clock.start();
+        auto ledger = openLedger ? openLedger()
+                                 : Result<std::unique_ptr<TokenLedger>>(std::unexpected(
+                                       Error{QStringLiteral("ledger.open"), QString()}));
+        if (!ledger) {
+            result.outcome.result = std::unexpected(ledger.error());
+            return result;
+        }
+        const ToolExecutor executor(*registry, *workspace, *tokens, **ledger);
+        result.outcome = executor.execute(call, token);
+        result.durationMs = clock.elapsed();
+        return result;
+    });
+    auto* watcher = new QFutureWatcher<ExecResult>(this);
+    const quint64 generation = m_generation;
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
+        watcher->deleteLater();
+        if (generation == m_generation)
+            onExecuted(watcher->result());
+    });
+    watcher->setFuture(m_exec);
+}
+
+void RunController::onExecuted(const ExecResult& result) {
+    Proposal& p = current();
+    const auto& outcome = result.outcome;
+    if (!outcome.result) {
+        const Error& e = outcome.result.error();
+        ++m_report.failed;
+        const QString text = outcome.tokenConsumed
+                                 ? tr("%1 failed (%2): %3").arg(p.call.toolName, e.code, e.message)
+                                 : tr("Not run (%1): %2").arg(e.code, e.message);
+        audit(AuditEvent::callFailed(m_config.runId, p.call.id, p.call.arguments,
+                                     QStringLiteral("%1: %2").arg(e.code, e.message), QString(),
+                                     result.durationMs),
+              [this, text] {
+                  emit proposalExecuted(current().call.id, QStringLiteral("failed"), text);
+                  settle(text, true);
+              });
+        return;
+    }
+    const ToolResult& tool = *outcome.result;
+    const QString forModel = capOutput(tool.output);
+    const bool isPlan = p.call.toolName == QLatin1String("update_plan") && !tool.isError;
+    const QJsonArray plan = p.call.arguments.value(QLatin1String("steps")).toArray();
+    auto done = [this, forModel, isError = tool.isError] {
+        emit proposalExecuted(current().call.id,
+                              isError ? QStringLiteral("failed") : QStringLiteral("executed"),
+                              forModel);
+        settle(forModel, isError);
+    };
+    AuditEvent event = tool.isError
+                           ? AuditEvent::callFailed(m_config.runId, p.call.id, p.call.arguments,
+                                                    tr("the tool reported failure"), tool.output,
+                                                    result.durationMs)
+                           : AuditEvent::callExecuted(m_config.runId, p.call.id, p.call.arguments,
+                                                      tool.output, result.durationMs);
+    if (tool.isError)
+        ++m_report.failed;
+    else
+        ++m_report.executed;
+    audit(event, [this, isPlan, plan, done] {
+        if (!isPlan) {
+            done();
+            return;
+        }
+        m_report.plan = plan;
+        audit(AuditEvent::planUpdated(m_config.runId, plan), [this, plan, done] {
+            emit planUpdated(plan);
+            done();
+        });
+    });
+}
+
+QString RunController::capOutput(const QString& output) const {
+    const int cap = m_config.maxToolResultChars;
+    if (cap <= 0 || output.size() <= cap)
+        return output;
+    qsizetype cut = cap;
+    if (output.at(cut - 1).isHighSurrogate())
+        --cut;
+    return output.left(cut) +
+           tr("\n[output cut: showing the first %1 of %2 characters]").arg(cut).arg(output.size());
+}
+
+void RunController::settle(const QString& result, bool isError) {
+    Proposal& p = current();
+    p.settled = true;
+    p.result = result;
+    p.isError = isError;
+    ++m_current;
+    processNext();
+}
+
+void RunController::sendResults() {
+    QJsonArray content;
+    for (const Proposal& p : std::as_const(m_proposals)) {
+        QJsonObject block{{QStringLiteral("type"), QStringLiteral("tool_result")},
+                          {QStringLiteral("tool_use_id"), p.call.id},
+                          {QStringLiteral("content"), p.result}};
+        if (p.isError)
+            block.insert(QStringLiteral("is_error"), true);
+        content.append(block);
+        m_charsSince += p.result.size() + 64;
+    }
+    m_messages.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                  {QStringLiteral("content"), content}});
+    if (!m_limitStop.isEmpty()) {
+        finish(m_limitStop);
+        return;
+    }
+    beginTurn();
+}
+
+void RunController::finish(const QString& stopReason, const Error& error) {
+    if (m_phase == Phase::Finishing || m_phase == Phase::Finished)
+        return;
+    m_phase = Phase::Finishing;
+    m_runtimeTimer.stop();
+    m_approvalTimer.stop();
+    m_report.stopReason = stopReason;
+    m_report.errorCode = error.code;
+    m_report.errorMessage = error.message;
+    m_report.durationMs = m_clock.isValid() ? m_clock.elapsed() : 0;
+
+    AuditEvent::RunTotals totals;
+    totals.stopReason = stopReason;
+    totals.proposed = m_report.proposed;
+    totals.approved = m_report.approved;
+    totals.denied = m_report.denied;
+    totals.executed = m_report.executed;
+    totals.failed = m_report.failed;
+    totals.steps = m_report.steps;
+    totals.inputTokens = m_report.inputTokens;
+    totals.outputTokens = m_report.outputTokens;
+    totals.cacheWriteTokens = m_report.cacheWriteTokens;
+    totals.cacheReadTokens = m_report.cacheReadTokens;
+    totals.costMicros = m_report.costMicros;
+    totals.costComplete = m_report.costComplete;
+
+    const AuditWriter::Ticket ticket =
+        m_s.audit->submit(AuditEvent::runFinished(m_config.runId, totals));
+    auto* watcher = new QFutureWatcher<AuditAck>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        const AuditAck ack = watcher->result();
+        if (!ack && m_report.errorCode.isEmpty()) {
+            m_report.errorCode = ack.error().code;
+            m_report.errorMessage = ack.error().message;
+        }
+        m_phase = Phase::Finished;
+        emit finished(m_report);
+    });
+    watcher->setFuture(ticket.ack);
+}
+
+} // namespace m1

@@ -1,0 +1,182 @@
+#pragma once
+
+#include "llm/ApiAttempt.h"
+#include "llm/AssistantMessage.h"
+#include "llm/ModelRequest.h"
+#include "model/PolicyDecision.h"
+#include "model/ToolCall.h"
+#include "run/ApprovalGate.h"
+#include "run/RunConfig.h"
+#include "run/RunReport.h"
+#include "store/AuditEvent.h"
+#include "tools/ToolExecutor.h"
+#include "util/Error.h"
+
+#include <QElapsedTimer>
+#include <QFuture>
+#include <QHash>
+#include <QJsonArray>
+#include <QObject>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+namespace m1 {
+
+class AuditWriter;
+class CostEstimator;
+class ModelProvider;
+class PolicyEngine;
+class TokenLedger;
+class TokenService;
+
+// One agent run: goal → model turn → proposals → policy → approval → execution → tool results
+// → next turn, until a stop reason (RunReport). Lives on one thread (the UI thread in the app)
+// and never blocks it: model turns are asynchronous, audit acknowledgements are awaited through
+// future watchers, tools run on a worker thread.
+//
+// Every transition is committed to the audit trail and acknowledged before the next step
+// (I2): "approved" before the tool starts, "executed" before its result goes to the model. A
+// refused write stops the run at once (stop reason audit_failed): fail closed.
+//
+// All services must outlive the controller. The provider belongs to this run (its signals are
+// taken as this run's); the gate may serve several runs (decisions carry the run id).
+class RunController : public QObject {
+    Q_OBJECT
+public:
+    struct Services {
+        const ToolRegistry* registry = nullptr;
+        const Workspace* workspace = nullptr;
+        const PolicyEngine* policy = nullptr;
+        const TokenService* tokens = nullptr;
+        // Opens the token ledger; called on the worker thread for each execution (a database
+        // connection belongs to the thread that opened it).
+        std::function<Result<std::unique_ptr<TokenLedger>>()> openLedger;
+        AuditWriter* audit = nullptr;
+        ModelProvider* provider = nullptr;
+        ApprovalGate* gate = nullptr; // nullptr: every "ask" becomes a denial
+        const CostEstimator* costs = nullptr;
+    };
+
+    RunController(Services services, RunConfig config, QObject* parent = nullptr);
+    ~RunController() override;
+
+    void start();
+    // Stops the run as user_cancelled: aborts the model turn, withdraws an open approval; a
+    // tool already running finishes (its result is recorded) and nothing runs after it.
+    void cancel();
+
+    bool isRunning() const { return m_phase != Phase::Idle && m_phase != Phase::Finished; }
+    bool isFinished() const { return m_phase == Phase::Finished; }
+    QString runId() const { return m_config.runId; }
+    const RunConfig& config() const { return m_config; }
+    const RunReport& report() const { return m_report; }
+    // The conversation as sent in the last request (tests, replay export).
+    const QJsonArray& messages() const { return m_messages; }
+
+signals:
+    void started(const QString& runId);
+    void turnStarted(int step);
+    // A new HTTP attempt of the current turn: text shown so far for this turn is void.
+    void attemptStarted(int attempt);
+    void textDelta(const QString& text);
+    void thinkingDelta(const QString& text);
+    void proposalPreview(const QString& callId, const QString& toolName, const QJsonObject& input);
+    void proposalAdded(const QString& callId, const QString& toolName, const QString& scope,
+                       const QJsonObject& arguments);
+    // status: approved, denied, expired. approverKind: person, rule, token, auto.
+    void proposalDecided(const QString& callId, const QString& status, const QString& approverKind,
+                         const QString& reason);
+    void proposalExecuting(const QString& callId);
+    // status: executed, failed, dry_run, cancelled. output: what goes back to the model.
+    void proposalExecuted(const QString& callId, const QString& status, const QString& output);
+    void apiAttempt(const m1::ApiAttempt& attempt);
+    void planUpdated(const QJsonArray& steps);
+    void contextTrimmed(int resultsReplaced);
+    void finished(const m1::RunReport& report);
+
+private:
+    enum class Phase {
+        Idle,
+        Auditing,
+        Streaming,
+        AwaitingApproval,
+        Executing,
+        Finishing,
+        Finished
+    };
+
+    struct Proposal {
+        ToolCall call;
+        QString scope;
+        Scope scopeValue = Scope::Execute;
+        bool known = false;
+        bool proposedRecorded = false;
+        bool settled = false; // denied, expired, executed, failed, cancelled
+        QString result;
+        bool isError = false;
+    };
+
+    struct ExecResult {
+        ToolExecutor::Outcome outcome;
+        qint64 durationMs = 0;
+    };
+
+    void audit(const AuditEvent& event, std::function<void()> next);
+    void auditAll(QList<AuditEvent> events, std::function<void()> next);
+    void beginTurn();
+    ModelRequest buildRequest();
+    void trimContext();
+    void onAttemptFinished(const ApiAttempt& attempt);
+    void onTurnFinished(const AssistantMessage& message);
+    void onTurnFailed(const Error& error);
+    void processNext();
+    void decide(const PolicyDecision& decision);
+    void onGateDecided(const QString& runId, const QString& callId,
+                       const ApprovalDecision& decision);
+    void onApprovalTimeout();
+    void approve(const ApprovalDecision& decision);
+    void deny(const QString& approverKind, const QString& approver, const QString& reason,
+              const QString& modelText);
+    void expire(const QString& reason);
+    void execute(const QString& token);
+    void onExecuted(const ExecResult& result);
+    void settle(const QString& result, bool isError);
+    void sendResults();
+    // True when a stop was requested: records the current proposal as cancelled if needed and
+    // finishes the run.
+    bool stopIfRequested();
+    void requestStop(const QString& reason);
+    void finish(const QString& stopReason, const Error& error = {});
+    bool budgetExceeded() const;
+    QString capOutput(const QString& output) const;
+    Proposal& current() { return m_proposals[m_current]; }
+
+    Services m_s;
+    RunConfig m_config;
+    RunReport m_report;
+    Phase m_phase = Phase::Idle;
+    QString m_pendingStop;
+    QString m_limitStop; // a limit reached while deciding this turn's proposals
+    Error m_pendingError;
+    QJsonArray m_messages;
+    QJsonArray m_toolDefinitions;
+    QElapsedTimer m_clock;
+    QTimer m_runtimeTimer;
+    QTimer m_approvalTimer;
+    int m_steps = 0;
+    int m_toolCalls = 0;
+    int m_pauseTurns = 0;
+    QHash<QString, QList<qint64>> m_callTimes;
+    QList<Proposal> m_proposals;
+    qsizetype m_current = 0;
+    QList<AuditEvent> m_apiEvents;
+    QString m_turnText;
+    qint64 m_contextTokens = 0; // from the last usage: what the model saw plus what it wrote
+    qint64 m_charsSince = 0;    // added to the conversation since that usage
+    QFuture<ExecResult> m_exec;
+    quint64 m_generation = 0;
+};
+
+} // namespace m1
