@@ -20,8 +20,24 @@ Result<TokenService> Services::tokenService(const Settings& settings) {
     return TokenService::create(*secret, options);
 }
 
-Result<std::unique_ptr<TokenLedger>> Services::ledger() {
-    return TokenLedger::open(TokenLedger::defaultPath());
+Result<std::unique_ptr<TokenLedger>> Services::ledger(const QString& database) {
+    return TokenLedger::open(database);
+}
+
+Result<std::unique_ptr<AuditStore>> Services::store(const QString& database) {
+    return AuditStore::open(database);
+}
+
+Result<std::unique_ptr<AuditStore>> Services::existingStore(const QString& database) {
+    const auto config = StoreConfig::fromLocation(database);
+    if (!config)
+        return std::unexpected(config.error());
+    if (config->dialect.isSqlite() && !QFileInfo::exists(config->sqlitePath))
+        return fail(QStringLiteral("store.missing"),
+                    tr("There is no audit database at %1 yet (nothing was recorded); pass --db "
+                       "PATH_OR_URL to read another one.")
+                        .arg(config->sqlitePath));
+    return AuditStore::open(*config);
 }
 
 Result<Workspace> Services::workspace(const QString& dir) {

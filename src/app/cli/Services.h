@@ -3,6 +3,7 @@
 #include "config/Settings.h"
 #include "policy/PolicyEngine.h"
 #include "policy/PolicyRules.h"
+#include "store/AuditStore.h"
 #include "tokens/TokenLedger.h"
 #include "tokens/TokenService.h"
 #include "tools/ToolRegistry.h"
@@ -35,7 +36,13 @@ public:
     static Result<Settings> settings();
     // The JWT secret (keychain or M1_JWT_SECRET) and the token lifetime from the settings.
     static Result<TokenService> tokenService(const Settings& settings);
-    static Result<std::unique_ptr<TokenLedger>> ledger();
+    // The token ledger in the audit database given by --db ("" = the default audit database).
+    static Result<std::unique_ptr<TokenLedger>> ledger(const QString& database);
+    // The audit store given by --db, opened (and migrated) on this thread.
+    static Result<std::unique_ptr<AuditStore>> store(const QString& database);
+    // The same for commands that only read: an SQLite file that does not exist yet is an error
+    // ("store.missing") instead of a new empty database.
+    static Result<std::unique_ptr<AuditStore>> existingStore(const QString& database);
     static Result<Workspace> workspace(const QString& dir);
     // --rules FILE when given; else the user's rules file if it exists; else no rules.
     static Result<PolicyRules> rules(const Settings& settings, const QString& rulesOption);

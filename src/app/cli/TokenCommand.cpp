@@ -149,7 +149,7 @@ int tokenVerify(Cli& cli, const QStringList& args) {
     const auto service = Services::tokenService(*settings);
     if (!service)
         return cli.error(kError, service.error());
-    const auto ledger = Services::ledger();
+    const auto ledger = Services::ledger(cli.database());
     if (!ledger)
         return cli.error(kError, ledger.error());
 
@@ -228,7 +228,7 @@ int tokenRevoke(Cli& cli, const QStringList& args) {
     }
     // A jti without its token: keep the entry for longer than any token can live.
     expiresAt = QDateTime::currentSecsSinceEpoch() + 3600;
-    const auto ledger = Services::ledger();
+    const auto ledger = Services::ledger(cli.database());
     if (!ledger)
         return cli.error(kError, ledger.error());
     if (auto revoked = (*ledger)->revoke(jti, expiresAt); !revoked)

@@ -118,7 +118,7 @@ int toolExec(Cli& cli, const QStringList& args) {
                                argsJson));
     }
 
-    const auto ledger = Services::ledger();
+    const auto ledger = Services::ledger(cli.database());
     if (!ledger)
         return cli.error(kError, ledger.error());
     ToolExecutor executor(registry, workspace, *service, **ledger);

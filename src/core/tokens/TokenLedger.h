@@ -9,19 +9,24 @@
 
 namespace m1 {
 
-// Consumed and revoked token ids. Persistent: a consumed or revoked jti stays so across restarts.
-// consume() is atomic: of two callers consuming the same jti (two processes on one file), exactly
-// one succeeds. A connection belongs to the thread that opened the ledger.
+class AuditStore;
+
+// Consumed and revoked token ids, kept in the audit store's token_ledger table (SQLite file or
+// PostgreSQL), so that tokens, tool runs and their audit trail live in one database. Persistent:
+// a consumed or revoked jti stays so across restarts. consume() is atomic across processes and
+// hosts: the jti is the table's primary key, so of two consumers exactly one inserts the row.
+// A ledger's connection belongs to the thread that opened it.
 class TokenLedger {
     Q_DECLARE_TR_FUNCTIONS(TokenLedger)
 
 public:
     enum class State { Unknown, Consumed, Revoked };
 
-    // Opens (creating if needed, 0600 in a 0700 folder) the SQLite ledger file.
-    // Errors: "ledger.open", "ledger.schema".
-    static Result<std::unique_ptr<TokenLedger>> open(const QString& path);
-    // The default file: <AppDataLocation>/tokens.sqlite.
+    // location: an audit database path (created 0600 in a 0700 folder if missing), a
+    // postgresql:// URL, or empty for the default audit database. Opening migrates the schema
+    // like AuditStore::open(). Errors: "ledger.open" (the store's reason in the message).
+    static Result<std::unique_ptr<TokenLedger>> open(const QString& location);
+    // The default audit database, <AppDataLocation>/audit.sqlite.
     static QString defaultPath();
 
     ~TokenLedger();
@@ -29,15 +34,16 @@ public:
     TokenLedger& operator=(const TokenLedger&) = delete;
 
     Result<State> state(const QString& jti) const;
-    // "token.consumed" if it was already consumed, "token.revoked" if revoked, "ledger.write" on a
-    // database failure (fail closed: the caller must not run the tool).
+    // expiresAt: the token's exp (seconds since the epoch). "token.consumed" if it was already
+    // consumed, "token.revoked" if revoked, "ledger.write" on a database failure (fail closed:
+    // the caller must not run the tool).
     Status consume(const QString& jti, qint64 expiresAt);
     // Revoking an already consumed or revoked jti succeeds (idempotent).
     Status revoke(const QString& jti, qint64 expiresAt);
 
 private:
-    explicit TokenLedger(QString connectionName);
-    QString m_connectionName;
+    explicit TokenLedger(std::unique_ptr<AuditStore> store);
+    std::unique_ptr<AuditStore> m_store;
 };
 
 } // namespace m1

@@ -48,16 +48,17 @@ class TestTokenLedger : public QObject {
 private Q_SLOTS:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
-    void defaultPathUsesAppData() {
+    // The ledger lives in the audit database (no separate tokens.sqlite any more).
+    void defaultPathIsTheAuditDatabase() {
         m1::initApplicationIdentity();
         const QString path = TokenLedger::defaultPath();
-        QVERIFY(path.endsWith(QLatin1String("/tokens.sqlite")));
+        QVERIFY(path.endsWith(QLatin1String("/audit.sqlite")));
         QCOMPARE(QFileInfo(path).absolutePath(),
                  QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
     }
 
     void createsPrivateFileInPrivateFolder() {
-        const QString path = m_dir.filePath(QStringLiteral("private/sub/tokens.sqlite"));
+        const QString path = m_dir.filePath(QStringLiteral("private/sub/audit.sqlite"));
         const mode_t oldMask = ::umask(022);
         {
             auto ledger = TokenLedger::open(path);
@@ -71,13 +72,14 @@ private Q_SLOTS:
         ::umask(oldMask);
         // No connection outlives its ledger.
         for (const QString& name : QSqlDatabase::connectionNames())
-            QVERIFY2(!name.startsWith(QLatin1String("m1-token-ledger")), qPrintable(name));
+            QVERIFY2(!name.startsWith(QLatin1String("m1-store-")), qPrintable(name));
     }
 
     void pragmasAndSchema() {
         const QString path = m_dir.filePath(QStringLiteral("pragmas.sqlite"));
         auto ledger = TokenLedger::open(path);
         QVERIFY(ledger);
+        QVERIFY((*ledger)->consume(QStringLiteral("x"), 1'700'000'000));
         QSqlDatabase db =
             QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("inspect"));
         db.setDatabaseName(path);
@@ -91,7 +93,12 @@ private Q_SLOTS:
                     q.next());
             const QString sql = q.value(0).toString();
             QVERIFY(sql.contains(QLatin1String("jti TEXT PRIMARY KEY")));
-            QVERIFY(sql.contains(QLatin1String("CHECK(state IN ('consumed','revoked'))")));
+            QVERIFY(sql.contains(QLatin1String("CHECK (state IN ('consumed', 'revoked'))")));
+            // It is the audit database: the chain is there too.
+            QVERIFY(q.exec(QStringLiteral(
+                        "SELECT count(*) FROM sqlite_master WHERE name = 'audit_events'")) &&
+                    q.next());
+            QCOMPARE(q.value(0).toInt(), 1);
         }
         db.close();
         db = QSqlDatabase();
@@ -172,7 +179,7 @@ private Q_SLOTS:
     }
 
     void unopenablePathFails() {
-        const auto ledger = TokenLedger::open(QStringLiteral("/proc/m1-no/tokens.sqlite"));
+        const auto ledger = TokenLedger::open(QStringLiteral("/proc/m1-no/audit.sqlite"));
         QVERIFY(!ledger);
         QCOMPARE(ledger.error().code, QStringLiteral("ledger.open"));
     }

@@ -1,0 +1,999 @@
+#include "store/AuditQueries.h"
+
+#include "store/AuditStore.h"
+
+#include <QDate>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QSqlError>
+
+#include <algorithm>
+
+namespace m1 {
+
+namespace {
+
+constexpr qint64 kMsPerHour = 3600000;
+constexpr qint64 kMsPerDay = 86400000;
+constexpr int kMaxPageSize = 10000;
+
+// Floor division: bucket numbers of times before 1970 must not round towards zero.
+qint64 floorDiv(qint64 a, qint64 b) {
+    qint64 q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        --q;
+    return q;
+}
+
+std::optional<qint64> optionalInt(const QVariant& value) {
+    if (value.isNull())
+        return std::nullopt;
+    return value.toLongLong();
+}
+
+QJsonValue jsonOf(const std::optional<qint64>& value) {
+    return value ? QJsonValue(*value) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue jsonText(const QString& value) {
+    return value.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(value);
+}
+
+double ratio(qint64 part, qint64 whole) {
+    return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+// Appends "AND column >= ? AND column < ?" for the set ends of range.
+void addRange(QString& sql, QVariantList& binds, const QString& column,
+              const AuditQueries::TimeRange& range) {
+    if (range.fromMs) {
+        sql += QStringLiteral(" AND %1 >= ?").arg(column);
+        binds.append(*range.fromMs);
+    }
+    if (range.toMs) {
+        sql += QStringLiteral(" AND %1 < ?").arg(column);
+        binds.append(*range.toMs);
+    }
+}
+
+// The same for a UTC day-number column: the days that overlap the range.
+void addDayRange(QString& sql, QVariantList& binds, const QString& column,
+                 const AuditQueries::TimeRange& range) {
+    if (range.fromMs) {
+        sql += QStringLiteral(" AND %1 >= ?").arg(column);
+        binds.append(floorDiv(*range.fromMs, kMsPerDay));
+    }
+    if (range.toMs) {
+        sql += QStringLiteral(" AND %1 < ?").arg(column);
+        binds.append(floorDiv(*range.toMs + kMsPerDay - 1, kMsPerDay));
+    }
+}
+
+void bindAll(QSqlQuery& query, const QVariantList& binds) {
+    for (int i = 0; i < binds.size(); ++i)
+        query.bindValue(i, binds.at(i));
+}
+
+// LIKE pattern for "contains text", with ! as the escape character.
+QString containsPattern(const QString& text) {
+    QString escaped;
+    escaped.reserve(text.size() + 2);
+    for (const QChar c : text.toLower()) {
+        if (c == QLatin1Char('%') || c == QLatin1Char('_') || c == QLatin1Char('!'))
+            escaped.append(QLatin1Char('!'));
+        escaped.append(c);
+    }
+    return QLatin1Char('%') + escaped + QLatin1Char('%');
+}
+
+const QString kRunColumns = QStringLiteral(
+    "run_id, agent, goal, model, provider, workspace, dry_run, stop_reason, calls_proposed, "
+    "calls_approved, calls_denied, calls_executed, calls_failed, steps, input_tokens, "
+    "output_tokens, cache_write_tokens, cache_read_tokens, cost_micros, cost_complete, "
+    "started_at, completed_at, duration_ms");
+
+AuditQueries::RunSummary runFrom(const QSqlQuery& q) {
+    AuditQueries::RunSummary r;
+    r.runId = q.value(0).toString();
+    r.agent = q.value(1).toString();
+    r.goal = q.value(2).toString();
+    r.model = q.value(3).toString();
+    r.provider = q.value(4).toString();
+    r.workspace = q.value(5).toString();
+    r.dryRun = q.value(6).toLongLong() != 0;
+    r.stopReason = q.value(7).toString();
+    r.callsProposed = q.value(8).toLongLong();
+    r.callsApproved = q.value(9).toLongLong();
+    r.callsDenied = q.value(10).toLongLong();
+    r.callsExecuted = q.value(11).toLongLong();
+    r.callsFailed = q.value(12).toLongLong();
+    r.steps = q.value(13).toLongLong();
+    r.inputTokens = q.value(14).toLongLong();
+    r.outputTokens = q.value(15).toLongLong();
+    r.cacheWriteTokens = q.value(16).toLongLong();
+    r.cacheReadTokens = q.value(17).toLongLong();
+    r.costMicros = optionalInt(q.value(18));
+    r.costComplete = q.value(19).toLongLong() != 0;
+    r.startedAt = q.value(20).toLongLong();
+    r.completedAt = optionalInt(q.value(21));
+    r.durationMs = optionalInt(q.value(22));
+    return r;
+}
+
+AuditQueries::CostRow costRowFrom(const QSqlQuery& q) {
+    AuditQueries::CostRow row;
+    row.day = q.value(0).toLongLong();
+    row.model = q.value(1).toString();
+    row.runs = q.value(2).toLongLong();
+    row.apiCalls = q.value(3).toLongLong();
+    row.inputTokens = q.value(4).toLongLong();
+    row.outputTokens = q.value(5).toLongLong();
+    row.cacheWriteTokens = q.value(6).toLongLong();
+    row.cacheReadTokens = q.value(7).toLongLong();
+    row.costMicros = q.value(8).toLongLong();
+    row.unpricedCalls = q.value(9).toLongLong();
+    return row;
+}
+
+QString dayText(qint64 day) {
+    return QDate(1970, 1, 1).addDays(day).toString(Qt::ISODate);
+}
+
+} // namespace
+
+// ---- value types ------------------------------------------------------------------------------
+
+QString AuditQueries::HistoryCursor::toString() const {
+    return QStringLiteral("%1:%2").arg(startedAt).arg(runId);
+}
+
+std::optional<AuditQueries::HistoryCursor>
+AuditQueries::HistoryCursor::fromString(const QString& text) {
+    const qsizetype colon = text.indexOf(QLatin1Char(':'));
+    if (colon <= 0 || colon + 1 >= text.size())
+        return std::nullopt;
+    bool ok = false;
+    const qint64 at = text.left(colon).toLongLong(&ok);
+    if (!ok)
+        return std::nullopt;
+    return HistoryCursor{at, text.mid(colon + 1)};
+}
+
+QJsonObject AuditQueries::RunSummary::toJson() const {
+    return {{QStringLiteral("runId"), runId},
+            {QStringLiteral("agent"), agent},
+            {QStringLiteral("goal"), goal},
+            {QStringLiteral("model"), model},
+            {QStringLiteral("provider"), provider},
+            {QStringLiteral("workspace"), workspace},
+            {QStringLiteral("dryRun"), dryRun},
+            {QStringLiteral("stopReason"), jsonText(stopReason)},
+            {QStringLiteral("callsProposed"), callsProposed},
+            {QStringLiteral("callsApproved"), callsApproved},
+            {QStringLiteral("callsDenied"), callsDenied},
+            {QStringLiteral("callsExecuted"), callsExecuted},
+            {QStringLiteral("callsFailed"), callsFailed},
+            {QStringLiteral("steps"), steps},
+            {QStringLiteral("inputTokens"), inputTokens},
+            {QStringLiteral("outputTokens"), outputTokens},
+            {QStringLiteral("cacheWriteTokens"), cacheWriteTokens},
+            {QStringLiteral("cacheReadTokens"), cacheReadTokens},
+            {QStringLiteral("costMicros"), jsonOf(costMicros)},
+            {QStringLiteral("costComplete"), costComplete},
+            {QStringLiteral("startedAt"), startedAt},
+            {QStringLiteral("completedAt"), jsonOf(completedAt)},
+            {QStringLiteral("durationMs"), jsonOf(durationMs)}};
+}
+
+QJsonObject AuditQueries::ToolCallRecord::toJson() const {
+    return {{QStringLiteral("id"), id},
+            {QStringLiteral("requestId"), requestId},
+            {QStringLiteral("step"), step},
+            {QStringLiteral("tool"), toolName},
+            {QStringLiteral("scope"), scope},
+            {QStringLiteral("status"), status},
+            {QStringLiteral("argsProposed"), jsonText(argsProposedJson)},
+            {QStringLiteral("argsEdited"), jsonText(argsEditedJson)},
+            {QStringLiteral("argsExecuted"), jsonText(argsExecutedJson)},
+            {QStringLiteral("output"), jsonText(output)},
+            {QStringLiteral("outputSize"), jsonOf(outputSize)},
+            {QStringLiteral("outputSha256"), jsonText(outputSha256)},
+            {QStringLiteral("outputTruncated"), outputTruncated},
+            {QStringLiteral("error"), jsonText(error)},
+            {QStringLiteral("policyDecision"), jsonText(policyDecision)},
+            {QStringLiteral("policyReason"), jsonText(policyReason)},
+            {QStringLiteral("policyCode"), jsonText(policyCode)},
+            {QStringLiteral("policySource"), jsonText(policySource)},
+            {QStringLiteral("policyRule"), jsonText(policyRule)},
+            {QStringLiteral("policyRuleFile"), jsonText(policyRuleFile)},
+            {QStringLiteral("approverKind"), jsonText(approverKind)},
+            {QStringLiteral("approver"), jsonText(approver)},
+            {QStringLiteral("decisionReason"), jsonText(decisionReason)},
+            {QStringLiteral("tokenJti"), jsonText(tokenJti)},
+            {QStringLiteral("proposedAt"), proposedAt},
+            {QStringLiteral("policyCheckedAt"), jsonOf(policyCheckedAt)},
+            {QStringLiteral("decidedAt"), jsonOf(decidedAt)},
+            {QStringLiteral("executedAt"), jsonOf(executedAt)},
+            {QStringLiteral("execDurationMs"), jsonOf(execDurationMs)}};
+}
+
+QJsonObject AuditQueries::ApiCallRecord::toJson() const {
+    return {{QStringLiteral("id"), id},
+            {QStringLiteral("model"), model},
+            {QStringLiteral("requestId"), jsonText(requestId)},
+            {QStringLiteral("attempt"), attempt},
+            {QStringLiteral("inputTokens"), inputTokens},
+            {QStringLiteral("outputTokens"), outputTokens},
+            {QStringLiteral("cacheWriteTokens"), cacheWriteTokens},
+            {QStringLiteral("cacheReadTokens"), cacheReadTokens},
+            {QStringLiteral("costMicros"), jsonOf(costMicros)},
+            {QStringLiteral("latencyMs"), jsonOf(latencyMs)},
+            {QStringLiteral("httpStatus"), jsonOf(httpStatus)},
+            {QStringLiteral("errorType"), jsonText(errorType)},
+            {QStringLiteral("at"), at}};
+}
+
+QJsonObject AuditQueries::RunDetail::toJson() const {
+    QJsonObject o = run.toJson();
+    o.insert(QStringLiteral("constraints"), jsonText(constraintsJson));
+    o.insert(QStringLiteral("plan"), jsonText(planJson));
+    QJsonArray calls;
+    for (const ToolCallRecord& call : toolCalls)
+        calls.append(call.toJson());
+    QJsonArray apis;
+    for (const ApiCallRecord& api : apiCalls)
+        apis.append(api.toJson());
+    o.insert(QStringLiteral("toolCalls"), calls);
+    o.insert(QStringLiteral("apiCalls"), apis);
+    return o;
+}
+
+QJsonObject AuditQueries::Percentiles::toJson() const {
+    return {{QStringLiteral("n"), n},
+            {QStringLiteral("p50"), jsonOf(p50)},
+            {QStringLiteral("p95"), jsonOf(p95)},
+            {QStringLiteral("p99"), jsonOf(p99)}};
+}
+
+QJsonObject AuditQueries::RunMetrics::toJson() const {
+    QJsonObject reasons;
+    for (auto it = byStopReason.begin(); it != byStopReason.end(); ++it)
+        reasons.insert(it.key(), it.value());
+    return {{QStringLiteral("runs"), runs},
+            {QStringLiteral("finished"), finished},
+            {QStringLiteral("running"), running},
+            {QStringLiteral("byStopReason"), reasons},
+            {QStringLiteral("completionRate"), completionRate},
+            {QStringLiteral("errorRate"), errorRate},
+            {QStringLiteral("durationMs"), durationMs.toJson()}};
+}
+
+QJsonObject AuditQueries::ToolStat::toJson() const {
+    return {{QStringLiteral("tool"), tool},
+            {QStringLiteral("calls"), calls},
+            {QStringLiteral("executed"), executed},
+            {QStringLiteral("failed"), failed},
+            {QStringLiteral("denied"), denied},
+            {QStringLiteral("successRate"), successRate},
+            {QStringLiteral("durationMs"), durationMs.toJson()}};
+}
+
+QJsonObject AuditQueries::AgentSummary::toJson() const {
+    return {{QStringLiteral("agent"), agent},
+            {QStringLiteral("runs"), runs},
+            {QStringLiteral("finished"), finished},
+            {QStringLiteral("completed"), completed},
+            {QStringLiteral("errors"), errors},
+            {QStringLiteral("callsProposed"), callsProposed},
+            {QStringLiteral("callsExecuted"), callsExecuted},
+            {QStringLiteral("callsFailed"), callsFailed},
+            {QStringLiteral("callsDenied"), callsDenied},
+            {QStringLiteral("inputTokens"), inputTokens},
+            {QStringLiteral("outputTokens"), outputTokens},
+            {QStringLiteral("costMicros"), costMicros},
+            {QStringLiteral("lastStartedAt"), lastStartedAt}};
+}
+
+QJsonObject AuditQueries::ApproverStat::toJson() const {
+    return {{QStringLiteral("kind"), kind},
+            {QStringLiteral("approved"), approved},
+            {QStringLiteral("denied"), denied},
+            {QStringLiteral("decideMs"), decideMs.toJson()}};
+}
+
+QJsonObject AuditQueries::ApprovalMetrics::toJson() const {
+    QJsonArray kinds;
+    for (const ApproverStat& stat : byApproverKind)
+        kinds.append(stat.toJson());
+    return {{QStringLiteral("decided"), decided},
+            {QStringLiteral("approved"), approved},
+            {QStringLiteral("denied"), denied},
+            {QStringLiteral("autoApproved"), autoApproved},
+            {QStringLiteral("byApproverKind"), kinds},
+            {QStringLiteral("medianDecideMs"), jsonOf(medianDecideMs)}};
+}
+
+double AuditQueries::ErrorRatePoint::toolErrorRate() const {
+    return ratio(toolFailures, toolRuns);
+}
+
+double AuditQueries::ErrorRatePoint::apiErrorRate() const {
+    return ratio(apiErrors, apiCalls);
+}
+
+QJsonObject AuditQueries::ErrorRatePoint::toJson() const {
+    return {{QStringLiteral("start"),
+             QDateTime::fromMSecsSinceEpoch(bucketStartMs, Qt::UTC).toString(Qt::ISODate)},
+            {QStringLiteral("startMs"), bucketStartMs},
+            {QStringLiteral("toolRuns"), toolRuns},
+            {QStringLiteral("toolFailures"), toolFailures},
+            {QStringLiteral("toolErrorRate"), toolErrorRate()},
+            {QStringLiteral("apiCalls"), apiCalls},
+            {QStringLiteral("apiErrors"), apiErrors},
+            {QStringLiteral("apiErrorRate"), apiErrorRate()}};
+}
+
+QJsonObject AuditQueries::CostRow::toJson() const {
+    QJsonObject o{{QStringLiteral("runs"), runs},
+                  {QStringLiteral("apiCalls"), apiCalls},
+                  {QStringLiteral("inputTokens"), inputTokens},
+                  {QStringLiteral("outputTokens"), outputTokens},
+                  {QStringLiteral("cacheWriteTokens"), cacheWriteTokens},
+                  {QStringLiteral("cacheReadTokens"), cacheReadTokens},
+                  {QStringLiteral("costMicros"), costMicros},
+                  {QStringLiteral("unpricedCalls"), unpricedCalls}};
+    if (day != 0 || model.isEmpty())
+        o.insert(QStringLiteral("date"), dayText(day));
+    if (!model.isEmpty())
+        o.insert(QStringLiteral("model"), model);
+    return o;
+}
+
+QJsonObject AuditQueries::TokenDay::toJson() const {
+    return {{QStringLiteral("date"), dayText(day)},
+            {QStringLiteral("inputTokens"), inputTokens},
+            {QStringLiteral("outputTokens"), outputTokens},
+            {QStringLiteral("cacheWriteTokens"), cacheWriteTokens},
+            {QStringLiteral("cacheReadTokens"), cacheReadTokens}};
+}
+
+QJsonObject AuditQueries::MonthlyProjection::toJson() const {
+    return {{QStringLiteral("last30DaysMicros"), last30DaysMicros},
+            {QStringLiteral("dailyAverageMicros"), dailyAverageMicros},
+            {QStringLiteral("monthToDateMicros"), monthToDateMicros},
+            {QStringLiteral("remainingDays"), remainingDays},
+            {QStringLiteral("projectedMonthMicros"), projectedMonthMicros}};
+}
+
+QString AuditQueries::intervalName(Interval interval) {
+    switch (interval) {
+    case Interval::Hour:
+        return QStringLiteral("hour");
+    case Interval::Day:
+        return QStringLiteral("day");
+    case Interval::Week:
+        return QStringLiteral("week");
+    }
+    return {};
+}
+
+std::optional<AuditQueries::Interval> AuditQueries::intervalFromName(const QString& name) {
+    for (Interval i : {Interval::Hour, Interval::Day, Interval::Week}) {
+        if (intervalName(i) == name)
+            return i;
+    }
+    return std::nullopt;
+}
+
+qint64 AuditQueries::bucketStartMs(Interval interval, qint64 bucket) {
+    switch (interval) {
+    case Interval::Hour:
+        return bucket * kMsPerHour;
+    case Interval::Day:
+        return bucket * kMsPerDay;
+    case Interval::Week:
+        // Week w holds the days d with (d + 3) / 7 = w; day 0 (1970-01-01) was a Thursday, so
+        // w starts on Monday, day 7w - 3.
+        return (bucket * 7 - 3) * kMsPerDay;
+    }
+    return 0;
+}
+
+// ---- opening ----------------------------------------------------------------------------------
+
+AuditQueries::AuditQueries(std::unique_ptr<StoreConnection> own)
+    : m_own(std::move(own)), m_connectionName(m_own->name()), m_dialect(m_own->dialect()) {}
+
+AuditQueries::AuditQueries(const AuditStore& store)
+    : m_connectionName(store.connectionName()), m_dialect(store.dialect()) {}
+
+AuditQueries::~AuditQueries() = default;
+
+Result<std::unique_ptr<AuditQueries>> AuditQueries::open(const StoreConfig& config) {
+    auto connection = StoreConnection::open(config, QStringLiteral("reader"),
+                                            StoreConnection::Schema::RequireLatest);
+    if (!connection)
+        return std::unexpected(connection.error());
+    return std::unique_ptr<AuditQueries>(new AuditQueries(std::move(*connection)));
+}
+
+Error AuditQueries::readError(const QSqlQuery& query, const QString& what) const {
+    return m_dialect.toError(query.lastError(), QStringLiteral("store.read"), what);
+}
+
+// ---- history ----------------------------------------------------------------------------------
+
+Result<AuditQueries::HistoryPage> AuditQueries::history(const HistoryFilter& filter,
+                                                        int limit) const {
+    return history(filter, limit, HistoryCursor());
+}
+
+Result<AuditQueries::HistoryPage> AuditQueries::history(const HistoryFilter& filter, int limit,
+                                                        const HistoryCursor& after) const {
+    if (limit < 1 || limit > kMaxPageSize)
+        return fail(QStringLiteral("history.limit"),
+                    tr("A history page holds 1 to %1 runs, not %2.").arg(kMaxPageSize).arg(limit));
+    QString sql = QStringLiteral("SELECT %1 FROM runs WHERE 1 = 1").arg(kRunColumns);
+    QVariantList binds;
+    if (!filter.agent.isEmpty()) {
+        sql += QStringLiteral(" AND agent = ?");
+        binds.append(filter.agent);
+    }
+    if (filter.stopReason == QLatin1String("running")) {
+        sql += QStringLiteral(" AND stop_reason IS NULL");
+    } else if (!filter.stopReason.isEmpty()) {
+        sql += QStringLiteral(" AND stop_reason = ?");
+        binds.append(filter.stopReason);
+    }
+    if (!filter.model.isEmpty()) {
+        sql += QStringLiteral(" AND model = ?");
+        binds.append(filter.model);
+    }
+    if (!filter.search.isEmpty()) {
+        sql += QStringLiteral(" AND lower(goal) LIKE ? ESCAPE '!'");
+        binds.append(containsPattern(filter.search));
+    }
+    addRange(sql, binds, QStringLiteral("started_at"), filter.started);
+    // Keyset pagination: the page after a row is what sorts after it, so a page stays the same
+    // when newer runs arrive, and a deep page costs what the first does (an index seek).
+    if (after.isValid()) {
+        sql += QStringLiteral(" AND (started_at < ? OR (started_at = ? AND run_id < ?))");
+        binds.append(after.startedAt);
+        binds.append(after.startedAt);
+        binds.append(after.runId);
+    }
+    sql += QStringLiteral(" ORDER BY started_at DESC, run_id DESC LIMIT %1").arg(limit + 1);
+
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    if (!query.prepare(sql))
+        return std::unexpected(readError(query, tr("Preparing the history query")));
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the history")));
+    HistoryPage page;
+    while (query.next()) {
+        if (page.runs.size() == limit) {
+            page.hasMore = true;
+            break;
+        }
+        page.runs.append(runFrom(query));
+    }
+    query.finish();
+    if (page.hasMore && !page.runs.isEmpty())
+        page.next = HistoryCursor{page.runs.last().startedAt, page.runs.last().runId};
+    return page;
+}
+
+Result<AuditQueries::RunDetail> AuditQueries::run(const QString& runId) const {
+    const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    query.prepare(
+        QStringLiteral("SELECT %1, constraints_json, plan_json FROM runs WHERE run_id = ?")
+            .arg(kRunColumns));
+    query.bindValue(0, runId);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading run \"%1\"").arg(runId)));
+    if (!query.next())
+        return fail(QStringLiteral("history.not_found"),
+                    tr("There is no run \"%1\" in the audit store.").arg(runId));
+    RunDetail detail;
+    detail.run = runFrom(query);
+    detail.constraintsJson = query.value(23).toString();
+    detail.planJson = query.value(24).toString();
+    query.finish();
+
+    query.prepare(QStringLiteral(
+        "SELECT id, request_id, step, tool_name, scope, status, args_proposed_json, "
+        "args_edited_json, args_executed_json, output, output_size, output_sha256, "
+        "output_truncated, error, policy_decision, policy_reason, policy_code, policy_source, "
+        "policy_rule, policy_rule_file, approver_kind, approver, decision_reason, token_jti, "
+        "proposed_at, policy_checked_at, decided_at, executed_at, exec_duration_ms FROM "
+        "tool_calls WHERE run_id = ? ORDER BY proposed_at, id"));
+    query.bindValue(0, runId);
+    if (!query.exec())
+        return std::unexpected(
+            readError(query, tr("Reading the tool calls of run \"%1\"").arg(runId)));
+    while (query.next()) {
+        ToolCallRecord c;
+        c.id = query.value(0).toLongLong();
+        c.requestId = query.value(1).toString();
+        c.step = query.value(2).toLongLong();
+        c.toolName = query.value(3).toString();
+        c.scope = query.value(4).toString();
+        c.status = query.value(5).toString();
+        c.argsProposedJson = query.value(6).toString();
+        c.argsEditedJson = query.value(7).toString();
+        c.argsExecutedJson = query.value(8).toString();
+        c.output = query.value(9).toString();
+        c.outputSize = optionalInt(query.value(10));
+        c.outputSha256 = query.value(11).toString();
+        c.outputTruncated = query.value(12).toLongLong() != 0;
+        c.error = query.value(13).toString();
+        c.policyDecision = query.value(14).toString();
+        c.policyReason = query.value(15).toString();
+        c.policyCode = query.value(16).toString();
+        c.policySource = query.value(17).toString();
+        c.policyRule = query.value(18).toString();
+        c.policyRuleFile = query.value(19).toString();
+        c.approverKind = query.value(20).toString();
+        c.approver = query.value(21).toString();
+        c.decisionReason = query.value(22).toString();
+        c.tokenJti = query.value(23).toString();
+        c.proposedAt = query.value(24).toLongLong();
+        c.policyCheckedAt = optionalInt(query.value(25));
+        c.decidedAt = optionalInt(query.value(26));
+        c.executedAt = optionalInt(query.value(27));
+        c.execDurationMs = optionalInt(query.value(28));
+        detail.toolCalls.append(c);
+    }
+    query.finish();
+
+    query.prepare(QStringLiteral(
+        "SELECT id, model, request_id, attempt, input_tokens, output_tokens, cache_write_tokens, "
+        "cache_read_tokens, cost_micros, latency_ms, http_status, error_type, at FROM api_calls "
+        "WHERE run_id = ? ORDER BY at, id"));
+    query.bindValue(0, runId);
+    if (!query.exec())
+        return std::unexpected(
+            readError(query, tr("Reading the API calls of run \"%1\"").arg(runId)));
+    while (query.next()) {
+        ApiCallRecord a;
+        a.id = query.value(0).toLongLong();
+        a.model = query.value(1).toString();
+        a.requestId = query.value(2).toString();
+        a.attempt = query.value(3).toLongLong();
+        a.inputTokens = query.value(4).toLongLong();
+        a.outputTokens = query.value(5).toLongLong();
+        a.cacheWriteTokens = query.value(6).toLongLong();
+        a.cacheReadTokens = query.value(7).toLongLong();
+        a.costMicros = optionalInt(query.value(8));
+        a.latencyMs = optionalInt(query.value(9));
+        a.httpStatus = optionalInt(query.value(10));
+        a.errorType = query.value(11).toString();
+        a.at = query.value(12).toLongLong();
+        detail.apiCalls.append(a);
+    }
+    query.finish();
+    return detail;
+}
+
+// ---- dashboards -------------------------------------------------------------------------------
+
+Result<QMap<QString, AuditQueries::Percentiles>>
+AuditQueries::percentiles(const QString& innerSql, const QVariantList& binds) const {
+    // innerSql yields (k, v). Nearest rank: rank(p) = ceil(p * n / 100) = (p * n + 99) / 100 in
+    // integer arithmetic, the same on both dialects.
+    const QString sql =
+        QStringLiteral("SELECT k, v, rn, n FROM (SELECT k, v, row_number() OVER (PARTITION BY k "
+                       "ORDER BY v) AS "
+                       "rn, count(*) OVER (PARTITION BY k) AS n FROM (%1) AS s) AS t WHERE rn = "
+                       "(50 * n + 99) / "
+                       "100 OR rn = (95 * n + 99) / 100 OR rn = (99 * n + 99) / 100")
+            .arg(innerSql);
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    if (!query.prepare(sql))
+        return std::unexpected(readError(query, tr("Preparing a percentile query")));
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Computing percentiles")));
+    QMap<QString, Percentiles> result;
+    while (query.next()) {
+        const QString key = query.value(0).toString();
+        const qint64 value = query.value(1).toLongLong();
+        const qint64 rank = query.value(2).toLongLong();
+        const qint64 n = query.value(3).toLongLong();
+        Percentiles& p = result[key];
+        p.n = n;
+        if (rank == (50 * n + 99) / 100)
+            p.p50 = value;
+        if (rank == (95 * n + 99) / 100)
+            p.p95 = value;
+        if (rank == (99 * n + 99) / 100)
+            p.p99 = value;
+    }
+    query.finish();
+    return result;
+}
+
+Result<AuditQueries::RunMetrics> AuditQueries::runMetrics(const TimeRange& range) const {
+    QString where = QStringLiteral(" WHERE 1 = 1");
+    QVariantList binds;
+    addRange(where, binds, QStringLiteral("started_at"), range);
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(
+        QStringLiteral("SELECT stop_reason, count(*) FROM runs%1 GROUP BY stop_reason").arg(where));
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the run metrics")));
+    RunMetrics metrics;
+    while (query.next()) {
+        const qint64 count = query.value(1).toLongLong();
+        metrics.runs += count;
+        if (query.value(0).isNull()) {
+            metrics.running += count;
+        } else {
+            metrics.finished += count;
+            metrics.byStopReason[query.value(0).toString()] += count;
+        }
+    }
+    query.finish();
+    metrics.completionRate =
+        ratio(metrics.byStopReason.value(QStringLiteral("end_turn")), metrics.finished);
+    metrics.errorRate =
+        ratio(metrics.byStopReason.value(QStringLiteral("error")), metrics.finished);
+
+    const auto durations =
+        percentiles(QStringLiteral("SELECT CAST('' AS TEXT) AS k, duration_ms AS v FROM runs%1 AND "
+                                   "duration_ms IS NOT NULL")
+                        .arg(where),
+                    binds);
+    if (!durations)
+        return std::unexpected(durations.error());
+    metrics.durationMs = durations->value(QString());
+    return metrics;
+}
+
+Result<QList<AuditQueries::ToolStat>> AuditQueries::toolStats(const TimeRange& range) const {
+    QString where = QStringLiteral(" WHERE 1 = 1");
+    QVariantList binds;
+    addRange(where, binds, QStringLiteral("proposed_at"), range);
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT tool_name, status, count(*) FROM tool_calls%1 GROUP BY "
+                                 "tool_name, status ORDER BY tool_name")
+                      .arg(where));
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the tool statistics")));
+    QMap<QString, ToolStat> byTool;
+    while (query.next()) {
+        const QString tool = query.value(0).toString();
+        const QString status = query.value(1).toString();
+        const qint64 count = query.value(2).toLongLong();
+        ToolStat& stat = byTool[tool];
+        stat.tool = tool;
+        stat.calls += count;
+        if (status == QLatin1String("executed"))
+            stat.executed += count;
+        else if (status == QLatin1String("failed"))
+            stat.failed += count;
+        else if (status == QLatin1String("denied"))
+            stat.denied += count;
+    }
+    query.finish();
+    const auto durations = percentiles(
+        QStringLiteral("SELECT tool_name AS k, exec_duration_ms AS v FROM tool_calls%1 AND status "
+                       "IN ('executed', 'failed') AND exec_duration_ms IS NOT NULL")
+            .arg(where),
+        binds);
+    if (!durations)
+        return std::unexpected(durations.error());
+    QList<ToolStat> result;
+    for (ToolStat& stat : byTool) {
+        stat.successRate = ratio(stat.executed, stat.executed + stat.failed);
+        stat.durationMs = durations->value(stat.tool);
+        result.append(stat);
+    }
+    return result;
+}
+
+Result<QList<AuditQueries::AgentSummary>> AuditQueries::agentSummary(const TimeRange& range) const {
+    QString sql = QStringLiteral(
+        "SELECT agent, count(*), count(stop_reason), sum(CASE WHEN stop_reason = 'end_turn' THEN "
+        "1 ELSE 0 END), sum(CASE WHEN stop_reason = 'error' THEN 1 ELSE 0 END), "
+        "sum(calls_proposed), sum(calls_executed), sum(calls_failed), sum(calls_denied), "
+        "sum(input_tokens), sum(output_tokens), coalesce(sum(cost_micros), 0), max(started_at) "
+        "FROM runs WHERE 1 = 1");
+    QVariantList binds;
+    addRange(sql, binds, QStringLiteral("started_at"), range);
+    sql += QStringLiteral(" GROUP BY agent ORDER BY agent");
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the agent summary")));
+    QList<AgentSummary> result;
+    while (query.next()) {
+        AgentSummary a;
+        a.agent = query.value(0).toString();
+        a.runs = query.value(1).toLongLong();
+        a.finished = query.value(2).toLongLong();
+        a.completed = query.value(3).toLongLong();
+        a.errors = query.value(4).toLongLong();
+        a.callsProposed = query.value(5).toLongLong();
+        a.callsExecuted = query.value(6).toLongLong();
+        a.callsFailed = query.value(7).toLongLong();
+        a.callsDenied = query.value(8).toLongLong();
+        a.inputTokens = query.value(9).toLongLong();
+        a.outputTokens = query.value(10).toLongLong();
+        a.costMicros = query.value(11).toLongLong();
+        a.lastStartedAt = query.value(12).toLongLong();
+        result.append(a);
+    }
+    query.finish();
+    return result;
+}
+
+Result<AuditQueries::ApprovalMetrics> AuditQueries::approvalMetrics(const TimeRange& range) const {
+    // A decision is an approver kind on the row; status 'denied' is the only refusal (expired and
+    // cancelled calls keep no approver kind unless they had been approved before).
+    QString where = QStringLiteral(" WHERE approver_kind IS NOT NULL");
+    QVariantList binds;
+    addRange(where, binds, QStringLiteral("proposed_at"), range);
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT approver_kind, sum(CASE WHEN status = 'denied' THEN 0 "
+                                 "ELSE 1 END), sum(CASE WHEN status = 'denied' THEN 1 ELSE 0 END) "
+                                 "FROM tool_calls%1 GROUP BY approver_kind ORDER BY approver_kind")
+                      .arg(where));
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the approval metrics")));
+    ApprovalMetrics metrics;
+    while (query.next()) {
+        ApproverStat stat;
+        stat.kind = query.value(0).toString();
+        stat.approved = query.value(1).toLongLong();
+        stat.denied = query.value(2).toLongLong();
+        metrics.approved += stat.approved;
+        metrics.denied += stat.denied;
+        if (stat.kind == QLatin1String("auto"))
+            metrics.autoApproved += stat.approved;
+        metrics.byApproverKind.append(stat);
+    }
+    query.finish();
+    metrics.decided = metrics.approved + metrics.denied;
+
+    const QString decided = where + QStringLiteral(" AND decided_at IS NOT NULL");
+    const auto byKind = percentiles(
+        QStringLiteral("SELECT approver_kind AS k, decided_at - proposed_at AS v FROM tool_calls%1")
+            .arg(decided),
+        binds);
+    if (!byKind)
+        return std::unexpected(byKind.error());
+    for (ApproverStat& stat : metrics.byApproverKind)
+        stat.decideMs = byKind->value(stat.kind);
+    const auto overall = percentiles(
+        QStringLiteral("SELECT CAST('' AS TEXT) AS k, decided_at - proposed_at AS v FROM "
+                       "tool_calls%1")
+            .arg(decided),
+        binds);
+    if (!overall)
+        return std::unexpected(overall.error());
+    metrics.medianDecideMs = overall->value(QString()).p50;
+    return metrics;
+}
+
+Result<QList<AuditQueries::ErrorRatePoint>> AuditQueries::errorRate(Interval interval,
+                                                                    const TimeRange& range) const {
+    const auto bucketOf = [interval](const QString& column) {
+        switch (interval) {
+        case Interval::Hour:
+            return QStringLiteral("%1 / 3600000").arg(column);
+        case Interval::Day:
+            return QStringLiteral("%1 / 86400000").arg(column);
+        case Interval::Week:
+            return QStringLiteral("(%1 / 86400000 + 3) / 7").arg(column);
+        }
+        return QString();
+    };
+    QMap<qint64, ErrorRatePoint> points;
+    {
+        QString sql = QStringLiteral("SELECT %1 AS b, sum(CASE WHEN status = 'failed' THEN 1 ELSE "
+                                     "0 END), count(*) FROM tool_calls WHERE status IN "
+                                     "('executed', 'failed')")
+                          .arg(bucketOf(QStringLiteral("proposed_at")));
+        QVariantList binds;
+        addRange(sql, binds, QStringLiteral("proposed_at"), range);
+        sql += QStringLiteral(" GROUP BY b");
+        QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+        query.setForwardOnly(true);
+        query.prepare(sql);
+        bindAll(query, binds);
+        if (!query.exec())
+            return std::unexpected(readError(query, tr("Reading the tool error rate")));
+        while (query.next()) {
+            ErrorRatePoint& p = points[query.value(0).toLongLong()];
+            p.toolFailures = query.value(1).toLongLong();
+            p.toolRuns = query.value(2).toLongLong();
+        }
+        query.finish();
+    }
+    {
+        QString sql = QStringLiteral("SELECT %1 AS b, sum(CASE WHEN error_type IS NULL THEN 0 ELSE "
+                                     "1 END), count(*) FROM api_calls WHERE 1 = 1")
+                          .arg(bucketOf(QStringLiteral("at")));
+        QVariantList binds;
+        addRange(sql, binds, QStringLiteral("at"), range);
+        sql += QStringLiteral(" GROUP BY b");
+        QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+        query.setForwardOnly(true);
+        query.prepare(sql);
+        bindAll(query, binds);
+        if (!query.exec())
+            return std::unexpected(readError(query, tr("Reading the API error rate")));
+        while (query.next()) {
+            ErrorRatePoint& p = points[query.value(0).toLongLong()];
+            p.apiErrors = query.value(1).toLongLong();
+            p.apiCalls = query.value(2).toLongLong();
+        }
+        query.finish();
+    }
+    QList<ErrorRatePoint> result;
+    for (auto it = points.begin(); it != points.end(); ++it) {
+        it->bucketStartMs = bucketStartMs(interval, it.key());
+        result.append(*it);
+    }
+    return result;
+}
+
+Status AuditQueries::forEachCostRow(const TimeRange& range,
+                                    const std::function<bool(const CostRow&)>& callback) const {
+    QString sql = QStringLiteral(
+        "SELECT day, model, count(DISTINCT run_id), count(*), sum(input_tokens), "
+        "sum(output_tokens), sum(cache_write_tokens), sum(cache_read_tokens), "
+        "coalesce(sum(cost_micros), 0), sum(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END) FROM "
+        "api_calls WHERE 1 = 1");
+    QVariantList binds;
+    addDayRange(sql, binds, QStringLiteral("day"), range);
+    sql += QStringLiteral(" GROUP BY day, model ORDER BY day");
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the costs by day and model")));
+    // Within a day the rows are put in code-point order of the model here: PostgreSQL sorts text
+    // by its collation, SQLite by bytes, and the report must be the same from both. One day's
+    // rows (one per model) is all that is held, so memory stays flat.
+    QList<CostRow> day;
+    bool stopped = false;
+    const auto flush = [&] {
+        std::sort(day.begin(), day.end(),
+                  [](const CostRow& a, const CostRow& b) { return a.model < b.model; });
+        for (const CostRow& row : std::as_const(day)) {
+            if (!stopped && !callback(row))
+                stopped = true;
+        }
+        day.clear();
+    };
+    while (!stopped && query.next()) {
+        CostRow row = costRowFrom(query);
+        if (!day.isEmpty() && day.front().day != row.day)
+            flush();
+        day.append(std::move(row));
+    }
+    query.finish();
+    flush();
+    return {};
+}
+
+Result<QList<AuditQueries::CostRow>> AuditQueries::costByModelDay(const TimeRange& range) const {
+    QList<CostRow> rows;
+    const Status done = forEachCostRow(range, [&rows](const CostRow& row) {
+        rows.append(row);
+        return true;
+    });
+    if (!done)
+        return std::unexpected(done.error());
+    return rows;
+}
+
+namespace {
+
+void addInto(AuditQueries::CostRow& sum, const AuditQueries::CostRow& row) {
+    sum.apiCalls += row.apiCalls;
+    sum.inputTokens += row.inputTokens;
+    sum.outputTokens += row.outputTokens;
+    sum.cacheWriteTokens += row.cacheWriteTokens;
+    sum.cacheReadTokens += row.cacheReadTokens;
+    sum.costMicros += row.costMicros;
+    sum.unpricedCalls += row.unpricedCalls;
+    // Runs are distinct per day and model; a run spanning two rows is counted in each.
+    sum.runs += row.runs;
+}
+
+} // namespace
+
+QList<AuditQueries::CostRow> AuditQueries::sumByModel(const QList<CostRow>& rows) {
+    QMap<QString, CostRow> byModel;
+    for (const CostRow& row : rows) {
+        CostRow& sum = byModel[row.model];
+        sum.model = row.model;
+        addInto(sum, row);
+    }
+    return byModel.values();
+}
+
+QList<AuditQueries::CostRow> AuditQueries::sumByDay(const QList<CostRow>& rows) {
+    QMap<qint64, CostRow> byDay;
+    for (const CostRow& row : rows) {
+        CostRow& sum = byDay[row.day];
+        sum.day = row.day;
+        addInto(sum, row);
+    }
+    return byDay.values();
+}
+
+Result<QList<AuditQueries::TokenDay>> AuditQueries::tokensByDay(const TimeRange& range) const {
+    QString sql = QStringLiteral("SELECT day, sum(input_tokens), sum(output_tokens), "
+                                 "sum(cache_write_tokens), sum(cache_read_tokens) FROM api_calls "
+                                 "WHERE 1 = 1");
+    QVariantList binds;
+    addDayRange(sql, binds, QStringLiteral("day"), range);
+    sql += QStringLiteral(" GROUP BY day ORDER BY day");
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the tokens by day")));
+    QList<TokenDay> result;
+    while (query.next()) {
+        TokenDay d;
+        d.day = query.value(0).toLongLong();
+        d.inputTokens = query.value(1).toLongLong();
+        d.outputTokens = query.value(2).toLongLong();
+        d.cacheWriteTokens = query.value(3).toLongLong();
+        d.cacheReadTokens = query.value(4).toLongLong();
+        result.append(d);
+    }
+    query.finish();
+    return result;
+}
+
+Result<AuditQueries::MonthlyProjection> AuditQueries::monthlyProjection(qint64 nowMs) const {
+    if (nowMs < 0)
+        nowMs = QDateTime::currentMSecsSinceEpoch();
+    const qint64 today = floorDiv(nowMs, kMsPerDay);
+    const QDate date = QDate(1970, 1, 1).addDays(today);
+    const qint64 monthStart = today - (date.day() - 1);
+    const qint64 windowStart = today - 30;
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral(
+        "SELECT coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0) FROM api_calls WHERE "
+        "day >= ? AND day < ?"));
+    query.bindValue(0, windowStart);
+    query.bindValue(1, monthStart);
+    query.bindValue(2, std::min(windowStart, monthStart));
+    query.bindValue(3, today);
+    if (!query.exec() || !query.next())
+        return std::unexpected(readError(query, tr("Reading the costs of the last 30 days")));
+    MonthlyProjection p;
+    p.last30DaysMicros = query.value(0).toLongLong();
+    p.monthToDateMicros = query.value(1).toLongLong();
+    query.finish();
+    p.dailyAverageMicros = p.last30DaysMicros / 30;
+    p.remainingDays = date.daysInMonth() - date.day() + 1;
+    p.projectedMonthMicros = p.monthToDateMicros + p.dailyAverageMicros * p.remainingDays;
+    return p;
+}
+
+} // namespace m1

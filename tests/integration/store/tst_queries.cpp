@@ -1,0 +1,687 @@
+// The read side of the audit store over both backends (SQLite file, throwaway PostgreSQL): history
+// paging and filters, one run in full, every dashboard against figures worked out by hand from a
+// small dataset written through the AuditWriter, the CSV cost report (RFC 4180, formula
+// neutralisation, parsed by Python's csv module, identical from both databases), queries on a
+// thread of their own (SQL-10) and no reader left holding the WAL (SQL-09).
+#include "PgTestServer.h"
+#include "TestSupport.h"
+#include "store/AuditQueries.h"
+#include "store/AuditStore.h"
+#include "store/CostCsvWriter.h"
+
+#include <QBuffer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <limits>
+#include <memory>
+
+using namespace m1;
+using Queries = AuditQueries;
+
+namespace {
+
+constexpr qint64 kHour = 3600000;
+constexpr qint64 kDay = 86400000;
+// 2024-01-01 00:00 UTC, a Monday.
+constexpr qint64 kD0 = 1704067200000;
+
+const QString kFormulaModel = QStringLiteral("=HYPERLINK(\"http://x\",\"y\")");
+
+AuditEvent::ApiCallInfo api(const QString& model, int attempt, qint64 in, qint64 out,
+                            std::optional<qint64> cost, int status = 200,
+                            const QString& errorType = {}, qint64 cacheWrite = 0,
+                            qint64 cacheRead = 0) {
+    AuditEvent::ApiCallInfo info;
+    info.model = model;
+    info.attempt = attempt;
+    info.inputTokens = in;
+    info.outputTokens = out;
+    info.cacheWriteTokens = cacheWrite;
+    info.cacheReadTokens = cacheRead;
+    info.costMicros = cost;
+    info.latencyMs = 100;
+    info.httpStatus = status;
+    info.errorType = errorType;
+    return info;
+}
+
+AuditEvent::RunStart start(const QString& agent, const QString& model, const QString& goal) {
+    AuditEvent::RunStart s;
+    s.agent = agent;
+    s.model = model;
+    s.goal = goal;
+    s.provider = QStringLiteral("replay");
+    return s;
+}
+
+struct Totals {
+    const char* stop;
+    int proposed, approved, denied, executed, failed;
+    qint64 in, out, cw, cr;
+    std::optional<qint64> cost;
+    bool complete;
+};
+
+AuditEvent::RunTotals totals(const Totals& t) {
+    AuditEvent::RunTotals r;
+    r.stopReason = QString::fromLatin1(t.stop);
+    r.proposed = t.proposed;
+    r.approved = t.approved;
+    r.denied = t.denied;
+    r.executed = t.executed;
+    r.failed = t.failed;
+    r.steps = t.proposed;
+    r.inputTokens = t.in;
+    r.outputTokens = t.out;
+    r.cacheWriteTokens = t.cw;
+    r.cacheReadTokens = t.cr;
+    r.costMicros = t.cost;
+    r.costComplete = t.complete;
+    return r;
+}
+
+// The dataset whose figures the tests below expect (worked out by hand in each test).
+QList<AuditEvent> dataset() {
+    const QString ma = QStringLiteral("m-a");
+    const QString mb = QStringLiteral("m-b");
+    const qint64 r1 = kD0 + kHour;
+    const qint64 r2 = kD0 + kDay + 2 * kHour;
+    const qint64 r3 = kD0 + kDay + 3 * kHour;
+    const qint64 r4 = kD0 + 2 * kDay + kHour;
+    QList<AuditEvent> e;
+    // r1: alpha, end_turn after 10 s; read executed (auto), write failed (person), command denied.
+    e << AuditEvent::runStarted("r1", start("alpha", ma, "Fix the parser"), r1)
+      << AuditEvent::apiCall("r1", api(ma, 1, 100, 10, 1000, 200, {}, 7, 0), r1 + 500)
+      << AuditEvent::callProposed("r1", "c1", 1, "read_file", "read", {{"path", "a"}}, r1 + 1000)
+      << AuditEvent::callApproved("r1", "c1", "auto", {}, "j1", {}, r1 + 1010)
+      << AuditEvent::callExecuted("r1", "c1", {{"path", "a"}}, "text", 5, r1 + 1020)
+      << AuditEvent::callProposed("r1", "c2", 2, "write_file", "write", {{"path", "b"}}, r1 + 2000)
+      << AuditEvent::callApproved("r1", "c2", "person", "ann", "j2", {}, r1 + 5000)
+      << AuditEvent::apiCall("r1", api(ma, 1, 200, 20, 2000, 200, {}, 0, 3), r1 + 2500)
+      << AuditEvent::callFailed("r1", "c2", {{"path", "b"}}, "disk full", "", 15, r1 + 5020)
+      << AuditEvent::callProposed("r1", "c3", 3, "run_command", "execute", {}, r1 + 3000)
+      << AuditEvent::callDenied("r1", "c3", "person", "ann", "no", r1 + 4000)
+      << AuditEvent::runFinished(
+             "r1", totals({"end_turn", 3, 2, 1, 1, 1, 300, 30, 7, 3, 3000, true}), r1 + 10000);
+    // r2: beta, error after 20 s; one API error then an unpriced retry.
+    e << AuditEvent::runStarted("r2", start("beta", mb, "Write docs, then \"review\" 100%"), r2)
+      << AuditEvent::apiCall("r2", api(mb, 1, 0, 0, 0, 529, "overloaded_error"), r2 + 100)
+      << AuditEvent::apiCall("r2", api(mb, 2, 50, 5, std::nullopt), r2 + 200)
+      << AuditEvent::callProposed("r2", "c1", 1, "read_file", "read", {}, r2 + 1000)
+      << AuditEvent::callApproved("r2", "c1", "rule", "allow-reads", "j3", {}, r2 + 1020)
+      << AuditEvent::callExecuted("r2", "c1", {}, "x", 7, r2 + 1030)
+      << AuditEvent::runFinished("r2", totals({"error", 1, 1, 0, 1, 0, 50, 5, 0, 0, 0, false}),
+                                 r2 + 20000);
+    // r3: alpha on a model whose name is a spreadsheet formula; max_steps after 5 s.
+    e << AuditEvent::runStarted("r3", start("alpha", kFormulaModel, "-danger goal"), r3)
+      << AuditEvent::apiCall("r3", api(kFormulaModel, 1, 10, 1, 123456789), r3 + 100)
+      << AuditEvent::callProposed("r3", "c1", 1, "read_file", "read", {}, r3 + 1000)
+      << AuditEvent::callExpired("r3", "c1", "nobody answered", r3 + 2000)
+      << AuditEvent::runFinished(
+             "r3", totals({"max_steps", 1, 0, 0, 0, 0, 10, 1, 0, 0, 123456789, true}), r3 + 5000);
+    // r4: alpha, still running.
+    e << AuditEvent::runStarted("r4", start("alpha", ma, "Fix the lexer"), r4)
+      << AuditEvent::apiCall("r4", api(ma, 1, 1000, 100, 500), r4 + 100)
+      << AuditEvent::callProposed("r4", "c1", 1, "read_file", "read", {}, r4 + 1000)
+      << AuditEvent::callApproved("r4", "c1", "token", {}, "j4", {}, r4 + 1100)
+      << AuditEvent::callExecuted("r4", "c1", {}, "y", 9, r4 + 1110);
+    return e;
+}
+
+QStringList ids(const Queries::HistoryPage& page) {
+    QStringList result;
+    for (const auto& run : page.runs)
+        result.append(run.runId);
+    return result;
+}
+
+} // namespace
+
+class TstQueries : public QObject {
+    Q_OBJECT
+
+private:
+    std::unique_ptr<test::PgTestServer> m_pg;
+    QTemporaryDir m_dir;
+    QHash<QString, QString> m_locations; // backend -> location of the dataset
+    QHash<QString, std::shared_ptr<AuditStore>> m_stores;
+    QHash<QString, QByteArray> m_csv; // backend -> the report with totals
+    int m_counter = 0;
+
+    static void addBackends() {
+        QTest::addColumn<QString>("backend");
+        QTest::newRow("sqlite") << QStringLiteral("sqlite");
+        QTest::newRow("postgres") << QStringLiteral("postgres");
+    }
+
+    QString freshLocation(const QString& backend) {
+        ++m_counter;
+        if (backend == QLatin1String("sqlite"))
+            return m_dir.filePath(QStringLiteral("db%1/audit.sqlite").arg(m_counter));
+        return m_pg->createDatabase(QStringLiteral("q%1").arg(m_counter));
+    }
+
+    // The store with the dataset, written once per backend through the AuditWriter.
+    AuditStore* store(const QString& backend) {
+        if (auto it = m_stores.find(backend); it != m_stores.end())
+            return it->get();
+        const QString where = freshLocation(backend);
+        auto opened = AuditStore::open(where);
+        if (!opened) {
+            qWarning() << opened.error().message;
+            return nullptr;
+        }
+        auto writer = (*opened)->startWriter();
+        if (!writer)
+            return nullptr;
+        for (const AuditEvent& event : dataset()) {
+            const AuditAck ack = (*writer)->write(event, 30000);
+            if (!ack) {
+                qWarning() << ack.error().code << ack.error().message;
+                return nullptr;
+            }
+        }
+        m_locations.insert(backend, where);
+        std::shared_ptr<AuditStore> shared(std::move(*opened));
+        m_stores.insert(backend, shared);
+        return shared.get();
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        m_pg = std::make_unique<test::PgTestServer>();
+        if (!m_pg->start())
+            QFAIL(qPrintable(QStringLiteral("PostgreSQL test server: ") + m_pg->errorString()));
+    }
+
+    void historyPagingAndFilters_data() { addBackends(); }
+    void historyPagingAndFilters() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+
+        Queries::HistoryFilter all;
+        QCOMPARE(ids(*q.history(all, 10)), (QStringList{"r4", "r3", "r2", "r1"}));
+
+        Queries::HistoryFilter alpha;
+        alpha.agent = QStringLiteral("alpha");
+        const auto first = q.history(alpha, 2);
+        QVERIFY(first);
+        QCOMPARE(ids(*first), (QStringList{"r4", "r3"}));
+        QVERIFY(first->hasMore);
+        const auto second = q.history(alpha, 2, first->next);
+        QCOMPARE(ids(*second), (QStringList{"r1"}));
+        QVERIFY(!second->hasMore);
+        // The cursor survives a round trip through text (the CLI's --after).
+        const auto parsed = Queries::HistoryCursor::fromString(first->next.toString());
+        QVERIFY(parsed);
+        QCOMPARE(ids(*q.history(alpha, 2, *parsed)), (QStringList{"r1"}));
+
+        Queries::HistoryFilter f;
+        f.stopReason = QStringLiteral("end_turn");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r1"}));
+        f.stopReason = QStringLiteral("running");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r4"}));
+        f = {};
+        f.model = QStringLiteral("m-b");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r2"}));
+        f = {};
+        f.search = QStringLiteral("FIX");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r4", "r1"}));
+        f.search = QStringLiteral("\"review\" 100%");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r2"}));
+        // LIKE wildcards in the text are literal.
+        f.search = QStringLiteral("_");
+        QCOMPARE(ids(*q.history(f, 10)), QStringList());
+        f.search = QStringLiteral("0%");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r2"}));
+        f = {};
+        f.started.fromMs = kD0 + kDay;
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r4", "r3", "r2"}));
+        f.started.toMs = kD0 + 2 * kDay;
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r3", "r2"}));
+        f.agent = QStringLiteral("beta");
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r2"}));
+
+        QCOMPARE(q.history(all, 0).error().code, QStringLiteral("history.limit"));
+    }
+
+    // Keyset pages do not shift when newer runs arrive between two pages.
+    void historyStableUnderInserts_data() { addBackends(); }
+    void historyStableUnderInserts() {
+        QFETCH(QString, backend);
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        for (const AuditEvent& event : dataset())
+            QVERIFY((*writer)->write(event, 30000));
+        const Queries q(**opened);
+        const auto first = q.history({}, 2);
+        QCOMPARE(ids(*first), (QStringList{"r4", "r3"}));
+        // Same start time as r4 and a larger id, and a newer run: both sort before the cursor.
+        QVERIFY((*writer)->write(
+            AuditEvent::runStarted("r9", start("x", "m", "g"), kD0 + 2 * kDay + kHour), 30000));
+        QVERIFY((*writer)->write(AuditEvent::runStarted("r5", start("x", "m", "g"), kD0 + 5 * kDay),
+                                 30000));
+        QCOMPARE(ids(*q.history({}, 2, first->next)), (QStringList{"r2", "r1"}));
+        QCOMPARE(ids(*q.history({}, 3)), (QStringList{"r5", "r9", "r4"}));
+    }
+
+    void showRunInOrder_data() { addBackends(); }
+    void showRunInOrder() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+        const auto detail = q.run(QStringLiteral("r1"));
+        QVERIFY2(detail, qPrintable(detail ? QString() : detail.error().message));
+        QCOMPARE(detail->run.agent, QStringLiteral("alpha"));
+        QCOMPARE(detail->run.stopReason, QStringLiteral("end_turn"));
+        QCOMPARE(*detail->run.durationMs, 10000);
+        QCOMPARE(*detail->run.costMicros, 3000);
+        QCOMPARE(detail->toolCalls.size(), 3);
+        QCOMPARE(detail->toolCalls.at(0).requestId, QStringLiteral("c1"));
+        QCOMPARE(detail->toolCalls.at(0).status, QStringLiteral("executed"));
+        QCOMPARE(detail->toolCalls.at(0).output, QStringLiteral("text"));
+        QCOMPARE(detail->toolCalls.at(1).status, QStringLiteral("failed"));
+        QCOMPARE(detail->toolCalls.at(1).error, QStringLiteral("disk full"));
+        QCOMPARE(detail->toolCalls.at(1).approver, QStringLiteral("ann"));
+        QCOMPARE(detail->toolCalls.at(2).status, QStringLiteral("denied"));
+        QCOMPARE(detail->toolCalls.at(2).decisionReason, QStringLiteral("no"));
+        QCOMPARE(detail->apiCalls.size(), 2);
+        QCOMPARE(detail->apiCalls.at(0).inputTokens, 100);
+        QCOMPARE(detail->apiCalls.at(1).inputTokens, 200);
+        const QJsonObject json = detail->toJson();
+        QCOMPARE(json.value("toolCalls").toArray().size(), 3);
+        QCOMPARE(json.value("apiCalls").toArray().at(1).toObject().value("cacheReadTokens").toInt(),
+                 3);
+        QCOMPARE(q.run(QStringLiteral("nope")).error().code, QStringLiteral("history.not_found"));
+    }
+
+    void runMetrics_data() { addBackends(); }
+    void runMetrics() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+        const auto m = q.runMetrics();
+        QVERIFY2(m, qPrintable(m ? QString() : m.error().message));
+        QCOMPARE(m->runs, 4);
+        QCOMPARE(m->finished, 3);
+        QCOMPARE(m->running, 1);
+        QCOMPARE(m->byStopReason.value("end_turn"), 1);
+        QCOMPARE(m->byStopReason.value("error"), 1);
+        QCOMPARE(m->byStopReason.value("max_steps"), 1);
+        QCOMPARE(m->completionRate, 1.0 / 3);
+        QCOMPARE(m->errorRate, 1.0 / 3);
+        // Durations 5000, 10000, 20000: nearest ranks 2, 3, 3.
+        QCOMPARE(m->durationMs.n, 3);
+        QCOMPARE(*m->durationMs.p50, 10000);
+        QCOMPARE(*m->durationMs.p95, 20000);
+        QCOMPARE(*m->durationMs.p99, 20000);
+
+        const auto day1 = q.runMetrics({kD0 + kDay, kD0 + 2 * kDay});
+        QCOMPARE(day1->runs, 2);
+        QCOMPARE(day1->running, 0);
+        QCOMPARE(day1->errorRate, 0.5);
+        QCOMPARE(day1->completionRate, 0.0);
+        QCOMPARE(*day1->durationMs.p50, 5000); // rank ceil(0.5 * 2) = 1
+        QCOMPARE(*day1->durationMs.p95, 20000);
+
+        const auto none = q.runMetrics({kD0 + 10 * kDay, {}});
+        QCOMPARE(none->runs, 0);
+        QVERIFY(!none->durationMs.p50);
+    }
+
+    void toolStats_data() { addBackends(); }
+    void toolStats() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const auto stats = Queries(*s).toolStats();
+        QVERIFY2(stats, qPrintable(stats ? QString() : stats.error().message));
+        QCOMPARE(stats->size(), 3);
+        const auto& read = stats->at(0);
+        QCOMPARE(read.tool, QStringLiteral("read_file"));
+        QCOMPARE(read.calls, 4);
+        QCOMPARE(read.executed, 3);
+        QCOMPARE(read.failed, 0);
+        QCOMPARE(read.successRate, 1.0);
+        QCOMPARE(read.durationMs.n, 3); // 5, 7, 9
+        QCOMPARE(*read.durationMs.p50, 7);
+        QCOMPARE(*read.durationMs.p95, 9);
+        const auto& command = stats->at(1);
+        QCOMPARE(command.tool, QStringLiteral("run_command"));
+        QCOMPARE(command.denied, 1);
+        QCOMPARE(command.successRate, 0.0);
+        QVERIFY(!command.durationMs.p50);
+        const auto& write = stats->at(2);
+        QCOMPARE(write.failed, 1);
+        QCOMPARE(write.successRate, 0.0);
+        QCOMPARE(*write.durationMs.p99, 15);
+
+        const auto day0 = Queries(*s).toolStats({kD0, kD0 + kDay});
+        QCOMPARE(day0->at(0).calls, 1);
+        QCOMPARE(*day0->at(0).durationMs.p50, 5);
+    }
+
+    void agentSummary_data() { addBackends(); }
+    void agentSummary() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const auto agents = Queries(*s).agentSummary();
+        QVERIFY2(agents, qPrintable(agents ? QString() : agents.error().message));
+        QCOMPARE(agents->size(), 2);
+        const auto& alpha = agents->at(0);
+        QCOMPARE(alpha.agent, QStringLiteral("alpha"));
+        QCOMPARE(alpha.runs, 3);
+        QCOMPARE(alpha.finished, 2);
+        QCOMPARE(alpha.completed, 1);
+        QCOMPARE(alpha.errors, 0);
+        QCOMPARE(alpha.callsProposed, 5);
+        QCOMPARE(alpha.callsExecuted, 2);
+        QCOMPARE(alpha.callsFailed, 1);
+        QCOMPARE(alpha.callsDenied, 1);
+        QCOMPARE(alpha.inputTokens, 1310);
+        QCOMPARE(alpha.outputTokens, 131);
+        QCOMPARE(alpha.costMicros, 123460289);
+        QCOMPARE(alpha.lastStartedAt, kD0 + 2 * kDay + kHour);
+        const auto& beta = agents->at(1);
+        QCOMPARE(beta.runs, 1);
+        QCOMPARE(beta.errors, 1);
+        QCOMPARE(beta.costMicros, 0);
+        QCOMPARE(Queries(*s).agentSummary({kD0 + 2 * kDay, {}})->size(), 1);
+    }
+
+    void approvalMetrics_data() { addBackends(); }
+    void approvalMetrics() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const auto m = Queries(*s).approvalMetrics();
+        QVERIFY2(m, qPrintable(m ? QString() : m.error().message));
+        QCOMPARE(m->decided, 5);
+        QCOMPARE(m->approved, 4);
+        QCOMPARE(m->denied, 1);
+        QCOMPARE(m->autoApproved, 1);
+        QCOMPARE(m->byApproverKind.size(), 4);
+        QCOMPARE(m->byApproverKind.at(0).kind, QStringLiteral("auto"));
+        QCOMPARE(*m->byApproverKind.at(0).decideMs.p50, 10);
+        const auto& person = m->byApproverKind.at(1);
+        QCOMPARE(person.kind, QStringLiteral("person"));
+        QCOMPARE(person.approved, 1);
+        QCOMPARE(person.denied, 1);
+        QCOMPARE(*person.decideMs.p50, 1000); // 1000 and 3000: rank 1
+        QCOMPARE(m->byApproverKind.at(2).kind, QStringLiteral("rule"));
+        QCOMPARE(*m->byApproverKind.at(3).decideMs.p50, 100);
+        // 10, 20, 100, 1000, 3000: the median is rank 3.
+        QCOMPARE(*m->medianDecideMs, 100);
+    }
+
+    void errorRate_data() { addBackends(); }
+    void errorRate() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+        const auto days = q.errorRate(Queries::Interval::Day);
+        QVERIFY2(days, qPrintable(days ? QString() : days.error().message));
+        QCOMPARE(days->size(), 3);
+        QCOMPARE(days->at(0).bucketStartMs, kD0);
+        QCOMPARE(days->at(0).toolRuns, 2);
+        QCOMPARE(days->at(0).toolFailures, 1);
+        QCOMPARE(days->at(0).toolErrorRate(), 0.5);
+        QCOMPARE(days->at(0).apiCalls, 2);
+        QCOMPARE(days->at(1).bucketStartMs, kD0 + kDay);
+        QCOMPARE(days->at(1).toolRuns, 1);
+        QCOMPARE(days->at(1).apiCalls, 3);
+        QCOMPARE(days->at(1).apiErrors, 1);
+        QCOMPARE(days->at(2).toolRuns, 1);
+
+        const auto weeks = q.errorRate(Queries::Interval::Week);
+        QCOMPARE(weeks->size(), 1);
+        QCOMPARE(weeks->at(0).bucketStartMs, kD0); // Monday
+        QCOMPARE(weeks->at(0).toolRuns, 4);
+        QCOMPARE(weeks->at(0).apiErrors, 1);
+
+        const auto hours = q.errorRate(Queries::Interval::Hour, {kD0, kD0 + kDay});
+        QCOMPARE(hours->size(), 1);
+        QCOMPARE(hours->at(0).bucketStartMs, kD0 + kHour);
+    }
+
+    void costsAndTokens_data() { addBackends(); }
+    void costsAndTokens() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+        const auto rows = q.costByModelDay();
+        QVERIFY2(rows, qPrintable(rows ? QString() : rows.error().message));
+        QCOMPARE(rows->size(), 4);
+        QCOMPARE(rows->at(0).model, QStringLiteral("m-a"));
+        QCOMPARE(rows->at(0).apiCalls, 2);
+        QCOMPARE(rows->at(0).cacheWriteTokens, 7);
+        QCOMPARE(rows->at(0).cacheReadTokens, 3);
+        QCOMPARE(rows->at(0).costMicros, 3000);
+        QCOMPARE(rows->at(1).model, kFormulaModel);
+        QCOMPARE(rows->at(2).model, QStringLiteral("m-b"));
+        QCOMPARE(rows->at(2).apiCalls, 2);
+        QCOMPARE(rows->at(2).unpricedCalls, 1);
+        QCOMPARE(rows->at(2).runs, 1);
+        QCOMPARE(rows->at(3).day, (kD0 + 2 * kDay) / kDay);
+
+        const auto byModel = Queries::sumByModel(*rows);
+        QCOMPARE(byModel.size(), 3);
+        QCOMPARE(byModel.at(1).model, QStringLiteral("m-a"));
+        QCOMPARE(byModel.at(1).costMicros, 3500);
+        const auto byDay = Queries::sumByDay(*rows);
+        QCOMPARE(byDay.size(), 3);
+        QCOMPARE(byDay.at(1).costMicros, 123456789);
+        QCOMPARE(byDay.at(1).apiCalls, 3);
+
+        const auto day1 = q.costByModelDay({kD0 + kDay, kD0 + 2 * kDay});
+        QCOMPARE(day1->size(), 2);
+
+        const auto tokens = q.tokensByDay();
+        QCOMPARE(tokens->size(), 3);
+        QCOMPARE(tokens->at(0).inputTokens, 300);
+        QCOMPARE(tokens->at(1).inputTokens, 60);
+        QCOMPARE(tokens->at(1).outputTokens, 6);
+        QCOMPARE(tokens->at(2).outputTokens, 100);
+
+        // Now 2024-01-03 12:00: the last 30 days and the month so far are days 0 and 1.
+        const auto p = q.monthlyProjection(kD0 + 2 * kDay + 12 * kHour);
+        QVERIFY(p);
+        QCOMPARE(p->last30DaysMicros, 123459789);
+        QCOMPARE(p->monthToDateMicros, 123459789);
+        QCOMPARE(p->dailyAverageMicros, 4115326);
+        QCOMPARE(p->remainingDays, 29);
+        QCOMPARE(p->projectedMonthMicros, 123459789 + 4115326 * 29);
+    }
+
+    void csvCells_data() {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QByteArray>("cell");
+        QTest::newRow("plain") << QString("m-a") << QByteArray("m-a");
+        QTest::newRow("empty") << QString("") << QByteArray("");
+        QTest::newRow("comma") << QString("a,b") << QByteArray("\"a,b\"");
+        QTest::newRow("quote") << QString("say \"hi\"") << QByteArray("\"say \"\"hi\"\"\"");
+        QTest::newRow("newline") << QString("a\nb") << QByteArray("\"a\nb\"");
+        QTest::newRow("equals") << QString("=1+2") << QByteArray("'=1+2");
+        QTest::newRow("plus") << QString("+1") << QByteArray("'+1");
+        QTest::newRow("minus") << QString("-1") << QByteArray("'-1");
+        QTest::newRow("at") << QString("@SUM(A1)") << QByteArray("'@SUM(A1)");
+        QTest::newRow("tab") << QString("\tx") << QByteArray("'\tx");
+        QTest::newRow("cr") << QString("\rx") << QByteArray("\"'\rx\"");
+        QTest::newRow("formula+quote")
+            << QString("=HYPERLINK(\"a\",1)") << QByteArray("\"'=HYPERLINK(\"\"a\"\",1)\"");
+        QTest::newRow("utf8") << QString::fromUtf8("mod\xc3\xa8le") << QByteArray("mod\xc3\xa8le");
+        QTest::newRow("inner equals") << QString("a=b") << QByteArray("a=b");
+    }
+    void csvCells() {
+        QFETCH(QString, text);
+        QFETCH(QByteArray, cell);
+        QCOMPARE(CostCsvWriter::cell(text), cell);
+    }
+
+    void csvMoney() {
+        QCOMPARE(CostCsvWriter::usd(0), QStringLiteral("0.000000"));
+        QCOMPARE(CostCsvWriter::usd(12345678), QStringLiteral("12.345678"));
+        QCOMPARE(CostCsvWriter::usd(1), QStringLiteral("0.000001"));
+        QCOMPARE(CostCsvWriter::usd(-1500000), QStringLiteral("-1.500000"));
+        QCOMPARE(CostCsvWriter::usd(std::numeric_limits<qint64>::max()),
+                 QStringLiteral("9223372036854.775807"));
+        QCOMPARE(CostCsvWriter::usd(std::numeric_limits<qint64>::min()),
+                 QStringLiteral("-9223372036854.775808"));
+    }
+
+    void csvReport_data() { addBackends(); }
+    void csvReport() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+        QBuffer buffer;
+        QVERIFY(buffer.open(QIODevice::WriteOnly));
+        const auto rows = CostCsvWriter::write(q, {}, buffer, true);
+        QVERIFY2(rows, qPrintable(rows ? QString() : rows.error().message));
+        QCOMPARE(*rows, 4);
+        const QByteArray csv = buffer.data();
+        const QByteArray expected =
+            "date,model,runs,api_calls,input_tokens,output_tokens,cache_write_tokens,"
+            "cache_read_tokens,cost_usd,unpriced_calls\r\n"
+            "2024-01-01,m-a,1,2,300,30,7,3,0.003000,0\r\n"
+            "2024-01-02,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1,1,10,1,0,0,123.456789,0\r\n"
+            "2024-01-02,m-b,1,2,50,5,0,0,0.000000,1\r\n"
+            "2024-01-03,m-a,1,1,1000,100,0,0,0.000500,0\r\n"
+            "total,,4,6,1360,136,7,3,123.460289,1\r\n";
+        QCOMPARE(csv, expected);
+        m_csv.insert(backend, csv);
+
+        // Without totals and for one day only.
+        QBuffer day;
+        QVERIFY(day.open(QIODevice::WriteOnly));
+        QCOMPARE(*CostCsvWriter::write(q, {kD0 + kDay, kD0 + 2 * kDay}, day, false), 2);
+        QCOMPARE(day.data().count("\r\n"), 3);
+
+        // Python's csv module (RFC 4180 dialect "excel") reads it back cell for cell.
+        const QString file = m_dir.filePath(QStringLiteral("report-%1.csv").arg(backend));
+        QVERIFY(test::writeFile(file, csv));
+        const QString script = QStringLiteral(
+            "import csv, json, sys\n"
+            "with open(sys.argv[1], newline='', encoding='utf-8') as f:\n"
+            "    raw = f.read()\n"
+            "assert raw.count('\\r\\n') == 6 and raw.count('\\n') == 6, 'CRLF line ends'\n"
+            "with open(sys.argv[1], newline='', encoding='utf-8') as f:\n"
+            "    rows = list(csv.reader(f, strict=True))\n"
+            "assert all(len(r) == 10 for r in rows), 'ten columns everywhere'\n"
+            "print(json.dumps(rows))\n");
+        const test::ProcessResult py = test::runProgram(QStringLiteral("/usr/bin/python3"),
+                                                        {QStringLiteral("-c"), script, file});
+        QVERIFY2(py.exitCode == 0, py.err.constData());
+        const QJsonArray parsed = QJsonDocument::fromJson(py.out).array();
+        QCOMPARE(parsed.size(), 6);
+        QCOMPARE(parsed.at(0).toArray().at(8).toString(), QStringLiteral("cost_usd"));
+        QCOMPARE(parsed.at(2).toArray().at(1).toString(), QStringLiteral("'") + kFormulaModel);
+        QCOMPARE(parsed.at(2).toArray().at(8).toString(), QStringLiteral("123.456789"));
+        QCOMPARE(parsed.at(5).toArray().at(0).toString(), QStringLiteral("total"));
+    }
+
+    // Runs after csvReport for both backends.
+    void csvIdenticalAcrossBackends() {
+        QVERIFY(m_csv.contains(QStringLiteral("sqlite")));
+        QVERIFY(m_csv.contains(QStringLiteral("postgres")));
+        QCOMPARE(m_csv.value(QStringLiteral("sqlite")), m_csv.value(QStringLiteral("postgres")));
+    }
+
+    // A reader on a thread of its own with its own connection, while the writer writes: it
+    // reads, and its connection is gone when it is (SQL-10).
+    void queriesOnWorkerThread_data() { addBackends(); }
+    void queriesOnWorkerThread() {
+        QFETCH(QString, backend);
+        QVERIFY(store(backend));
+        auto config = StoreConfig::fromLocation(m_locations.value(backend));
+        QVERIFY(config);
+        auto opened = AuditStore::open(*config);
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        QAtomicInteger<int> pages;
+        QAtomicInteger<int> errors;
+        QString readerConnection;
+        std::unique_ptr<QThread> reader(QThread::create([&] {
+            auto queries = AuditQueries::open(*config);
+            if (!queries) {
+                errors.fetchAndAddRelaxed(1);
+                return;
+            }
+            for (int i = 0; i < 20; ++i) {
+                const auto page = (*queries)->history({}, 50);
+                if (page && page->runs.size() >= 4)
+                    pages.fetchAndAddRelaxed(1);
+                else
+                    errors.fetchAndAddRelaxed(1);
+                if (!(*queries)->runMetrics())
+                    errors.fetchAndAddRelaxed(1);
+            }
+            for (const QString& name : QSqlDatabase::connectionNames()) {
+                if (name.contains(QLatin1String("reader")))
+                    readerConnection = name;
+            }
+        }));
+        reader->start();
+        for (int i = 0; i < 20; ++i)
+            QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("t%1").arg(i),
+                                                            start("thread", "m", "g"),
+                                                            kD0 + 3 * kDay + i),
+                                     30000));
+        QVERIFY(reader->wait(60000));
+        QCOMPARE(errors.loadRelaxed(), 0);
+        QCOMPARE(pages.loadRelaxed(), 20);
+        QVERIFY(!readerConnection.isEmpty());
+        QVERIFY(!QSqlDatabase::connectionNames().contains(readerConnection));
+    }
+
+    // SQL-09: once a page is loaded no statement holds a read snapshot, so a checkpoint can
+    // copy every frame back while the reader object is still alive.
+    void pageDoesNotHoldTheWal() {
+        const QString where = freshLocation(QStringLiteral("sqlite"));
+        auto opened = AuditStore::open(where);
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        for (const AuditEvent& event : dataset())
+            QVERIFY((*writer)->write(event, 30000));
+        auto config = StoreConfig::fromLocation(where);
+        auto queries = AuditQueries::open(*config);
+        QVERIFY(queries);
+        QCOMPARE((*queries)->history({}, 10000)->runs.size(), 4);
+        QVERIFY((*queries)->run(QStringLiteral("r1")));
+        QVERIFY((*queries)->toolStats());
+        QVERIFY((*writer)->write(AuditEvent::runStarted("late", start("x", "m", "g"), kD0), 30000));
+        QSqlQuery checkpoint(QSqlDatabase::database((*opened)->connectionName(), false));
+        QVERIFY(checkpoint.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)")));
+        QVERIFY(checkpoint.next());
+        QCOMPARE(checkpoint.value(0).toInt(), 0);                           // not busy
+        QCOMPARE(checkpoint.value(1).toInt(), checkpoint.value(2).toInt()); // every frame done
+    }
+
+    void cleanupTestCase() {
+        m_stores.clear();
+        m_pg.reset();
+    }
+};
+
+QTEST_GUILESS_MAIN(TstQueries)
+#include "tst_queries.moc"
