@@ -21,7 +21,7 @@ M1_PACKAGE_PACKAGES=(dpkg-dev file)
 M1_TEST_PACKAGES=(
     xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
     postgresql python3 python3-jwt bubblewrap tmux sqlite3
-    clang clang-format
+    clang clang-format prometheus
     desktop-file-utils appstream
 )
 

@@ -25,6 +25,7 @@ QString mainHelp() {
         "  tool list         list the registered tools\n"
         "  secret status     where the JWT secret and API key come from\n"
         "  secret rotate-jwt | set-api-key | delete-api-key\n"
+        "  alerts list | resolve   list alerts (--open, --category, --level) or resolve one\n"
         "\n"
         "Options:\n"
         "  -h, --help        this help; COMMAND --help shows a command's options\n"

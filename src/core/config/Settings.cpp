@@ -59,7 +59,8 @@ Result<Settings> Settings::parse(const QByteArray& json, const QString& fileName
     const QJsonObject root = doc.object();
     static const QStringList knownKeys{QStringLiteral("approvals"), QStringLiteral("limits"),
                                        QStringLiteral("rateLimits"), QStringLiteral("tokens"),
-                                       QStringLiteral("policyFile")};
+                                       QStringLiteral("policyFile"),
+                                       QStringLiteral("monitoring")};
     for (auto it = root.begin(); it != root.end(); ++it)
         if (!knownKeys.contains(it.key()))
             return invalid(tr("unknown key \"%1\"").arg(it.key()));
@@ -174,6 +175,15 @@ Result<Settings> Settings::parse(const QByteArray& json, const QString& fileName
         if (!v.isString() || v.toString().isEmpty())
             return invalid(tr("policyFile must be a non-empty path"));
         settings.policyFile = v.toString();
+    }
+    if (root.contains(QStringLiteral("monitoring"))) {
+        if (!root.value(QStringLiteral("monitoring")).isObject())
+            return invalid(tr("monitoring must be an object"));
+        auto monitoring =
+            MonitoringSettings::parse(root.value(QStringLiteral("monitoring")).toObject(), fileName);
+        if (!monitoring)
+            return std::unexpected(monitoring.error());
+        settings.monitoring = *monitoring;
     }
     return settings;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "config/MonitoringSettings.h"
 #include "policy/PolicyConfig.h"
 #include "util/Error.h"
 
@@ -17,7 +18,8 @@ namespace m1 {
 //    "limits": {"maxToolCalls": 50, "maxSteps": 100, "maxRuntimeSeconds": 300},
 //    "rateLimits": {"run_command": {"maxCalls": 20, "perSeconds": 60}},
 //    "tokens": {"ttlSeconds": 300},
-//    "policyFile": "/home/me/.config/m1-agent-control/policy.json"}
+//    "policyFile": "/home/me/.config/m1-agent-control/policy.json",
+//    "monitoring": {...}}   (see MonitoringSettings)
 // A malformed file is refused whole ("settings.invalid"), naming the key and the reason.
 class Settings {
     Q_DECLARE_TR_FUNCTIONS(Settings)
@@ -25,6 +27,7 @@ public:
     PolicyConfig policy;
     qint64 tokenTtlSeconds = 300;
     QString policyFile; // the user's rules file; "" = <AppConfigLocation>/policy.json
+    MonitoringSettings monitoring;
 
     // The settings file in use: M1_SETTINGS if set, else <AppConfigLocation>/settings.json.
     static QString defaultFilePath();
