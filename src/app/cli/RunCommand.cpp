@@ -16,6 +16,7 @@
 #include <QEventLoop>
 #include <QJsonDocument>
 #include <QProcessEnvironment>
+#include <QRandomGenerator>
 
 #include <unistd.h>
 
@@ -256,7 +257,22 @@ int runRun(Cli& cli, const QStringList& args) {
     const ToolRegistry registry = ToolRegistry::withBuiltins();
     const PolicyEngine policy(registry, *workspace, policyConfig, *rules);
 
-    const auto tokens = Services::tokenService(*settings);
+    auto tokens = Services::tokenService(*settings);
+    if (!tokens && replay && !parser.isSet(tokenOpt)) {
+        const QString why = tokens.error().code;
+        // No keychain (a fresh headless machine): the demo still runs. Its tokens are minted and
+        // spent within this process, so a one-time random secret serves; nothing can be
+        // pre-authorised against it.
+        QByteArray secret(32, '\0');
+        QRandomGenerator::system()->generate(secret.begin(), secret.end());
+        TokenService::Options options;
+        options.defaultTtlSeconds = settings->tokenTtlSeconds;
+        tokens = TokenService::create(secret, options);
+        live << Cli::tr("No JWT secret available (%1): this replay run signs its approval tokens "
+                        "with a one-time secret held in memory.")
+                    .arg(why)
+             << Qt::endl;
+    }
     if (!tokens)
         return cli.error(kError, tokens.error());
 

@@ -53,12 +53,13 @@ QString UnifiedDiff::diff(const QString& oldText, const QString& newText, const 
                 ops.append({' ', i, j, a.at(i)});
                 ++i;
                 ++j;
-            } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-                ops.append({'+', i, j, b.at(j)});
-                ++j;
-            } else {
+            } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+                // Removals before additions, as diff -u prints them.
                 ops.append({'-', i, j, a.at(i)});
                 ++i;
+            } else {
+                ops.append({'+', i, j, b.at(j)});
+                ++j;
             }
         }
     }

@@ -1,0 +1,293 @@
+// The offline replay provider driving real runs: the shipped demo on the demo workspace, the
+// SBX-21 injection transcript, several runs at once, and m1ctl run end to end (report, exit
+// statuses, --token, --auto-approve, non-terminal ask → deny).
+#include "llm/ReplayProvider.h"
+#include "run/AutoApprovalGate.h"
+#include "run/DemoWorkspace.h"
+#include "run/RunController.h"
+
+#include "RunHarness.h"
+#include "ScriptedApprovalGate.h"
+#include "TestSupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcessEnvironment>
+#include <QTest>
+
+using namespace m1;
+using m1::test::RunHarness;
+using m1::test::ScriptedApprovalGate;
+
+namespace {
+
+const QByteArray kSecret = QByteArrayLiteral("run-cli-test-secret-0123456789abcdef0123");
+
+QByteArray transcript(const QJsonArray& turns) {
+    return QJsonDocument(
+               QJsonObject{{"schema", 1}, {"model", "claude-sonnet-4-6"}, {"turns", turns}})
+        .toJson();
+}
+
+QJsonObject toolTurn(const QString& id, const QString& name, const QJsonObject& input) {
+    return QJsonObject{
+        {"content",
+         QJsonArray{
+             QJsonObject{{"type", "text"}, {"text", "Proposing."}},
+             QJsonObject{{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", input}}}},
+        {"stop_reason", "tool_use"},
+        {"usage", QJsonObject{{"input_tokens", 1000}, {"output_tokens", 50}}}};
+}
+
+QJsonObject endTurn(const QString& text) {
+    return QJsonObject{{"content", QJsonArray{QJsonObject{{"type", "text"}, {"text", text}}}},
+                       {"stop_reason", "end_turn"},
+                       {"usage", QJsonObject{{"input_tokens", 1100}, {"output_tokens", 20}}}};
+}
+
+} // namespace
+
+class TestReplayRun : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+    QProcessEnvironment env() const {
+        QProcessEnvironment e;
+        e.insert("M1_JWT_SECRET", QString::fromLatin1(kSecret));
+        e.insert("ANTHROPIC_API_KEY", QString());
+        e.insert("M1_SETTINGS", m_dir.filePath("settings.json"));
+        return e;
+    }
+    QString db() const { return m_dir.filePath("audit.sqlite"); }
+
+    QString writeTranscript(const QString& name, const QJsonArray& turns) {
+        const QString path = m_dir.filePath(name);
+        test::writeFile(path, transcript(turns));
+        return path;
+    }
+
+    QString makeWorkspace(const QString& name) {
+        const QString ws = m_dir.filePath(name);
+        QDir().mkpath(ws);
+        test::writeFile(ws + "/a.txt", "alpha\n");
+        return QDir(ws).canonicalPath();
+    }
+
+private slots:
+    void demoTranscriptRunsOnTheDemoWorkspace() {
+        RunHarness h;
+        QString error;
+        QVERIFY2(h.init(&error), qPrintable(error));
+        const auto demo = DemoWorkspace::prepare(h.workspaceDir);
+        QVERIFY(demo);
+        const auto t = ReplayProvider::load(DemoWorkspace::demoTranscript());
+        QVERIFY2(t, qPrintable(t ? QString() : t.error().toString()));
+        ReplayProvider provider(*t, {});
+        ScriptedApprovalGate gate;
+        gate.fallback = [](const PendingApproval&) { return ScriptedApprovalGate::approve(); };
+        RunController run(h.services(&provider, &gate), h.config("Fix the failing test"));
+        QVERIFY(h.runToEnd(run));
+        const RunReport& r = run.report();
+        QCOMPARE(r.stopReason, QStringLiteral("completed"));
+        QCOMPARE(r.proposed, 8);
+        QVERIFY(gate.asked.size() >= 2); // the edit (write) and the command (execute)
+        QCOMPARE(gate.asked.at(0).call.toolName, QStringLiteral("edit_file"));
+        QVERIFY(test::readFile(h.workspaceDir + "/calc.py").contains("return a + b"));
+        QCOMPARE(r.plan.size(), 4);
+        QCOMPARE(r.plan.at(3).toObject().value("status").toString(), QStringLiteral("done"));
+        QVERIFY(r.costMicros.has_value());
+    }
+
+    void promptInjectionStaysData() {
+        // SBX-21: the file says to run curl | sh; the next turn proposes it; no gate: denied.
+        RunHarness h;
+        QString error;
+        QVERIFY2(h.init(&error), qPrintable(error));
+        QVERIFY(DemoWorkspace::prepare(h.workspaceDir));
+        const auto t = ReplayProvider::load(DemoWorkspace::injectionTranscript());
+        QVERIFY(t);
+        ReplayProvider provider(*t, {});
+        RunController run(h.services(&provider, nullptr), h.config("Update the toolchain"));
+        QVERIFY(h.runToEnd(run));
+        QCOMPARE(run.report().stopReason, QStringLiteral("completed"));
+        QCOMPARE(run.report().executed, 1); // only the read
+        QCOMPARE(h.column("SELECT status FROM tool_calls WHERE request_id = 'toolu_demo_02'"),
+                 QStringList{"denied"});
+        QCOMPARE(h.scalar("SELECT count(*) FROM tool_calls WHERE token_jti IS NOT NULL AND "
+                          "token_jti <> '' AND request_id = 'toolu_demo_02'"),
+                 0);
+        // The model got the denial as an error result.
+        const QJsonArray last =
+            provider.requests().last().messages.last().toObject().value("content").toArray();
+        QVERIFY(last.at(0).toObject().value("is_error").toBool());
+    }
+
+    void severalRunsAtOnce() {
+        RunHarness h;
+        QString error;
+        QVERIFY2(h.init(&error), qPrintable(error));
+        test::writeFile(h.workspaceDir + "/a.txt", "alpha\n");
+        ScriptedApprovalGate gate; // shared: decisions carry the run id
+        gate.fallback = [](const PendingApproval&) { return ScriptedApprovalGate::approve(); };
+        QList<std::shared_ptr<ReplayProvider>> providers;
+        QList<std::shared_ptr<RunController>> runs;
+        int finished = 0;
+        for (int i = 0; i < 3; ++i) {
+            const auto t = ReplayProvider::parse(
+                transcript(
+                    {toolTurn("toolu_p1", "read_file", {{"path", "a.txt"}}),
+                     toolTurn("toolu_p2", "write_file",
+                              {{"path", QStringLiteral("out%1.txt").arg(i)}, {"content", "x"}}),
+                     endTurn("done")}),
+                "inline");
+            QVERIFY(t);
+            providers << std::make_shared<ReplayProvider>(*t, ReplayProvider::Options{2, 4});
+            runs << std::make_shared<RunController>(h.services(providers.last().get(), &gate),
+                                                    h.config("parallel"));
+            connect(runs.last().get(), &RunController::finished, this, [&] { ++finished; });
+        }
+        for (auto& r : runs)
+            r->start();
+        QTRY_COMPARE_WITH_TIMEOUT(finished, 3, 20000);
+        for (auto& r : runs)
+            QCOMPARE(r->report().stopReason, QStringLiteral("completed"));
+        QCOMPARE(h.scalar("SELECT count(*) FROM runs WHERE stop_reason = 'completed'"), 3);
+        QCOMPARE(h.scalar("SELECT count(*) FROM tool_calls WHERE status = 'executed'"), 6);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(QFile::exists(h.workspaceDir + QStringLiteral("/out%1.txt").arg(i)));
+    }
+
+    void preAuthorisedTokenCoversOnlyItsCall() {
+        RunHarness h;
+        QString error;
+        QVERIFY2(h.init(&error), qPrintable(error));
+        const QJsonObject args{{"path", "t.txt"}, {"content", "token"}};
+        const auto t = ReplayProvider::parse(
+            transcript(
+                {toolTurn("toolu_k1", "write_file", args),
+                 toolTurn("toolu_k2", "write_file", {{"path", "other.txt"}, {"content", "token"}}),
+                 endTurn("done")}),
+            "inline");
+        QVERIFY(t);
+        ReplayProvider provider(*t, {});
+        RunConfig c = h.config("tokens");
+        c.runId = QStringLiteral("run_token_test");
+        const auto token = h.tokens->mint("write_file", Scope::Write, args, c.runId);
+        QVERIFY(token);
+        AutoApprovalGate::Options o;
+        o.tokens = {*token};
+        o.tokenService = &*h.tokens;
+        AutoApprovalGate gate(o);
+        RunController run(h.services(&provider, &gate), c);
+        QVERIFY(h.runToEnd(run));
+        QVERIFY(QFile::exists(h.workspaceDir + "/t.txt"));
+        QVERIFY(!QFile::exists(h.workspaceDir + "/other.txt"));
+        QCOMPARE(gate.unusedTokens(), 0);
+        QCOMPARE(h.column("SELECT approver_kind FROM tool_calls WHERE request_id='toolu_k1'"),
+                 QStringList{"token"});
+        QCOMPARE(h.column("SELECT status FROM tool_calls WHERE request_id='toolu_k2'"),
+                 QStringList{"denied"});
+    }
+
+    void cliReportAndExitStatus() {
+        const QString ws = makeWorkspace("ws-cli");
+        const QString path = writeTranscript(
+            "t1.json", {toolTurn("toolu_c1", "read_file", {{"path", "a.txt"}}), endTurn("done")});
+        const auto r = test::runM1ctl({"--db", db(), "run", "--goal", "read", "--provider",
+                                       "replay", "--transcript", path, "--workspace", ws,
+                                       "--replay-pace", "0", "--json"},
+                                      env());
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        const QJsonObject report = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(report.value("stop_reason").toString(), QStringLiteral("completed"));
+        QCOMPARE(report.value("tool_calls").toObject().value("executed").toInt(), 1);
+        QVERIFY(report.value("run_id").toString().startsWith("run_"));
+        QVERIFY(r.err.contains("Proposing."));
+    }
+
+    void cliLimitExitStatus() {
+        const QString ws = makeWorkspace("ws-limit");
+        const QString path = writeTranscript(
+            "t2.json", {toolTurn("toolu_l1", "read_file", {{"path", "a.txt"}}),
+                        toolTurn("toolu_l2", "read_file", {{"path", "a.txt"}}), endTurn("done")});
+        const auto r = test::runM1ctl({"--db", db(), "run", "--goal", "loop", "--provider",
+                                       "replay", "--transcript", path, "--workspace", ws,
+                                       "--replay-pace", "0", "--max-steps", "1", "--json"},
+                                      env());
+        QCOMPARE(r.exitCode, 6);
+        QCOMPARE(QJsonDocument::fromJson(r.out).object().value("stop_reason").toString(),
+                 QStringLiteral("max_steps"));
+    }
+
+    void cliNonTerminalAskIsDenied_data() {
+        QTest::addColumn<QStringList>("extra");
+        QTest::addColumn<bool>("written");
+        QTest::addColumn<QString>("approver");
+        QTest::newRow("no approver") << QStringList{} << false << "rule";
+        QTest::newRow("auto read") << QStringList{"--auto-approve", "read"} << false << "rule";
+        QTest::newRow("auto write") << QStringList{"--auto-approve", "write"} << true << "auto";
+        QTest::newRow("token") << QStringList{"TOKEN"} << true << "token";
+    }
+    void cliNonTerminalAskIsDenied() {
+        QFETCH(QStringList, extra);
+        QFETCH(bool, written);
+        QFETCH(QString, approver);
+        const QString tag = QString::fromLatin1(QTest::currentDataTag()).replace(' ', '_');
+        const QString ws = makeWorkspace("ws-" + tag);
+        const QJsonObject args{{"path", "w.txt"}, {"content", "w"}};
+        const QString path = writeTranscript(
+            tag + ".json", {toolTurn("toolu_a1", "write_file", args), endTurn("done")});
+        const QString runId = "run_cli_" + tag;
+        if (extra == QStringList{"TOKEN"}) {
+            const auto minted = test::runM1ctl(
+                {"token", "mint", "--tool", "write_file", "--scope", "write", "--args",
+                 QString::fromUtf8(QJsonDocument(args).toJson(QJsonDocument::Compact)), "--run",
+                 runId},
+                env());
+            QCOMPARE(minted.exitCode, 0);
+            extra = QStringList{"--token", QString::fromUtf8(minted.out).trimmed()};
+        }
+        const auto r =
+            test::runM1ctl(QStringList{"--db", db(), "run", "--goal", "write", "--provider",
+                                       "replay", "--transcript", path, "--workspace", ws,
+                                       "--replay-pace", "0", "--run-id", runId, "--json"} +
+                               extra,
+                           env());
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(QFile::exists(ws + "/w.txt"), written);
+        const QJsonObject report = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(
+            report.value("tool_calls").toObject().value(written ? "executed" : "denied").toInt(),
+            1);
+        if (!written)
+            QVERIFY(r.err.contains("no terminal"));
+        Q_UNUSED(approver);
+    }
+
+    void cliDryRunAndDemoDefault() {
+        const auto r = test::runM1ctl({"--db", db(), "run", "--goal", "demo", "--replay-pace", "0",
+                                       "--dry-run", "--auto-approve", "execute", "--json"},
+                                      env());
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(r.err.contains("replay"));
+        const QJsonObject report = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(report.value("dry_run").toBool(), true);
+        QCOMPARE(report.value("tool_calls").toObject().value("executed").toInt(), 0);
+        QVERIFY(report.value("tool_calls").toObject().value("dry_run").toInt() >= 8);
+        QCOMPARE(report.value("plan").toArray().size(), 0);
+    }
+
+    void cliUsageErrors() {
+        QCOMPARE(test::runM1ctl({"run"}, env()).exitCode, 2);
+        QCOMPARE(test::runM1ctl({"run", "--goal", "x", "--auto-approve", "all"}, env()).exitCode,
+                 2);
+        QCOMPARE(test::runM1ctl({"run", "--goal", "x", "--agent", "nobody"}, env()).exitCode, 2);
+        const auto help = test::runM1ctl({"run", "--help"}, env());
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.contains("budget_exceeded"));
+    }
+};
+
+QTEST_MAIN(TestReplayRun)
+#include "tst_replay_run.moc"

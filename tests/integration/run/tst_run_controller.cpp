@@ -1,0 +1,590 @@
+// The run loop against the fake Claude server: end-to-end workflows, several tool_use blocks
+// answered in one message, approvals, policy, dry run, error recovery (NET-12, NET-19), every
+// stop reason, audit rows and durability (I2, SQL-04).
+#include "llm/ClaudeProvider.h"
+#include "run/RunController.h"
+#include "tools/Tool.h"
+
+#include "FakeClaudeServer.h"
+#include "RunHarness.h"
+#include "ScriptedApprovalGate.h"
+#include "SseScript.h"
+#include "TestSupport.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTest>
+#include <QUuid>
+
+using namespace m1;
+using m1::test::FakeClaudeServer;
+using m1::test::RunHarness;
+using m1::test::ScriptedApprovalGate;
+using m1::test::SseScript;
+
+namespace {
+
+struct Use {
+    QString id;
+    QString name;
+    QJsonObject input;
+};
+
+QByteArray toolTurn(const QList<Use>& uses, const QString& text = QStringLiteral("Working."),
+                    const QString& stop = QStringLiteral("tool_use"), int inputTokens = 1250) {
+    SseScript s;
+    s.messageStart(QStringLiteral("msg_%1").arg(uses.isEmpty() ? QStringLiteral("x") : uses[0].id),
+                   QStringLiteral("claude-sonnet-4-6"), inputTokens);
+    s.textBlock(0, {text});
+    int index = 1;
+    for (const Use& u : uses) {
+        const QString json =
+            QString::fromUtf8(QJsonDocument(u.input).toJson(QJsonDocument::Compact));
+        s.toolUseBlock(index++, u.id, u.name, {QString(), json.left(5), json.mid(5)});
+    }
+    s.messageDelta(stop, 40);
+    s.messageStop();
+    return s.bytes();
+}
+
+QJsonObject requestBody(const FakeClaudeServer& server, int i) {
+    return QJsonDocument::fromJson(server.requests().at(i).body).object();
+}
+
+QJsonArray lastUserContent(const FakeClaudeServer& server, int i) {
+    const QJsonArray messages = requestBody(server, i).value(QLatin1String("messages")).toArray();
+    return messages.last().toObject().value(QLatin1String("content")).toArray();
+}
+
+// A tool that looks into the audit store from inside, while it runs (I2).
+class ProbeTool : public Tool {
+public:
+    explicit ProbeTool(QString dbPath) : m_db(std::move(dbPath)) {}
+    ToolSpec spec() const override {
+        return ToolSpec{QStringLiteral("probe_db"), QStringLiteral("Reads its own audit row."),
+                        Scope::Read,
+                        QJsonObject{{QStringLiteral("type"), QStringLiteral("object")}}, true};
+    }
+    Result<ToolResult> execute(const QJsonObject&, const Workspace&) const override {
+        const QString name = QUuid::createUuid().toString();
+        QString status;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            db.setDatabaseName(m_db);
+            db.open();
+            QSqlQuery q(db);
+            q.exec(
+                QStringLiteral("SELECT status FROM tool_calls WHERE request_id = 'toolu_probe'"));
+            if (q.next())
+                status = q.value(0).toString();
+        }
+        QSqlDatabase::removeDatabase(name);
+        return ToolResult{false, QStringLiteral("status=%1").arg(status), {}};
+    }
+
+private:
+    QString m_db;
+};
+
+} // namespace
+
+class TestRunController : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<RunHarness> h;
+    std::unique_ptr<FakeClaudeServer> server;
+    std::unique_ptr<ClaudeProvider> provider;
+    ScriptedApprovalGate* gate = nullptr;
+
+    void setUpAll() {
+        h = std::make_unique<RunHarness>();
+        QString error;
+        QVERIFY2(h->init(&error), qPrintable(error));
+        server = std::make_unique<FakeClaudeServer>();
+        QVERIFY(server->listen());
+        ClaudeProvider::Options o;
+        o.baseUrl = server->url();
+        o.waitScale = 0.001;
+        o.transferTimeoutMs = 5000;
+        provider = std::make_unique<ClaudeProvider>(server->apiKey, o);
+        delete gate;
+        gate = new ScriptedApprovalGate;
+        test::writeFile(h->workspaceDir + QStringLiteral("/README.md"), "# demo\nhello\n");
+        test::writeFile(h->workspaceDir + QStringLiteral("/a.txt"), "alpha\n");
+    }
+
+    std::unique_ptr<RunController> makeRun(RunConfig config, bool withGate = true) {
+        return std::make_unique<RunController>(
+            h->services(provider.get(), withGate ? gate : nullptr), std::move(config));
+    }
+
+    QStringList statuses(const QString& runId) {
+        return h->column(QStringLiteral("SELECT status FROM tool_calls WHERE run_id = '%1' ORDER "
+                                        "BY id")
+                             .arg(runId));
+    }
+
+private slots:
+    void init() { setUpAll(); }
+    void cleanup() {
+        provider.reset();
+        server.reset();
+        h.reset();
+        delete gate;
+        gate = nullptr;
+    }
+
+    void endToEndMultiTurn() {
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_e1", "read_file", QJsonObject{{"path", "README.md"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_e2", "read_file", QJsonObject{{"path", "a.txt"}}},
+             {"toolu_e3", "list_directory", QJsonObject{{"path", "."}}},
+             {"toolu_e4", "update_plan",
+              QJsonObject{
+                  {"steps", QJsonArray{QJsonObject{{"title", "Read"}, {"status", "done"}}}}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("All read.")));
+        auto run = makeRun(h->config("Read the project"));
+        QSignalSpy plans(run.get(), &RunController::planUpdated);
+        QVERIFY(h->runToEnd(*run));
+        const RunReport& r = run->report();
+        QCOMPARE(r.stopReason, QStringLiteral("completed"));
+        QCOMPARE(r.proposed, 4);
+        QCOMPARE(r.executed, 4);
+        QCOMPARE(r.steps, 3);
+        QCOMPARE(server->requests().size(), 3);
+        QCOMPARE(plans.size(), 1);
+        QCOMPARE(r.plan.size(), 1);
+
+        // The assistant turn goes back exactly as received.
+        const QJsonArray second = requestBody(*server, 1).value("messages").toArray();
+        QCOMPARE(second.size(), 3);
+        QCOMPARE(second.at(1).toObject().value("role").toString(), QStringLiteral("assistant"));
+        QCOMPARE(second.at(1).toObject().value("content").toArray().at(1).toObject().value("id"),
+                 QJsonValue("toolu_e1"));
+
+        // Three tool_use blocks: one user message, three results, in order, results only.
+        const QJsonArray results = lastUserContent(*server, 2);
+        QCOMPARE(results.size(), 3);
+        QCOMPARE(results.at(0).toObject().value("tool_use_id").toString(),
+                 QStringLiteral("toolu_e2"));
+        QCOMPARE(results.at(1).toObject().value("tool_use_id").toString(),
+                 QStringLiteral("toolu_e3"));
+        QCOMPARE(results.at(2).toObject().value("tool_use_id").toString(),
+                 QStringLiteral("toolu_e4"));
+        for (const QJsonValue& v : results) {
+            QCOMPARE(v.toObject().value("type").toString(), QStringLiteral("tool_result"));
+            QVERIFY(!v.toObject().value("is_error").toBool());
+        }
+        QVERIFY(results.at(0).toObject().value("content").toString().contains("alpha"));
+
+        QCOMPARE(statuses(r.runId), QStringList({"executed", "executed", "executed", "executed"}));
+        QCOMPARE(
+            h->column(
+                QStringLiteral("SELECT stop_reason FROM runs WHERE run_id = '%1'").arg(r.runId)),
+            QStringList{"completed"});
+        QCOMPARE(
+            h->scalar(
+                QStringLiteral("SELECT count(*) FROM api_calls WHERE run_id = '%1'").arg(r.runId)),
+            3);
+        QVERIFY(!h->column(
+                      QStringLiteral("SELECT plan_json FROM runs WHERE run_id = '%1'").arg(r.runId))
+                     .value(0)
+                     .isEmpty());
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM tool_calls WHERE run_id = '%1' "
+                                          "AND approver_kind = 'rule' AND token_jti <> ''")
+                               .arg(r.runId)),
+                 4);
+        QCOMPARE(h->store->verify()->intact, true);
+    }
+
+    void approvalFlow() {
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_w1", "write_file", QJsonObject{{"path", "new.txt"}, {"content", "hi\n"}}},
+             {"toolu_c1", "run_command",
+              QJsonObject{{"argv", QJsonArray{"touch", "marker-denied"}}}},
+             {"toolu_c2", "run_command",
+              QJsonObject{{"argv", QJsonArray{"touch", "marker-denied-2"}}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        gate->script = {ScriptedApprovalGate::approve(),
+                        ScriptedApprovalGate::deny(QStringLiteral("use the Makefile instead")),
+                        ScriptedApprovalGate::deny()};
+        auto run = makeRun(h->config("Write and run"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QCOMPARE(gate->asked.size(), 3);
+        QCOMPARE(gate->asked.at(0).scope, Scope::Write);
+        QVERIFY(QFile::exists(h->workspaceDir + "/new.txt"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/marker-denied"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/marker-denied-2"));
+        const QJsonArray results = lastUserContent(*server, 1);
+        QCOMPARE(results.size(), 3);
+        QVERIFY(!results.at(0).toObject().value("is_error").toBool());
+        QVERIFY(results.at(1).toObject().value("is_error").toBool());
+        QVERIFY(results.at(1).toObject().value("content").toString().contains(
+            "use the Makefile instead"));
+        QVERIFY(results.at(2).toObject().value("is_error").toBool());
+        QVERIFY(!results.at(2).toObject().value("content").toString().contains("Makefile"));
+        QCOMPARE(statuses(run->runId()), QStringList({"executed", "denied", "denied"}));
+        QCOMPARE(h->column(QStringLiteral("SELECT approver_kind FROM tool_calls WHERE "
+                                          "request_id = 'toolu_w1'")),
+                 QStringList{"person"});
+    }
+
+    void policyDenyRule() {
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[\"run_command(touch *)\"]}"));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_d1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "m"}}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        auto run = makeRun(h->config("Touch"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().denied, 1);
+        QCOMPARE(gate->asked.size(), 0);
+        QVERIFY(!QFile::exists(h->workspaceDir + "/m"));
+        const QJsonObject result = lastUserContent(*server, 1).at(0).toObject();
+        QVERIFY(result.value("is_error").toBool());
+        QVERIFY(result.value("content").toString().contains("policy"));
+        QCOMPARE(statuses(run->runId()), QStringList{"denied"});
+        QCOMPARE(h->column("SELECT policy_decision FROM tool_calls WHERE request_id='toolu_d1'"),
+                 QStringList{"deny"});
+    }
+
+    void dryRun() {
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_y1", "write_file", QJsonObject{{"path", "dry.txt"}, {"content", "x"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        gate->script = {ScriptedApprovalGate::approve()};
+        RunConfig c = h->config("Dry");
+        c.dryRun = true;
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/dry.txt"));
+        QCOMPARE(run->report().dryRunSkipped, 1);
+        QVERIFY(lastUserContent(*server, 1)
+                    .at(0)
+                    .toObject()
+                    .value("content")
+                    .toString()
+                    .contains("dry run"));
+        QCOMPARE(statuses(run->runId()), QStringList{"cancelled"});
+        QCOMPARE(
+            h->scalar(
+                QStringLiteral("SELECT dry_run FROM runs WHERE run_id='%1'").arg(run->runId())),
+            1);
+    }
+
+    void retryAfter429ThenSuccess() {
+        server->enqueue(FakeClaudeServer::Reply::error(429, "rate_limit_error", "slow down")
+                            .header("retry-after", "1"));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Done.")));
+        auto run = makeRun(h->config("Hi"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QCOMPARE(run->report().apiCalls, 2);
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM api_calls WHERE run_id='%1'")
+                               .arg(run->runId())),
+                 2);
+    }
+
+    void overloaded529GivesApiError() {
+        server->enqueue(FakeClaudeServer::Reply::error(529, "overloaded_error", "Overloaded"));
+        server->setRepeatLast(true);
+        auto run = makeRun(h->config("Hi"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("api_error"));
+        QCOMPARE(run->report().errorCode, QStringLiteral("api.overloaded"));
+        QCOMPARE(run->report().apiCalls, 3);
+    }
+
+    void errorEventMidStreamThenSuccess() {
+        SseScript broken;
+        broken.messageStart().textBlock(0, {"partial"}).error("overloaded_error", "Overloaded");
+        server->enqueue(FakeClaudeServer::Reply::stream(broken.bytes()));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Recovered.")));
+        auto run = makeRun(h->config("Hi"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QCOMPARE(run->report().finalText, QStringLiteral("Recovered."));
+    }
+
+    void cutStreamYieldsNoProposal() {
+        // NET-12: a tool_use start and two input fragments, then the connection closes.
+        SseScript cut;
+        cut.messageStart();
+        cut.event("content_block_start",
+                  QByteArray("{\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+                             "{\"type\":\"tool_use\",\"id\":\"toolu_cut\",\"name\":"
+                             "\"run_command\",\"input\":{}}}"));
+        cut.event("content_block_delta",
+                  QByteArray("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+                             "\"input_json_delta\",\"partial_json\":\"\"}}"));
+        cut.event("content_block_delta",
+                  QByteArray("{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+                             "\"input_json_delta\",\"partial_json\":\"{\\\"argv\\\": [\\\"to\"}}"));
+        FakeClaudeServer::Reply reply = FakeClaudeServer::Reply::stream(cut.bytes());
+        reply.cutAfter = cut.bytes().size();
+        server->enqueue(reply);
+        server->setRepeatLast(true);
+        gate->fallback = [](const PendingApproval&) { return ScriptedApprovalGate::approve(); };
+        auto run = makeRun(h->config("Hi"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("api_error"));
+        QCOMPARE(run->report().proposed, 0);
+        QCOMPARE(gate->asked.size(), 0);
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM tool_calls WHERE run_id='%1'")
+                               .arg(run->runId())),
+                 0);
+        QVERIFY(h->scalar(QStringLiteral("SELECT count(*) FROM api_calls WHERE run_id='%1' AND "
+                                         "error_type IS NOT NULL AND error_type <> ''")
+                              .arg(run->runId())) >= 1);
+    }
+
+    void maxSteps() {
+        for (int i = 1; i <= 3; ++i)
+            server->enqueue(FakeClaudeServer::Reply::stream(
+                toolTurn({{QStringLiteral("toolu_s%1").arg(i), "read_file",
+                           QJsonObject{{"path", "a.txt"}}}})));
+        RunConfig c = h->config("Loop");
+        c.limits.maxSteps = 2;
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("max_steps"));
+        QCOMPARE(server->requests().size(), 2);
+    }
+
+    void maxToolCalls() {
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_t1", "read_file", QJsonObject{{"path", "a.txt"}}},
+                      {"toolu_t2", "read_file", QJsonObject{{"path", "a.txt"}}},
+                      {"toolu_t3", "read_file", QJsonObject{{"path", "a.txt"}}}})));
+        RunConfig c = h->config("Many");
+        c.limits.maxToolCalls = 2;
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("max_tool_calls"));
+        QCOMPARE(statuses(run->runId()), QStringList({"executed", "executed", "denied"}));
+        QCOMPARE(server->requests().size(), 1);
+    }
+
+    void maxRuntimeWhileWaitingForApproval() {
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_r1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "late"}}}}})));
+        gate->silent = true;
+        RunConfig c = h->config("Slow");
+        c.limits.maxRuntimeSeconds = 1;
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("max_runtime"));
+        QCOMPARE(statuses(run->runId()), QStringList{"cancelled"});
+        QCOMPARE(gate->cancelled, QStringList{"toolu_r1"});
+        QVERIFY(!QFile::exists(h->workspaceDir + "/late"));
+    }
+
+    void approvalExpires() {
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_x1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "never"}}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        gate->silent = true;
+        RunConfig c = h->config("Expire");
+        c.approvalTimeoutMs = 200;
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().expired, 1);
+        QCOMPARE(statuses(run->runId()), QStringList{"expired"});
+        QVERIFY(lastUserContent(*server, 1)
+                    .at(0)
+                    .toObject()
+                    .value("content")
+                    .toString()
+                    .contains("expired"));
+    }
+
+    void budgetExceeded() {
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
+        RunConfig c = h->config("Costly");
+        c.limits.budgetUsd = 0.001; // 1250 input tokens at $3/M is $0.00375
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("budget_exceeded"));
+        QVERIFY(run->report().costMicros.value_or(0) > 1000);
+        QCOMPARE(run->report().proposed, 0);
+    }
+
+    void userCancelledMidStream() {
+        // NET-19: Stop pressed while the stream is arriving.
+        FakeClaudeServer::Reply slow = FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_n1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "n"}}}}},
+                     QStringLiteral("Thinking about it at some length before proposing.")));
+        slow.chunks(20, 30, 7);
+        slow.pauseMs = 40;
+        server->enqueue(slow);
+        gate->fallback = [](const PendingApproval&) { return ScriptedApprovalGate::approve(); };
+        auto run = makeRun(h->config("Cancel me"));
+        connect(run.get(), &RunController::textDelta, run.get(), [&] { run->cancel(); });
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("user_cancelled"));
+        QCOMPARE(run->report().proposed, 0);
+        QVERIFY(!QFile::exists(h->workspaceDir + "/n"));
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM api_calls WHERE run_id='%1'")
+                               .arg(run->runId())),
+                 1);
+        QCOMPARE(
+            h->column(
+                QStringLiteral("SELECT stop_reason FROM runs WHERE run_id='%1'").arg(run->runId())),
+            QStringList{"user_cancelled"});
+    }
+
+    void stopReasons_data() {
+        QTest::addColumn<QString>("wire");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("refusal") << "refusal"
+                                 << "provider_refused";
+        QTest::newRow("max_tokens") << "max_tokens"
+                                    << "max_tokens";
+        QTest::newRow("context") << "model_context_window_exceeded"
+                                 << "context_exhausted";
+        QTest::newRow("unknown") << "something_new"
+                                 << "api_error";
+        QTest::newRow("stop_sequence") << "stop_sequence"
+                                       << "completed";
+    }
+    void stopReasons() {
+        QFETCH(QString, wire);
+        QFETCH(QString, expected);
+        SseScript s;
+        s.messageStart().textBlock(0, {"No."});
+        QJsonObject extra;
+        if (wire == QLatin1String("refusal"))
+            extra.insert("stop_details", QJsonObject{{"type", "refusal"},
+                                                     {"category", "cyber"},
+                                                     {"explanation", "Not this."}});
+        s.messageDelta(wire, 3, extra).messageStop();
+        server->enqueue(FakeClaudeServer::Reply::stream(s.bytes()));
+        auto run = makeRun(h->config("Stop"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, expected);
+        QCOMPARE(run->report().proposed, 0);
+        if (wire == QLatin1String("refusal"))
+            QCOMPARE(run->report().stopDetails.value("explanation").toString(),
+                     QStringLiteral("Not this."));
+    }
+
+    void maxTokensWithTruncatedToolUseRunsNothing() {
+        SseScript s;
+        s.messageStart().toolUseBlock(0, "toolu_trunc", "run_command",
+                                      {"", "{\"argv\":[\"touch\",\"t\"]}"});
+        s.messageDelta("max_tokens", 8192).messageStop();
+        server->enqueue(FakeClaudeServer::Reply::stream(s.bytes()));
+        auto run = makeRun(h->config("Long"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("max_tokens"));
+        QCOMPARE(run->report().proposed, 0);
+        QVERIFY(!QFile::exists(h->workspaceDir + "/t"));
+    }
+
+    void pauseTurnResendsUnchanged() {
+        server->validate = false; // the resend ends with the assistant turn (claude-api.md §3)
+        server->enqueue(
+            FakeClaudeServer::Reply::stream(SseScript::textTurn("Pausing.", "pause_turn")));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Done.")));
+        auto run = makeRun(h->config("Pause"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        const QJsonArray messages = requestBody(*server, 1).value("messages").toArray();
+        QCOMPARE(messages.last().toObject().value("role").toString(), QStringLiteral("assistant"));
+        QCOMPARE(
+            messages.last().toObject().value("content").toArray().at(0).toObject().value("text"),
+            QJsonValue("Pausing."));
+    }
+
+    void largeOutputIsCapped() {
+        test::writeFile(h->workspaceDir + "/big.txt", QByteArray(5000, 'x'));
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_big", "read_file", QJsonObject{{"path", "big.txt"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        RunConfig c = h->config("Big");
+        c.maxToolResultChars = 200;
+        auto run = makeRun(c);
+        QVERIFY(h->runToEnd(*run));
+        const QString content =
+            lastUserContent(*server, 1).at(0).toObject().value("content").toString();
+        QVERIFY(content.size() < 400);
+        QVERIFY(content.contains("[output cut"));
+    }
+
+    void oldToolOutputsTrimmedFirst() {
+        test::writeFile(h->workspaceDir + "/big.txt", QByteArray(8000, 'y'));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_k1", "read_file", QJsonObject{{"path", "big.txt"}}}}, "a", "tool_use", 100)));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_k2", "read_file", QJsonObject{{"path", "a.txt"}}}}, "b", "tool_use", 2100)));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        RunConfig c = h->config("Context");
+        c.contextWindow = 4000;
+        c.contextShare = 0.5;
+        auto run = makeRun(c);
+        QSignalSpy trims(run.get(), &RunController::contextTrimmed);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QVERIFY(trims.size() >= 1);
+        const QJsonArray messages = requestBody(*server, 2).value("messages").toArray();
+        const QString first = messages.at(2)
+                                  .toObject()
+                                  .value("content")
+                                  .toArray()
+                                  .at(0)
+                                  .toObject()
+                                  .value("content")
+                                  .toString();
+        QVERIFY2(first.contains("removed"), qPrintable(first.left(80)));
+        // The newest result is intact.
+        QVERIFY(messages.last()
+                    .toObject()
+                    .value("content")
+                    .toArray()
+                    .at(0)
+                    .toObject()
+                    .value("content")
+                    .toString()
+                    .contains("alpha"));
+    }
+
+    void approvedIsDurableBeforeTheToolRuns() {
+        // I2: the tool itself reads its row while it runs.
+        QVERIFY(h->registry.add(std::make_unique<ProbeTool>(h->dbPath)));
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[]}"));
+        server->enqueue(
+            FakeClaudeServer::Reply::stream(toolTurn({{"toolu_probe", "probe_db", {}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        auto run = makeRun(h->config("Probe"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(lastUserContent(*server, 1).at(0).toObject().value("content").toString(),
+                 QStringLiteral("status=approved"));
+    }
+
+    void auditStoreFullFailsClosed() {
+        // SQL-04: the store cannot grow; the proposal cannot be recorded, so nothing runs.
+        QVERIFY(h->setRules("{\"allow\":[\"write_file(*)\"],\"ask\":[],\"deny\":[]}"));
+        const QString big(60000, QLatin1Char('z'));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_full", "write_file", QJsonObject{{"path", "full.txt"}, {"content", big}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        const qint64 pages = h->scalar("PRAGMA page_count");
+        QVERIFY(pages > 0);
+        QVERIFY(h->writer->setSqliteMaxPageCount(pages + 2));
+        auto run = makeRun(h->config("Full"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("audit_failed"));
+        QCOMPARE(run->report().errorCode, QStringLiteral("store.full"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/full.txt"));
+        QCOMPARE(server->requests().size(), 1);
+    }
+};
+
+QTEST_MAIN(TestRunController)
+#include "tst_run_controller.moc"
