@@ -1,10 +1,151 @@
-// Placeholder until the command is written; replaced by its own implementation.
 #include "cli/Cli.h"
+#include "cli/DateArgument.h"
+#include "cli/Services.h"
 
 namespace m1::cli {
 
-int runAudit(Cli& cli, const QStringList&) {
-    return cli.error(kUsage, Cli::tr("\"audit\" is not available in this version yet"));
+namespace {
+
+int auditVerify(Cli& cli, const QStringList& args) {
+    QCommandLineParser parser;
+    const QCommandLineOption jsonOpt(QStringLiteral("json"),
+                                     Cli::tr("Print {\"intact\":...,\"brokenAtSeq\":...,...}."));
+    parser.addOption(jsonOpt);
+    int exitCode = kOk;
+    if (!cli.parse(parser, args, QStringLiteral("audit verify"),
+                   Cli::tr("Verifies the audit trail: walks the hash chain from its start (or the "
+                           "prune anchor) to its head and, for SQLite, runs the integrity check. "
+                           "Reports the first broken position and the head hash (record it "
+                           "elsewhere to detect a rollback of the whole file).\n"
+                           "Exit status: 0 intact, 3 broken or damaged (the first broken row is "
+                           "named), 1 error (could not check), 2 usage."),
+                   0, &exitCode))
+        return exitCode;
+    const auto store = Services::existingStore(cli.database());
+    if (!store)
+        return cli.error(kError, store.error());
+    const auto integrity = (*store)->integrityCheck();
+    if (!integrity)
+        return cli.error(kError, integrity.error());
+    const auto report = (*store)->verify();
+    if (!report)
+        return cli.error(kError, report.error());
+    const bool sound = *integrity == QLatin1String("ok");
+    if (parser.isSet(jsonOpt)) {
+        cli.printJson({{QStringLiteral("intact"), report->intact && sound},
+                       {QStringLiteral("chainIntact"), report->intact},
+                       {QStringLiteral("integrity"), *integrity},
+                       {QStringLiteral("checkedEvents"), report->checkedEvents},
+                       {QStringLiteral("firstSeq"), report->firstSeq},
+                       {QStringLiteral("lastSeq"), report->lastSeq},
+                       {QStringLiteral("lastHash"), report->lastHash},
+                       {QStringLiteral("brokenAtSeq"),
+                        report->intact ? QJsonValue() : QJsonValue(report->brokenAtSeq)},
+                       {QStringLiteral("problem"),
+                        report->intact ? QJsonValue() : QJsonValue(report->problem)},
+                       {QStringLiteral("message"), report->message}});
+        return report->intact && sound ? kOk : kRefused;
+    }
+    if (!sound)
+        return cli.error(
+            kRefused,
+            Cli::tr("the audit database is damaged (integrity check: %1)").arg(*integrity));
+    if (!report->intact)
+        return cli.error(kRefused, Cli::tr("audit chain broken at event %1 (%2): %3")
+                                       .arg(report->brokenAtSeq)
+                                       .arg(report->problem, report->message));
+    cli.out() << report->message << '\n'
+              << Cli::tr("head hash: %1 (event %2)").arg(report->lastHash).arg(report->lastSeq)
+              << Qt::endl;
+    return kOk;
+}
+
+int auditPrune(Cli& cli, const QStringList& args) {
+    QCommandLineParser parser;
+    const QCommandLineOption olderOpt(QStringLiteral("older-than"),
+                                      Cli::tr("Remove runs completed more than DAYS days ago."),
+                                      QStringLiteral("DAYS"));
+    const QCommandLineOption dryOpt(QStringLiteral("dry-run"),
+                                    Cli::tr("Only say what would be removed."));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), Cli::tr("Print the counts as JSON."));
+    parser.addOptions({olderOpt, dryOpt, jsonOpt});
+    int exitCode = kOk;
+    if (!cli.parse(parser, args, QStringLiteral("audit prune"),
+                   Cli::tr("Removes old runs with their tool calls, API calls and audit events, "
+                           "and old resolved alerts. The chain keeps an anchor and records the "
+                           "prune as an event, so it still verifies. Runs whose events interleave "
+                           "with newer runs are deferred to a later prune.\n"
+                           "Exit status: 0 done (or dry run), 1 error, 2 usage."),
+                   0, &exitCode))
+        return exitCode;
+    if (!parser.isSet(olderOpt))
+        return cli.error(kUsage, Cli::tr("--older-than DAYS is required (see: m1ctl audit prune "
+                                         "--help)"));
+    bool ok = false;
+    const int days = parser.value(olderOpt).toInt(&ok);
+    if (!ok || days < 0)
+        return cli.error(kUsage, Cli::tr("--older-than must be a whole number of days >= 0"));
+    const auto store = Services::existingStore(cli.database());
+    if (!store)
+        return cli.error(kError, store.error());
+    const bool dryRun = parser.isSet(dryOpt);
+    const auto report = (*store)->prune(days, dryRun);
+    if (!report)
+        return cli.error(kError, report.error());
+    if (parser.isSet(jsonOpt)) {
+        cli.printJson({{QStringLiteral("dryRun"), dryRun},
+                       {QStringLiteral("cutoffMs"), report->cutoff},
+                       {QStringLiteral("runs"), report->runs},
+                       {QStringLiteral("toolCalls"), report->toolCalls},
+                       {QStringLiteral("apiCalls"), report->apiCalls},
+                       {QStringLiteral("events"), report->events},
+                       {QStringLiteral("alerts"), report->alerts},
+                       {QStringLiteral("deferredRuns"), report->deferredRuns},
+                       {QStringLiteral("oldestStartMs"), report->oldestStart},
+                       {QStringLiteral("newestStartMs"), report->newestStart}});
+        return kOk;
+    }
+    QTextStream& out = cli.out();
+    out << (dryRun ? Cli::tr("Would remove") : Cli::tr("Removed"))
+        << Cli::tr(" %1 runs completed before %2 UTC: %3 tool calls, %4 API calls, %5 audit "
+                   "events, %6 resolved alerts.")
+               .arg(report->runs)
+               .arg(DateArgument::format(report->cutoff))
+               .arg(report->toolCalls)
+               .arg(report->apiCalls)
+               .arg(report->events)
+               .arg(report->alerts)
+        << '\n';
+    if (report->runs > 0)
+        out << Cli::tr("Those runs started between %1 and %2 UTC.")
+                   .arg(DateArgument::format(report->oldestStart),
+                        DateArgument::format(report->newestStart))
+            << '\n';
+    if (report->deferredRuns > 0)
+        out << Cli::tr("%1 old runs are deferred: their events interleave with newer runs.")
+                   .arg(report->deferredRuns)
+            << '\n';
+    out.flush();
+    return kOk;
+}
+
+} // namespace
+
+int runAudit(Cli& cli, const QStringList& args) {
+    const QString sub = args.value(0);
+    if (sub == QLatin1String("verify"))
+        return auditVerify(cli, args.mid(1));
+    if (sub == QLatin1String("prune"))
+        return auditPrune(cli, args.mid(1));
+    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
+        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] audit verify|prune [options]\n\n"
+                             "  verify  check the hash chain (exit 0 only when intact)\n"
+                             "  prune   remove old runs (--dry-run says what would go)\n\n"
+                             "Run m1ctl audit COMMAND --help for the options.\n");
+        return sub.isEmpty() ? kUsage : kOk;
+    }
+    return cli.error(kUsage,
+                     Cli::tr("unknown command \"audit %1\" (see: m1ctl audit --help)").arg(sub));
 }
 
 } // namespace m1::cli

@@ -1,10 +1,258 @@
-// Placeholder until the command is written; replaced by its own implementation.
 #include "cli/Cli.h"
+#include "cli/DateArgument.h"
+#include "cli/Services.h"
+
+#include "store/AuditQueries.h"
+#include "store/CostCsvWriter.h"
+
+#include <QJsonArray>
 
 namespace m1::cli {
 
-int runHistory(Cli& cli, const QStringList&) {
-    return cli.error(kUsage, Cli::tr("\"history\" is not available in this version yet"));
+namespace {
+
+QString cell(const QString& text, int width) {
+    QString single = text;
+    single.replace(QLatin1Char('\n'), QLatin1Char(' '));
+    if (single.size() > width)
+        single = single.left(width - 1) + QChar(0x2026);
+    return single.leftJustified(width);
+}
+
+QString cost(const std::optional<qint64>& micros, bool complete) {
+    if (!micros)
+        return QStringLiteral("?");
+    return QLatin1Char('$') + CostCsvWriter::usd(*micros) +
+           (complete ? QString() : QStringLiteral("+?"));
+}
+
+int historyList(Cli& cli, const QStringList& args) {
+    QCommandLineParser parser;
+    const QCommandLineOption limitOpt(QStringLiteral("limit"),
+                                      Cli::tr("Runs per page, 1 to 10000 (default 20)."),
+                                      QStringLiteral("N"));
+    const QCommandLineOption agentOpt(QStringLiteral("agent"), Cli::tr("Only this agent."),
+                                      QStringLiteral("A"));
+    const QCommandLineOption stopOpt(QStringLiteral("stop-reason"),
+                                     Cli::tr("Only runs that stopped for this reason (\"running\" "
+                                             "for runs still going)."),
+                                     QStringLiteral("R"));
+    const QCommandLineOption modelOpt(QStringLiteral("model"), Cli::tr("Only this model."),
+                                      QStringLiteral("M"));
+    const QCommandLineOption sinceOpt(QStringLiteral("since"),
+                                      Cli::tr("Runs started at or after DATE (YYYY-MM-DD, UTC "
+                                              "time, or Nd for N days ago)."),
+                                      QStringLiteral("DATE"));
+    const QCommandLineOption untilOpt(QStringLiteral("until"),
+                                      Cli::tr("Runs started before DATE (a day is included "
+                                              "whole)."),
+                                      QStringLiteral("DATE"));
+    const QCommandLineOption searchOpt(QStringLiteral("search"),
+                                       Cli::tr("Text in the goal (case-insensitive)."),
+                                       QStringLiteral("TEXT"));
+    const QCommandLineOption afterOpt(QStringLiteral("after"),
+                                      Cli::tr("The next page: the cursor printed by the previous "
+                                              "page."),
+                                      QStringLiteral("CURSOR"));
+    const QCommandLineOption jsonOpt(
+        QStringLiteral("json"), Cli::tr("Print {\"runs\":[...],\"hasMore\":...,\"next\":...}."));
+    parser.addOptions(
+        {limitOpt, agentOpt, stopOpt, modelOpt, sinceOpt, untilOpt, searchOpt, afterOpt, jsonOpt});
+    int exitCode = kOk;
+    if (!cli.parse(parser, args, QStringLiteral("history list"),
+                   Cli::tr("Lists runs from the audit store, newest first, one page at a time.\n"
+                           "Exit status: 0 listed (also when none match), 1 error (database), "
+                           "2 usage."),
+                   0, &exitCode))
+        return exitCode;
+
+    AuditQueries::HistoryFilter filter;
+    filter.agent = parser.value(agentOpt);
+    filter.stopReason = parser.value(stopOpt);
+    filter.model = parser.value(modelOpt);
+    filter.search = parser.value(searchOpt);
+    int limit = 20;
+    if (parser.isSet(limitOpt)) {
+        bool ok = false;
+        limit = parser.value(limitOpt).toInt(&ok);
+        if (!ok || limit < 1 || limit > 10000)
+            return cli.error(kUsage, Cli::tr("--limit must be a whole number from 1 to 10000"));
+    }
+    if (parser.isSet(sinceOpt)) {
+        const auto since =
+            DateArgument::parse(parser.value(sinceOpt), QStringLiteral("since"), false);
+        if (!since)
+            return cli.error(kUsage, since.error());
+        filter.started.fromMs = *since;
+    }
+    if (parser.isSet(untilOpt)) {
+        const auto until =
+            DateArgument::parse(parser.value(untilOpt), QStringLiteral("until"), true);
+        if (!until)
+            return cli.error(kUsage, until.error());
+        filter.started.toMs = *until;
+    }
+    AuditQueries::HistoryCursor after;
+    if (parser.isSet(afterOpt)) {
+        const auto cursor = AuditQueries::HistoryCursor::fromString(parser.value(afterOpt));
+        if (!cursor)
+            return cli.error(kUsage, Cli::tr("--after must be a cursor printed by a previous page "
+                                             "(STARTED_MS:RUN_ID)"));
+        after = *cursor;
+    }
+
+    const auto store = Services::existingStore(cli.database());
+    if (!store)
+        return cli.error(kError, store.error());
+    const AuditQueries queries(**store);
+    const auto page = queries.history(filter, limit, after);
+    if (!page)
+        return cli.error(kError, page.error());
+
+    if (parser.isSet(jsonOpt)) {
+        QJsonArray runs;
+        for (const auto& run : page->runs)
+            runs.append(run.toJson());
+        cli.printJson({{QStringLiteral("runs"), runs},
+                       {QStringLiteral("hasMore"), page->hasMore},
+                       {QStringLiteral("next"),
+                        page->hasMore ? QJsonValue(page->next.toString()) : QJsonValue()}});
+        return kOk;
+    }
+    QTextStream& out = cli.out();
+    if (page->runs.isEmpty()) {
+        out << Cli::tr("no runs") << Qt::endl;
+        return kOk;
+    }
+    out << cell(Cli::tr("started (UTC)"), 17) << "  " << cell(Cli::tr("run"), 22) << "  "
+        << cell(Cli::tr("agent"), 14) << "  " << cell(Cli::tr("model"), 20) << "  "
+        << cell(Cli::tr("stop reason"), 15) << "  " << cell(Cli::tr("calls"), 7) << "  "
+        << cell(Cli::tr("cost"), 12) << "  " << Cli::tr("goal") << '\n';
+    for (const auto& run : page->runs) {
+        out << cell(DateArgument::format(run.startedAt), 17) << "  " << cell(run.runId, 22) << "  "
+            << cell(run.agent, 14) << "  " << cell(run.model, 20) << "  "
+            << cell(run.stopReason.isEmpty() ? Cli::tr("(running)") : run.stopReason, 15) << "  "
+            << cell(QStringLiteral("%1/%2").arg(run.callsExecuted).arg(run.callsProposed), 7)
+            << "  " << cell(cost(run.costMicros, run.costComplete), 12) << "  "
+            << cell(run.goal, 60).trimmed() << '\n';
+    }
+    if (page->hasMore)
+        out << Cli::tr("more: m1ctl history list --after %1 (with the same filters)")
+                   .arg(page->next.toString())
+            << '\n';
+    out.flush();
+    return kOk;
+}
+
+int historyShow(Cli& cli, const QStringList& args) {
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("RUN_ID"), Cli::tr("The run to show."));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"),
+                                     Cli::tr("Print the run as one JSON object with its "
+                                             "toolCalls and apiCalls in order."));
+    parser.addOption(jsonOpt);
+    int exitCode = kOk;
+    if (!cli.parse(parser, args, QStringLiteral("history show"),
+                   Cli::tr("Shows one run in full: what was asked, every tool call (proposal, "
+                           "policy, decision, execution) and every API call, in order.\n"
+                           "Exit status: 0 shown, 1 error (no such run, database), 2 usage."),
+                   1, &exitCode))
+        return exitCode;
+    if (parser.positionalArguments().isEmpty())
+        return cli.error(kUsage, Cli::tr("RUN_ID is required (see: m1ctl history show --help)"));
+    const QString runId = parser.positionalArguments().first();
+
+    const auto store = Services::existingStore(cli.database());
+    if (!store)
+        return cli.error(kError, store.error());
+    const AuditQueries queries(**store);
+    const auto detail = queries.run(runId);
+    if (!detail)
+        return cli.error(kError, detail.error());
+    if (parser.isSet(jsonOpt)) {
+        cli.printJson(detail->toJson());
+        return kOk;
+    }
+    const auto& run = detail->run;
+    QTextStream& out = cli.out();
+    out << Cli::tr("run         %1").arg(run.runId) << '\n';
+    out << Cli::tr("agent       %1").arg(run.agent) << '\n';
+    out << Cli::tr("goal        %1").arg(run.goal) << '\n';
+    out << Cli::tr("model       %1 (%2)").arg(run.model, run.provider) << '\n';
+    out << Cli::tr("workspace   %1%2")
+               .arg(run.workspace, run.dryRun ? Cli::tr(" (dry run)") : QString())
+        << '\n';
+    out << Cli::tr("started     %1 UTC").arg(DateArgument::format(run.startedAt)) << '\n';
+    if (run.completedAt)
+        out << Cli::tr("finished    %1 UTC after %2 s: %3")
+                   .arg(DateArgument::format(*run.completedAt))
+                   .arg(run.durationMs.value_or(0) / 1000.0, 0, 'f', 1)
+                   .arg(run.stopReason)
+            << '\n';
+    else
+        out << Cli::tr("finished    (still running)") << '\n';
+    out << Cli::tr("calls       %1 proposed, %2 approved, %3 denied, %4 executed, %5 failed")
+               .arg(run.callsProposed)
+               .arg(run.callsApproved)
+               .arg(run.callsDenied)
+               .arg(run.callsExecuted)
+               .arg(run.callsFailed)
+        << '\n';
+    out << Cli::tr("tokens      %1 in, %2 out, %3 cache write, %4 cache read")
+               .arg(run.inputTokens)
+               .arg(run.outputTokens)
+               .arg(run.cacheWriteTokens)
+               .arg(run.cacheReadTokens)
+        << '\n';
+    out << Cli::tr("cost        %1").arg(cost(run.costMicros, run.costComplete)) << '\n';
+    out << '\n' << Cli::tr("tool calls (%1)").arg(detail->toolCalls.size()) << '\n';
+    for (const auto& call : detail->toolCalls) {
+        out << "  " << DateArgument::format(call.proposedAt) << "  #" << call.step << "  "
+            << call.toolName << "  " << call.status;
+        if (!call.policyDecision.isEmpty())
+            out << Cli::tr("  policy: %1").arg(call.policyDecision);
+        if (!call.approverKind.isEmpty())
+            out << Cli::tr("  by %1%2")
+                       .arg(call.approverKind, call.approver.isEmpty()
+                                                   ? QString()
+                                                   : QStringLiteral(" (%1)").arg(call.approver));
+        if (call.execDurationMs)
+            out << Cli::tr("  %1 ms").arg(*call.execDurationMs);
+        out << '\n' << "      " << call.argsProposedJson << '\n';
+        if (!call.error.isEmpty())
+            out << "      " << Cli::tr("error: %1").arg(call.error) << '\n';
+    }
+    out << '\n' << Cli::tr("API calls (%1)").arg(detail->apiCalls.size()) << '\n';
+    for (const auto& api : detail->apiCalls) {
+        out << "  " << DateArgument::format(api.at) << "  " << api.model << "  #" << api.attempt
+            << "  " << api.httpStatus.value_or(0) << "  "
+            << Cli::tr("%1 in / %2 out").arg(api.inputTokens).arg(api.outputTokens) << "  "
+            << cost(api.costMicros, true);
+        if (!api.errorType.isEmpty())
+            out << "  " << api.errorType;
+        out << '\n';
+    }
+    out.flush();
+    return kOk;
+}
+
+} // namespace
+
+int runHistory(Cli& cli, const QStringList& args) {
+    const QString sub = args.value(0);
+    if (sub == QLatin1String("list"))
+        return historyList(cli, args.mid(1));
+    if (sub == QLatin1String("show"))
+        return historyShow(cli, args.mid(1));
+    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
+        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] history list|show [options]\n\n"
+                             "  list  runs, newest first, with filters and paging\n"
+                             "  show  one run in full with its tool calls and API calls\n\n"
+                             "Run m1ctl history COMMAND --help for the options.\n");
+        return sub.isEmpty() ? kUsage : kOk;
+    }
+    return cli.error(
+        kUsage, Cli::tr("unknown command \"history %1\" (see: m1ctl history --help)").arg(sub));
 }
 
 } // namespace m1::cli

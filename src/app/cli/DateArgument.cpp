@@ -1,0 +1,40 @@
+#include "cli/DateArgument.h"
+
+#include <QDateTime>
+#include <QRegularExpression>
+
+namespace m1::cli {
+
+Result<qint64> DateArgument::parse(const QString& text, const QString& optionName, bool isEnd,
+                                   qint64 nowMs) {
+    if (nowMs < 0)
+        nowMs = QDateTime::currentMSecsSinceEpoch();
+    static const QRegularExpression daysAgo(QStringLiteral("^(\\d{1,5})d$"));
+    if (const auto match = daysAgo.match(text); match.hasMatch())
+        return nowMs - match.captured(1).toLongLong() * 86400000;
+    static const QRegularExpression dayOnly(QStringLiteral("^\\d{4}-\\d{2}-\\d{2}$"));
+    if (dayOnly.match(text).hasMatch()) {
+        const QDate date = QDate::fromString(text, Qt::ISODate);
+        if (date.isValid()) {
+            const QDate day = isEnd ? date.addDays(1) : date;
+            return day.startOfDay(Qt::UTC).toMSecsSinceEpoch();
+        }
+    } else {
+        QString value = text;
+        if (!value.endsWith(QLatin1Char('Z')) && !value.contains(QLatin1Char('+')))
+            value += QLatin1Char('Z');
+        const QDateTime moment = QDateTime::fromString(value, Qt::ISODate);
+        if (moment.isValid())
+            return moment.toMSecsSinceEpoch();
+    }
+    return fail(QStringLiteral("cli.date"),
+                tr("--%1 must be a date YYYY-MM-DD, a UTC time YYYY-MM-DDTHH:MM[:SS], or Nd (N "
+                   "days ago), not \"%2\"")
+                    .arg(optionName, text));
+}
+
+QString DateArgument::format(qint64 ms) {
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
+}
+
+} // namespace m1::cli
