@@ -104,7 +104,9 @@ bool ensureOpen(LoggerState& s, qint64 now, QString* failure) {
                        .arg(s.options.filePath, s.file.errorString());
         return false;
     }
-    s.file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    // Messages can quote tool output; only the owner reads the log. Not for devices or pipes.
+    if (QFileInfo(s.options.filePath).isFile())
+        s.file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     s.fileSize = s.file.size();
     return true;
 }

@@ -43,12 +43,15 @@ bool MetricsEndpoint::handleRequest(const QHttpServerRequest& request, QTcpSocke
     QByteArray host;
     int hostCount = 0;
     bool hasOrigin = false;
+    bool hasUpgrade = false;
     for (const auto& [name, value] : request.headers()) {
         if (name.compare("host", Qt::CaseInsensitive) == 0) {
             host = value;
             ++hostCount;
         } else if (name.compare("origin", Qt::CaseInsensitive) == 0) {
             hasOrigin = true;
+        } else if (name.compare("upgrade", Qt::CaseInsensitive) == 0) {
+            hasUpgrade = true;
         }
     }
     if (hostCount != 1) {
@@ -61,6 +64,11 @@ bool MetricsEndpoint::handleRequest(const QHttpServerRequest& request, QTcpSocke
     }
     if (hasOrigin) {
         reply(Status::Forbidden, "forbidden: requests from web pages are refused");
+        return true;
+    }
+    // No WebSocket or other protocol switch: a plain read-only HTTP reply or nothing.
+    if (hasUpgrade) {
+        reply(Status::BadRequest, "bad request: protocol upgrades are not supported");
         return true;
     }
     if (request.url().path() != QLatin1String("/metrics")) {

@@ -14,7 +14,7 @@ namespace m1 {
 // endpoint approves, starts runs or executes tools (SBX-29). Against DNS rebinding and drive-by
 // pages it refuses, with 403, a Host header that is not 127.0.0.1 or localhost (with or without
 // the port) and any request carrying an Origin header; a missing Host is 400, another method 405,
-// another path 404. WebSocket upgrades are closed by QtHttpServer itself. A scraper running on
+// another path 404, an Upgrade header (WebSocket) 400. A scraper running on
 // this machine (Prometheus, curl) sends neither a foreign Host nor an Origin.
 class MetricsEndpoint : public QAbstractHttpServer {
     Q_OBJECT

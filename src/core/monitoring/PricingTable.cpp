@@ -10,6 +10,11 @@
 
 #include <cmath>
 
+// m1core is a static library: its resources must be registered by hand before first use.
+static void initCoreResources() {
+    Q_INIT_RESOURCE(core);
+}
+
 namespace m1 {
 
 namespace {
@@ -32,6 +37,7 @@ QString PricingTable::userFilePath() {
 }
 
 Result<PricingTable> PricingTable::builtin() {
+    initCoreResources();
     QFile file(QStringLiteral(":/m1/pricing.json"));
     if (!file.open(QIODevice::ReadOnly))
         return fail(QStringLiteral("pricing.unreadable"),
