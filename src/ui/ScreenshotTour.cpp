@@ -4,7 +4,6 @@
 #include "AppContext.h"
 #include "ApprovalDialog.h"
 #include "ChartsView.h"
-#include "DemoDataSeeder.h"
 #include "GuiApprovalGate.h"
 #include "HistoryModel.h"
 #include "HistoryView.h"
@@ -13,6 +12,8 @@
 #include "SettingsDialog.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
+
+#include "store/AuditSeeder.h"
 
 #include <QApplication>
 #include <QDateTime>
@@ -72,11 +73,13 @@ int ScreenshotTour::run(AppContext& context, const QString& dir) {
     QDir().mkpath(dir);
     // Fixed dates: the seeded month ends on 2026-01-31.
     const QDate last(2026, 1, 31);
-    DemoDataSeeder::Options seed;
-    seed.runs = 90;
-    seed.days = 30;
-    seed.endMs = last.endOfDay(QTimeZone::utc()).toMSecsSinceEpoch() - 3600000;
-    if (auto ok = DemoDataSeeder::seed(context.writer(), seed); !ok) {
+    AuditSeeder::Options seed;
+    seed.runs = 300;
+    seed.callsPerRun = 6;
+    seed.seed = 7;
+    seed.spanDays = 30;
+    seed.nowMs = last.endOfDay(QTimeZone::utc()).toMSecsSinceEpoch() - 3600000;
+    if (auto ok = AuditSeeder::seed(context.store(), seed); !ok) {
         QTextStream(stderr) << "seeding failed: " << ok.error().toString() << '\n';
         return 1;
     }
