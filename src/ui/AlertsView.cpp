@@ -62,9 +62,8 @@ AlertsView::AlertsView(AppContext& context, QWidget* parent) : QWidget(parent), 
     connect(m_category, &QComboBox::currentIndexChanged, this, &AlertsView::refresh);
     connect(reload, &QPushButton::clicked, this, &AlertsView::refresh);
     connect(m_resolve, &QPushButton::clicked, this, &AlertsView::resolveSelected);
-    connect(m_table, &QTableWidget::itemSelectionChanged, this, [this] {
-        m_resolve->setEnabled(!m_table->selectedItems().isEmpty());
-    });
+    connect(m_table, &QTableWidget::itemSelectionChanged, this,
+            [this] { m_resolve->setEnabled(!m_table->selectedItems().isEmpty()); });
     connect(&context.alerts(), &AlertManager::alertRaised, this, &AlertsView::refresh,
             Qt::QueuedConnection);
     refresh();
@@ -85,20 +84,23 @@ void AlertsView::refresh() {
     const QPalette pal = palette();
     for (int row = 0; row < alerts->size(); ++row) {
         const Alert& a = alerts->at(row);
-        auto* raised = new QTableWidgetItem(
-            QDateTime::fromMSecsSinceEpoch(a.raisedAt).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+        auto* raised = new QTableWidgetItem(QDateTime::fromMSecsSinceEpoch(a.raisedAt)
+                                                .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
         raised->setData(Qt::UserRole, a.id);
         auto* level = new QTableWidgetItem(Alert::levelName(a.level));
         if (a.level != Alert::Level::Info)
-            level->setForeground(ScopeStyle::statusColor(
-                a.level == Alert::Level::Critical ? QStringLiteral("failed") : QStringLiteral("pending"),
-                pal));
+            level->setForeground(ScopeStyle::statusColor(a.level == Alert::Level::Critical
+                                                             ? QStringLiteral("failed")
+                                                             : QStringLiteral("pending"),
+                                                         pal));
         m_table->setItem(row, 0, raised);
         m_table->setItem(row, 1, level);
         m_table->setItem(row, 2, new QTableWidgetItem(Alert::categoryName(a.category)));
         auto* message = new QTableWidgetItem(a.message);
-        message->setToolTip(a.message + (a.isOpen() ? QString()
-                                                    : QStringLiteral("\n") + tr("Resolved: %1").arg(a.resolutionNote)));
+        message->setToolTip(
+            a.message + (a.isOpen()
+                             ? QString()
+                             : QStringLiteral("\n") + tr("Resolved: %1").arg(a.resolutionNote)));
         m_table->setItem(row, 3, message);
         m_table->setItem(row, 4, new QTableWidgetItem(a.runId));
     }

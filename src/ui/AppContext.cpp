@@ -45,8 +45,8 @@ Result<std::unique_ptr<AppContext>> AppContext::create(const Options& options) {
     if (!writer)
         return std::unexpected(writer.error());
     context->m_writer = std::move(*writer);
-    context->m_alerts = std::make_unique<AlertManager>(context->m_writer.get(),
-                                                       context->m_store->connectionName());
+    context->m_alerts =
+        std::make_unique<AlertManager>(context->m_writer.get(), context->m_store->connectionName());
     return context;
 }
 

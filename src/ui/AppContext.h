@@ -27,7 +27,7 @@ class AppContext : public QObject {
     Q_OBJECT
 public:
     struct Options {
-        QString database;        // empty: the default audit database
+        QString database;         // empty: the default audit database
         bool forceReplay = false; // screenshots and tests: never look for an API key
     };
 

@@ -57,7 +57,9 @@ QLabel* wrapLabel(const QString& text, QWidget* parent) {
     return l;
 }
 
-bool isPathTool(const QString& tool) { return PolicyRules::isPathTool(tool); }
+bool isPathTool(const QString& tool) {
+    return PolicyRules::isPathTool(tool);
+}
 
 } // namespace
 
@@ -100,8 +102,8 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
 
     auto* form = new QFormLayout;
     form->setLabelAlignment(Qt::AlignRight);
-    form->addRow(tr("Run:"), wrapLabel(tr("%1, step %2").arg(m_context.runLabel).arg(pending.step),
-                                       this));
+    form->addRow(tr("Run:"),
+                 wrapLabel(tr("%1, step %2").arg(m_context.runLabel).arg(pending.step), this));
     auto* reason = wrapLabel(VisibleText::visible(pending.decision.reason), this);
     reason->setObjectName(QStringLiteral("policyReason"));
     form->addRow(tr("Why you are asked:"), reason);
@@ -115,14 +117,14 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     const QJsonObject& args = pending.call.arguments;
     if (isPathTool(tool)) {
         const QString path = args.value(QLatin1String("path")).toString();
-        form->addRow(tr("Path:"), wrapLabel(resolvedPath(path, m_pending.scope != Scope::Read),
-                                            this));
+        form->addRow(tr("Path:"),
+                     wrapLabel(resolvedPath(path, m_pending.scope != Scope::Read), this));
     }
     if (tool == QLatin1String("run_command")) {
         const QString cwd = args.value(QLatin1String("cwd")).toString();
-        form->addRow(tr("Working folder:"),
-                     wrapLabel(resolvedPath(cwd.isEmpty() ? QStringLiteral(".") : cwd, false),
-                               this));
+        form->addRow(
+            tr("Working folder:"),
+            wrapLabel(resolvedPath(cwd.isEmpty() ? QStringLiteral(".") : cwd, false), this));
     }
     m_countdownLabel = new QLabel(this);
     form->addRow(tr("Waits until:"), m_countdownLabel);
@@ -212,7 +214,8 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     else
         m_approveOnce->setDefault(true);
 
-    connect(m_approveOnce, &QPushButton::clicked, this, [this] { approve(QStringLiteral("once")); });
+    connect(m_approveOnce, &QPushButton::clicked, this,
+            [this] { approve(QStringLiteral("once")); });
     connect(m_approveRun, &QPushButton::clicked, this, [this] { approve(QStringLiteral("run")); });
     connect(m_alwaysAllow, &QPushButton::clicked, this, &ApprovalDialog::onAlwaysAllow);
     connect(m_deny, &QPushButton::clicked, this, [this] { deny(false); });
@@ -229,14 +232,12 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
             return;
         }
         const qint64 left =
-            std::max<qint64>(0, m_context.expiresAtMs - QDateTime::currentMSecsSinceEpoch()) /
-            1000;
-        m_countdownLabel->setText(
-            tr("%1 (expires in %2:%3)")
-                .arg(QDateTime::fromMSecsSinceEpoch(m_context.expiresAtMs).toString(
-                         QStringLiteral("HH:mm:ss")))
-                .arg(left / 60)
-                .arg(left % 60, 2, 10, QLatin1Char('0')));
+            std::max<qint64>(0, m_context.expiresAtMs - QDateTime::currentMSecsSinceEpoch()) / 1000;
+        m_countdownLabel->setText(tr("%1 (expires in %2:%3)")
+                                      .arg(QDateTime::fromMSecsSinceEpoch(m_context.expiresAtMs)
+                                               .toString(QStringLiteral("HH:mm:ss")))
+                                      .arg(left / 60)
+                                      .arg(left % 60, 2, 10, QLatin1Char('0')));
     };
     connect(&m_countdown, &QTimer::timeout, this, updateCountdown);
     m_countdown.start();
@@ -249,8 +250,8 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
 QString ApprovalDialog::resolvedPath(const QString& path, bool forWrite) const {
     if (!m_context.workspace)
         return VisibleText::visible(path);
-    const auto resolved = m_context.workspace->resolve(
-        path, forWrite ? Workspace::Access::Write : Workspace::Access::Read);
+    const auto resolved = m_context.workspace->resolve(path, forWrite ? Workspace::Access::Write
+                                                                      : Workspace::Access::Read);
     if (!resolved)
         return tr("%1 → cannot be resolved: %2")
             .arg(VisibleText::visible(path), VisibleText::visible(resolved.error().message));
@@ -298,7 +299,8 @@ QWidget* ApprovalDialog::buildDiffTab() {
             next.replace(at, oldString.size(), newString);
         }
     }
-    m_diff = UnifiedDiff::diff(current, next, QStringLiteral("a/") + path, QStringLiteral("b/") + path);
+    m_diff =
+        UnifiedDiff::diff(current, next, QStringLiteral("a/") + path, QStringLiteral("b/") + path);
     if (m_diff.isEmpty())
         m_diff = tr("(no change)");
     auto* page = new QWidget(m_tabs);
@@ -355,8 +357,12 @@ QString ApprovalDialog::fingerprint() const {
     return m_edited ? tr("%1 (edited)").arg(hex) : hex;
 }
 
-QString ApprovalDialog::diffText() const { return m_diff; }
-QStringList ApprovalDialog::argvRows() const { return m_argv; }
+QString ApprovalDialog::diffText() const {
+    return m_diff;
+}
+QStringList ApprovalDialog::argvRows() const {
+    return m_argv;
+}
 
 void ApprovalDialog::setQueuePosition(int position, int total) {
     m_queueLabel->setText(total > 1 ? tr("%1 of %2 waiting").arg(position).arg(total) : QString());
@@ -481,8 +487,9 @@ void ApprovalDialog::withdraw() {
 }
 
 QString ApprovalDialog::decisionNote() const {
-    QString note = tr("decided in the GUI after %1 s").arg(
-        m_shownClock.isValid() ? m_shownClock.elapsed() / 1000.0 : 0.0, 0, 'f', 1);
+    QString note =
+        tr("decided in the GUI after %1 s")
+            .arg(m_shownClock.isValid() ? m_shownClock.elapsed() / 1000.0 : 0.0, 0, 'f', 1);
     if (m_argvView)
         note += m_seenWhole ? tr("; every argument was scrolled into view")
                             : tr("; not every argument was scrolled into view");
@@ -497,10 +504,10 @@ void ApprovalDialog::approve(const QString& remember) {
     m_decided = true;
     ApprovalDecision d = ApprovalDecision::approve(
         QStringLiteral("person"), QStringLiteral("gui"),
-        remember == QLatin1String("run")      ? tr("approved for this run; %1").arg(decisionNote())
-        : remember == QLatin1String("always") ? tr("always allowed (rule %1); %2")
-                                                    .arg(alwaysAllowRule(), decisionNote())
-                                              : tr("approved once; %1").arg(decisionNote()));
+        remember == QLatin1String("run") ? tr("approved for this run; %1").arg(decisionNote())
+        : remember == QLatin1String("always")
+            ? tr("always allowed (rule %1); %2").arg(alwaysAllowRule(), decisionNote())
+            : tr("approved once; %1").arg(decisionNote()));
     if (m_edited)
         d.editedArguments = m_edited;
     emit decided(d, remember);
@@ -536,8 +543,8 @@ void ApprovalDialog::onAlwaysAllow() {
     if (!m_armed || m_decided)
         return;
     const QString rule = alwaysAllowRule();
-    const auto parsed = PolicyRules::parseRule(rule, PolicyRule::List::Allow,
-                                               PolicyRules::builtinToolNames());
+    const auto parsed =
+        PolicyRules::parseRule(rule, PolicyRule::List::Allow, PolicyRules::builtinToolNames());
     if (!parsed) {
         QMessageBox::warning(this, tr("Cannot add a rule"),
                              tr("No rule can express this call: %1\nApprove it once instead.")
@@ -557,9 +564,9 @@ void ApprovalDialog::onAlwaysAllow() {
     if (QFileInfo::exists(file)) {
         auto loaded = PolicyRules::loadFile(file);
         if (!loaded) {
-            QMessageBox::critical(this, tr("Policy file not changed"),
-                                  tr("%1\nFix the file (or remove it), then try again.")
-                                      .arg(loaded.error().message));
+            QMessageBox::critical(
+                this, tr("Policy file not changed"),
+                tr("%1\nFix the file (or remove it), then try again.").arg(loaded.error().message));
             return;
         }
         rules = *loaded;

@@ -6,15 +6,16 @@
 #include "store/CostCsvWriter.h"
 
 #include <QBarCategoryAxis>
+#include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
 #include <QDateEdit>
-#include <QTimeZone>
 #include <QFileDialog>
 #include <QFutureWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
+#include <QHorizontalStackedBarSeries>
 #include <QLabel>
 #include <QLegend>
 #include <QLineSeries>
@@ -23,9 +24,8 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QStackedBarSeries>
+#include <QTimeZone>
 #include <QToolTip>
-#include <QBarSeries>
-#include <QHorizontalStackedBarSeries>
 #include <QValueAxis>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -49,7 +49,8 @@ namespace {
 constexpr qint64 kDayMs = 86400000;
 
 QString dayLabel(qint64 day) {
-    return QDateTime::fromMSecsSinceEpoch(day * kDayMs, QTimeZone::utc()).toString(QStringLiteral("dd"));
+    return QDateTime::fromMSecsSinceEpoch(day * kDayMs, QTimeZone::utc())
+        .toString(QStringLiteral("dd"));
 }
 
 QChartView* makeChartView(const QString& accessibleName, QWidget* parent) {
@@ -80,19 +81,19 @@ void styleAxis(QAbstractAxis* axis, const QPalette& palette) {
     axis->setLinePenColor(palette.color(QPalette::Mid));
 }
 
-void hoverValues(QAbstractBarSeries* series, const QStringList& categories,
-                 const QString& format) {
+void hoverValues(QAbstractBarSeries* series, const QStringList& categories, const QString& format) {
     QObject::connect(series, &QAbstractBarSeries::hovered, series,
                      [categories, format](bool on, int index, QBarSet* set) {
                          if (!on) {
                              QToolTip::hideText();
                              return;
                          }
-                         QToolTip::showText(QCursor::pos(),
-                                            QStringLiteral("%1 · %2: %3")
-                                                .arg(categories.value(index), set->label(),
-                                                     format.arg(set->at(index), 0, 'f',
-                                                                format.contains(QLatin1Char('$')) ? 4 : 0)));
+                         QToolTip::showText(
+                             QCursor::pos(),
+                             QStringLiteral("%1 · %2: %3")
+                                 .arg(categories.value(index), set->label(),
+                                      format.arg(set->at(index), 0, 'f',
+                                                 format.contains(QLatin1Char('$')) ? 4 : 0)));
                      });
 }
 
@@ -111,7 +112,8 @@ ChartsView::ChartsView(AppContext& context, QWidget* parent) : QWidget(parent), 
     fromLabel->setBuddy(m_from);
     auto* toLabel = new QLabel(tr("&to"), this);
     toLabel->setBuddy(m_to);
-    auto* exportButton = new QPushButton(Icons::icon(Icons::Export), tr("Export cost report (&CSV)…"), this);
+    auto* exportButton =
+        new QPushButton(Icons::icon(Icons::Export), tr("Export cost report (&CSV)…"), this);
     exportButton->setObjectName(QStringLiteral("exportCsv"));
     m_summary = new QLabel(this);
     m_summary->setTextFormat(Qt::PlainText);
@@ -213,12 +215,30 @@ void ChartsView::refresh() {
             return d;
         }
         auto fail = [&d](const Error& e) { d.error = e.toString(); };
-        if (auto v = (*q)->costByModelDay(r)) d.costs = *v; else fail(v.error());
-        if (auto v = (*q)->tokensByDay(r)) d.tokens = *v; else fail(v.error());
-        if (auto v = (*q)->toolStats(r)) d.tools = *v; else fail(v.error());
-        if (auto v = (*q)->approvalMetrics(r)) d.approvals = *v; else fail(v.error());
-        if (auto v = (*q)->errorRate(AuditQueries::Interval::Day, r)) d.errors = *v; else fail(v.error());
-        if (auto v = (*q)->monthlyProjection()) d.projection = *v; else fail(v.error());
+        if (auto v = (*q)->costByModelDay(r))
+            d.costs = *v;
+        else
+            fail(v.error());
+        if (auto v = (*q)->tokensByDay(r))
+            d.tokens = *v;
+        else
+            fail(v.error());
+        if (auto v = (*q)->toolStats(r))
+            d.tools = *v;
+        else
+            fail(v.error());
+        if (auto v = (*q)->approvalMetrics(r))
+            d.approvals = *v;
+        else
+            fail(v.error());
+        if (auto v = (*q)->errorRate(AuditQueries::Interval::Day, r))
+            d.errors = *v;
+        else
+            fail(v.error());
+        if (auto v = (*q)->monthlyProjection())
+            d.projection = *v;
+        else
+            fail(v.error());
         return d;
     }));
 }
@@ -290,10 +310,14 @@ void ChartsView::show(const Data& d) {
         hoverValues(series, days, QStringLiteral("$%1"));
         for (QAbstractAxis* a : chart->axes())
             styleAxis(a, pal);
-        x->setTitleText(days.isEmpty() ? QString()
-                                       : tr("day of month (UTC), %1 to %2")
-                                             .arg(QDateTime::fromMSecsSinceEpoch(d.fromDay * kDayMs, QTimeZone::utc()).toString(QStringLiteral("yyyy-MM-dd")),
-                                                  QDateTime::fromMSecsSinceEpoch(d.toDay * kDayMs, QTimeZone::utc()).toString(QStringLiteral("yyyy-MM-dd"))));
+        x->setTitleText(
+            days.isEmpty()
+                ? QString()
+                : tr("day of month (UTC), %1 to %2")
+                      .arg(QDateTime::fromMSecsSinceEpoch(d.fromDay * kDayMs, QTimeZone::utc())
+                               .toString(QStringLiteral("yyyy-MM-dd")),
+                           QDateTime::fromMSecsSinceEpoch(d.toDay * kDayMs, QTimeZone::utc())
+                               .toString(QStringLiteral("yyyy-MM-dd"))));
         m_cost->setChart(chart);
         m_summary->setText(tr("Cost in range: $%1 · month to date $%2 · projected month $%3")
                                .arg(double(total) / 1e6, 0, 'f', 2)
@@ -412,9 +436,10 @@ void ChartsView::show(const Data& d) {
         for (QLineSeries* s : {tools, api})
             connect(s, &QLineSeries::hovered, s, [s, days](const QPointF& point, bool on) {
                 if (on)
-                    QToolTip::showText(QCursor::pos(), QStringLiteral("%1 · %2: %3 %")
-                                                           .arg(days.value(qRound(point.x())), s->name())
-                                                           .arg(point.y(), 0, 'f', 1));
+                    QToolTip::showText(QCursor::pos(),
+                                       QStringLiteral("%1 · %2: %3 %")
+                                           .arg(days.value(qRound(point.x())), s->name())
+                                           .arg(point.y(), 0, 'f', 1));
                 else
                     QToolTip::hideText();
             });

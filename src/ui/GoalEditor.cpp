@@ -26,8 +26,7 @@ constexpr int kRecentGoals = 15;
 const char* const kRecentKey = "goals/recent";
 } // namespace
 
-GoalEditor::GoalEditor(AppContext& context, QWidget* parent)
-    : QWidget(parent), m_context(context) {
+GoalEditor::GoalEditor(AppContext& context, QWidget* parent) : QWidget(parent), m_context(context) {
     auto* grid = new QGridLayout(this);
     grid->setContentsMargins(8, 8, 8, 4);
     grid->setHorizontalSpacing(8);
@@ -62,10 +61,9 @@ GoalEditor::GoalEditor(AppContext& context, QWidget* parent)
     m_model->addItem(tr("Default of the profile"), QString());
     for (const ModelInfo& m : context.catalog().models())
         if (m.status != QLatin1String("deprecated"))
-            m_model->addItem(m.displayName.isEmpty() ? m.id
-                                                     : QStringLiteral("%1 (%2)").arg(m.displayName,
-                                                                                      m.id),
-                             m.id);
+            m_model->addItem(
+                m.displayName.isEmpty() ? m.id : QStringLiteral("%1 (%2)").arg(m.displayName, m.id),
+                m.id);
     m_workspace = new QLineEdit(this);
     m_workspace->setAccessibleName(tr("Workspace folder"));
     m_workspace->setPlaceholderText(tr("Demo workspace (offline replay only)"));
@@ -205,8 +203,12 @@ RunRequest GoalEditor::request() const {
     return r;
 }
 
-void GoalEditor::setGoal(const QString& goal) { m_goal->setPlainText(goal); }
-void GoalEditor::setWorkspace(const QString& dir) { m_workspace->setText(dir); }
+void GoalEditor::setGoal(const QString& goal) {
+    m_goal->setPlainText(goal);
+}
+void GoalEditor::setWorkspace(const QString& dir) {
+    m_workspace->setText(dir);
+}
 
 void GoalEditor::setRunning(bool running) {
     for (QWidget* w : {static_cast<QWidget*>(m_goal), static_cast<QWidget*>(m_agent),

@@ -19,8 +19,7 @@ QString idOf(const QString& runId, const QString& callId) {
 }
 } // namespace
 
-GuiApprovalGate::GuiApprovalGate(const AppContext& context, QWidget* dialogParent,
-                                 QObject* parent)
+GuiApprovalGate::GuiApprovalGate(const AppContext& context, QWidget* dialogParent, QObject* parent)
     : ApprovalGate(parent), m_context(context), m_dialogParent(dialogParent) {}
 
 GuiApprovalGate::~GuiApprovalGate() {
@@ -60,10 +59,10 @@ void GuiApprovalGate::request(const PendingApproval& pending) {
         const QString runId = pending.call.runId;
         const QString callId = pending.call.id;
         QTimer::singleShot(0, this, [this, runId, callId] {
-            emit decided(runId, callId,
-                         ApprovalDecision::approve(
-                             QStringLiteral("person"), QStringLiteral("gui"),
-                             tr("covered by \"approve for this run\" given earlier")));
+            emit decided(
+                runId, callId,
+                ApprovalDecision::approve(QStringLiteral("person"), QStringLiteral("gui"),
+                                          tr("covered by \"approve for this run\" given earlier")));
         });
         return;
     }

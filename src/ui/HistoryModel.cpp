@@ -22,17 +22,28 @@ QVariant HistoryModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case Started: return tr("Started");
-    case Goal: return tr("Goal");
-    case Agent: return tr("Agent");
-    case Model: return tr("Model");
-    case StopReason: return tr("Stop reason");
-    case Steps: return tr("Steps");
-    case Calls: return tr("Calls (ok / denied)");
-    case Tokens: return tr("Tokens");
-    case Cost: return tr("Cost");
-    case Duration: return tr("Duration");
-    default: return {};
+    case Started:
+        return tr("Started");
+    case Goal:
+        return tr("Goal");
+    case Agent:
+        return tr("Agent");
+    case Model:
+        return tr("Model");
+    case StopReason:
+        return tr("Stop reason");
+    case Steps:
+        return tr("Steps");
+    case Calls:
+        return tr("Calls (ok / denied)");
+    case Tokens:
+        return tr("Tokens");
+    case Cost:
+        return tr("Cost");
+    case Duration:
+        return tr("Duration");
+    default:
+        return {};
     }
 }
 
@@ -43,13 +54,20 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
     // Sort role: raw values, so the proxy sorts numbers as numbers.
     if (role == Qt::UserRole) {
         switch (index.column()) {
-        case Started: return r.startedAt;
-        case Steps: return r.steps;
-        case Calls: return r.callsProposed;
-        case Tokens: return r.inputTokens + r.outputTokens;
-        case Cost: return r.costMicros.value_or(-1);
-        case Duration: return r.durationMs.value_or(-1);
-        default: break;
+        case Started:
+            return r.startedAt;
+        case Steps:
+            return r.steps;
+        case Calls:
+            return r.callsProposed;
+        case Tokens:
+            return r.inputTokens + r.outputTokens;
+        case Cost:
+            return r.costMicros.value_or(-1);
+        case Duration:
+            return r.durationMs.value_or(-1);
+        default:
+            break;
         }
         role = Qt::DisplayRole;
     }
@@ -61,18 +79,27 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
         return {};
     switch (index.column()) {
     case Started:
-        return QDateTime::fromMSecsSinceEpoch(r.startedAt).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
+        return QDateTime::fromMSecsSinceEpoch(r.startedAt)
+            .toString(QStringLiteral("yyyy-MM-dd HH:mm"));
     case Goal: {
         QString g = r.goal.simplified();
         return g.size() > 120 ? g.left(120) + QStringLiteral("…") : g;
     }
-    case Agent: return r.agent;
-    case Model: return r.model;
-    case StopReason: return r.stopReason.isEmpty() ? tr("running") : r.stopReason;
-    case Steps: return r.steps;
+    case Agent:
+        return r.agent;
+    case Model:
+        return r.model;
+    case StopReason:
+        return r.stopReason.isEmpty() ? tr("running") : r.stopReason;
+    case Steps:
+        return r.steps;
     case Calls:
-        return QStringLiteral("%1 (%2 / %3)").arg(r.callsProposed).arg(r.callsApproved).arg(r.callsDenied);
-    case Tokens: return QLocale().toString(r.inputTokens + r.outputTokens);
+        return QStringLiteral("%1 (%2 / %3)")
+            .arg(r.callsProposed)
+            .arg(r.callsApproved)
+            .arg(r.callsDenied);
+    case Tokens:
+        return QLocale().toString(r.inputTokens + r.outputTokens);
     case Cost:
         return r.costMicros ? QStringLiteral("$%1%2")
                                   .arg(double(*r.costMicros) / 1e6, 0, 'f', 4)
@@ -81,7 +108,8 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
     case Duration:
         return r.durationMs ? QStringLiteral("%1 s").arg(double(*r.durationMs) / 1000, 0, 'f', 1)
                             : QString();
-    default: return {};
+    default:
+        return {};
     }
 }
 

@@ -13,8 +13,19 @@ namespace m1 {
 class HistoryModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Started, Goal, Agent, Model, StopReason, Steps, Calls, Tokens, Cost, Duration,
-                  ColumnCount };
+    enum Column {
+        Started,
+        Goal,
+        Agent,
+        Model,
+        StopReason,
+        Steps,
+        Calls,
+        Tokens,
+        Cost,
+        Duration,
+        ColumnCount
+    };
     static constexpr int kPageSize = 200;
 
     explicit HistoryModel(StoreConfig store, QObject* parent = nullptr);

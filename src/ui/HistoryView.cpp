@@ -104,7 +104,8 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
     auto* lowerLayout = new QVBoxLayout(lower);
     lowerLayout->setContentsMargins(0, 4, 0, 0);
     auto* bar = new QHBoxLayout;
-    m_openedLabel = new QLabel(tr("Open a run (double-click or Enter) to see its timeline."), lower);
+    m_openedLabel =
+        new QLabel(tr("Open a run (double-click or Enter) to see its timeline."), lower);
     m_openedLabel->setTextFormat(Qt::PlainText);
     m_export = new QPushButton(Icons::icon(Icons::Export), tr("E&xport run as JSON…"), lower);
     m_export->setEnabled(false);
@@ -162,7 +163,9 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
     applyFilter();
 }
 
-void HistoryView::refresh() { m_model->reload(); }
+void HistoryView::refresh() {
+    m_model->reload();
+}
 
 void HistoryView::applyFilter() {
     AuditQueries::HistoryFilter f;
@@ -192,7 +195,8 @@ void HistoryView::openRun(const QString& runId) {
         }
         m_opened = *detail;
         fillTimeline(m_timeline, *detail);
-        m_openedLabel->setText(tr("Run %1 — %2").arg(detail->run.runId, detail->run.goal.simplified().left(100)));
+        m_openedLabel->setText(
+            tr("Run %1 — %2").arg(detail->run.runId, detail->run.goal.simplified().left(100)));
         m_export->setEnabled(true);
         emit runOpened(detail->run.runId);
     });
@@ -225,12 +229,11 @@ void HistoryView::verifyAudit() {
         if (!r)
             m_verify->setText(tr("Audit check failed: %1").arg(r.error().toString()));
         else if (r->intact)
-            m_verify->setText(tr("Audit trail intact (%n event(s) checked)", nullptr,
-                                 int(r->checkedEvents)));
+            m_verify->setText(
+                tr("Audit trail intact (%n event(s) checked)", nullptr, int(r->checkedEvents)));
         else
-            m_verify->setText(tr("AUDIT TRAIL BROKEN at event %1: %2")
-                                  .arg(r->brokenAtSeq)
-                                  .arg(r->message));
+            m_verify->setText(
+                tr("AUDIT TRAIL BROKEN at event %1: %2").arg(r->brokenAtSeq).arg(r->message));
     });
     watcher->setFuture(QtConcurrent::run([location]() -> VerifyResult {
         auto store = AuditStore::open(location);
@@ -258,9 +261,9 @@ void HistoryView::fillTimeline(TimelineView* view, const AuditQueries::RunDetail
                      .arg(a.attempt)
                      .arg(a.inputTokens)
                      .arg(a.outputTokens)
-                     .arg(a.costMicros ? QStringLiteral("$%1").arg(double(*a.costMicros) / 1e6, 0,
-                                                                  'f', 4)
-                                       : tr("cost unknown"))
+                     .arg(a.costMicros
+                              ? QStringLiteral("$%1").arg(double(*a.costMicros) / 1e6, 0, 'f', 4)
+                              : tr("cost unknown"))
                      .arg(a.latencyMs.value_or(0))
                      .arg(a.errorType.isEmpty() ? QString() : tr(", error %1").arg(a.errorType));
         model->append(e);

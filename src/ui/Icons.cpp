@@ -13,18 +13,30 @@ namespace {
 
 const char* fileName(Icons::Kind kind) {
     switch (kind) {
-    case Icons::Start: return "start";
-    case Icons::Stop: return "stop";
-    case Icons::Approve: return "approve";
-    case Icons::Deny: return "deny";
-    case Icons::Pending: return "pending";
-    case Icons::History: return "history";
-    case Icons::Charts: return "charts";
-    case Icons::Alerts: return "alerts";
-    case Icons::Settings: return "settings";
-    case Icons::Export: return "export";
-    case Icons::NewRun: return "new-run";
-    case Icons::Run: return "run";
+    case Icons::Start:
+        return "start";
+    case Icons::Stop:
+        return "stop";
+    case Icons::Approve:
+        return "approve";
+    case Icons::Deny:
+        return "deny";
+    case Icons::Pending:
+        return "pending";
+    case Icons::History:
+        return "history";
+    case Icons::Charts:
+        return "charts";
+    case Icons::Alerts:
+        return "alerts";
+    case Icons::Settings:
+        return "settings";
+    case Icons::Export:
+        return "export";
+    case Icons::NewRun:
+        return "new-run";
+    case Icons::Run:
+        return "run";
     }
     return "run";
 }

@@ -9,8 +9,20 @@ namespace m1 {
 // screens and readable in dark themes either way.
 class Icons {
 public:
-    enum Kind { Start, Stop, Approve, Deny, Pending, History, Charts, Alerts, Settings, Export,
-                NewRun, Run };
+    enum Kind {
+        Start,
+        Stop,
+        Approve,
+        Deny,
+        Pending,
+        History,
+        Charts,
+        Alerts,
+        Settings,
+        Export,
+        NewRun,
+        Run
+    };
     static QIcon icon(Kind kind);
 };
 

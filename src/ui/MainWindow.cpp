@@ -1,8 +1,8 @@
 #include "MainWindow.h"
 
 #include "AlertsView.h"
-#include "ApprovalDialog.h"
 #include "AppContext.h"
+#include "ApprovalDialog.h"
 #include "ChartsView.h"
 #include "GoalEditor.h"
 #include "GuiApprovalGate.h"
@@ -157,15 +157,18 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
         auto* tray = new QSystemTrayIcon(QApplication::windowIcon(), this);
         tray->setToolTip(tr("M1 Agent Control"));
         tray->show();
-        connect(&context.alerts(), &AlertManager::alertRaised, this, [tray](const Alert& a) {
-            if (a.level == Alert::Level::Info)
-                return;
-            tray->showMessage(
-                a.level == Alert::Level::Critical ? tr("Critical alert") : tr("Warning"),
-                a.message,
-                a.level == Alert::Level::Critical ? QSystemTrayIcon::Critical
-                                                  : QSystemTrayIcon::Warning);
-        }, Qt::QueuedConnection);
+        connect(
+            &context.alerts(), &AlertManager::alertRaised, this,
+            [tray](const Alert& a) {
+                if (a.level == Alert::Level::Info)
+                    return;
+                tray->showMessage(a.level == Alert::Level::Critical ? tr("Critical alert")
+                                                                    : tr("Warning"),
+                                  a.message,
+                                  a.level == Alert::Level::Critical ? QSystemTrayIcon::Critical
+                                                                    : QSystemTrayIcon::Warning);
+            },
+            Qt::QueuedConnection);
     }
     connect(m_alerts, &AlertsView::openCountChanged, this, [this](int open) {
         m_pages->setTabText(m_pages->indexOf(m_alerts),
@@ -186,8 +189,8 @@ MainWindow::~MainWindow() {
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* newRunAction = file->addAction(Icons::icon(Icons::NewRun), tr("&New run"), this,
-                                            &MainWindow::newRun);
+    QAction* newRunAction =
+        file->addAction(Icons::icon(Icons::NewRun), tr("&New run"), this, &MainWindow::newRun);
     newRunAction->setShortcut(QKeySequence::New);
     file->addAction(Icons::icon(Icons::Export), tr("&Export cost report…"), this,
                     &MainWindow::exportCostReport);
@@ -302,9 +305,8 @@ void MainWindow::openSettings() {
 
 void MainWindow::exportCostReport() {
     m_pages->setCurrentWidget(m_charts);
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export cost report"),
-                                                      QStringLiteral("costs.csv"),
-                                                      tr("CSV (*.csv)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export cost report"), QStringLiteral("costs.csv"), tr("CSV (*.csv)"));
     if (path.isEmpty())
         return;
     QString error;

@@ -12,9 +12,8 @@
 
 namespace m1 {
 
-Result<std::unique_ptr<RunSession>> RunSession::create(const AppContext& context,
-                                                       const RunRequest& request,
-                                                       ApprovalGate* gate) {
+Result<std::unique_ptr<RunSession>>
+RunSession::create(const AppContext& context, const RunRequest& request, ApprovalGate* gate) {
     if (request.goal.trimmed().isEmpty())
         return std::unexpected(Error{QStringLiteral("ui.no_goal"),
                                      tr("Write a goal first: what should the agent do?")});
@@ -24,9 +23,8 @@ Result<std::unique_ptr<RunSession>> RunSession::create(const AppContext& context
             tr("Approval tokens cannot be issued: %1\nSet M1_JWT_SECRET (32 bytes or more) or "
                "unlock the keychain, then retry.")
                 .arg(context.tokenError().message)});
-    const auto agent = context.profiles().find(request.agent.isEmpty()
-                                                   ? context.profiles().defaultName()
-                                                   : request.agent);
+    const auto agent = context.profiles().find(
+        request.agent.isEmpty() ? context.profiles().defaultName() : request.agent);
     if (!agent)
         return std::unexpected(Error{QStringLiteral("ui.unknown_agent"),
                                      tr("Unknown agent profile \"%1\" (see %2).")
@@ -36,12 +34,12 @@ Result<std::unique_ptr<RunSession>> RunSession::create(const AppContext& context
     QString providerName = request.provider;
     if (providerName.isEmpty())
         providerName = context.hasApiKey() && !context.forceReplay() ? QStringLiteral("claude")
-                                                                      : QStringLiteral("replay");
+                                                                     : QStringLiteral("replay");
     if (providerName == QLatin1String("claude") && !context.hasApiKey())
-        return std::unexpected(Error{
-            QStringLiteral("secret.not_found"),
-            tr("No API key for Claude. Enter one in Settings (stored in the keychain) or set "
-               "ANTHROPIC_API_KEY; without a key the offline replay runs instead.")});
+        return std::unexpected(
+            Error{QStringLiteral("secret.not_found"),
+                  tr("No API key for Claude. Enter one in Settings (stored in the keychain) or set "
+                     "ANTHROPIC_API_KEY; without a key the offline replay runs instead.")});
     const bool replay = providerName == QLatin1String("replay");
     session->m_providerName = providerName;
 

@@ -24,9 +24,8 @@ class RunSession {
     Q_DECLARE_TR_FUNCTIONS(RunSession)
 public:
     // Errors carry a message that says what to do (no key, unknown model, workspace...).
-    static Result<std::unique_ptr<RunSession>> create(const AppContext& context,
-                                                      const RunRequest& request,
-                                                      ApprovalGate* gate);
+    static Result<std::unique_ptr<RunSession>>
+    create(const AppContext& context, const RunRequest& request, ApprovalGate* gate);
     ~RunSession();
 
     RunController& controller() { return *m_controller; }

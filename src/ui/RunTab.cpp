@@ -20,7 +20,9 @@ namespace m1 {
 
 namespace {
 
-QString money(qint64 micros) { return QStringLiteral("$%1").arg(double(micros) / 1e6, 0, 'f', 4); }
+QString money(qint64 micros) {
+    return QStringLiteral("$%1").arg(double(micros) / 1e6, 0, 'f', 4);
+}
 
 QString duration(qint64 ms) {
     const qint64 s = ms / 1000;
@@ -87,7 +89,9 @@ RunTab::~RunTab() {
     }
 }
 
-bool RunTab::isRunning() const { return m_session && m_session->controller().isRunning(); }
+bool RunTab::isRunning() const {
+    return m_session && m_session->controller().isRunning();
+}
 
 QString RunTab::title() const {
     if (m_goal.isEmpty())
@@ -108,8 +112,8 @@ bool RunTab::start(const RunRequest& request) {
         return false;
     auto session = RunSession::create(m_context, request, &m_gate);
     if (!session) {
-        QMessageBox box(QMessageBox::Warning, tr("The run cannot start"),
-                        session.error().message, QMessageBox::Ok, this);
+        QMessageBox box(QMessageBox::Warning, tr("The run cannot start"), session.error().message,
+                        QMessageBox::Ok, this);
         box.setInformativeText(tr("Error code: %1").arg(session.error().code));
         box.exec();
         return false;
@@ -179,8 +183,8 @@ void RunTab::connectSession() {
         QStringList lines;
         for (const QJsonValue& v : steps)
             lines << QStringLiteral("[%1] %2").arg(
-                         v.toObject().value(QLatin1String("status")).toString(),
-                         v.toObject().value(QLatin1String("title")).toString());
+                v.toObject().value(QLatin1String("status")).toString(),
+                v.toObject().value(QLatin1String("title")).toString());
         model->addNotice(tr("Plan:\n%1").arg(lines.join(QLatin1Char('\n'))));
     });
     connect(run, &RunController::contextTrimmed, this, [model](int replaced) {
@@ -198,10 +202,8 @@ void RunTab::onApiAttempt(const ApiAttempt& attempt) {
     const qint64 out = attempt.usage.outputTokens;
     m_inputTokens += in;
     m_outputTokens += out;
-    const auto cost = m_context.costs().costMicros(attempt.model.isEmpty()
-                                                       ? m_session->config().model
-                                                       : attempt.model,
-                                                   attempt.usage);
+    const auto cost = m_context.costs().costMicros(
+        attempt.model.isEmpty() ? m_session->config().model : attempt.model, attempt.usage);
     if (cost)
         m_costMicros += *cost;
     else if (in || out)

@@ -73,7 +73,7 @@ ScopeStyle::Badge ScopeStyle::badge(const QString& scope, const QPalette& palett
     // Guarantee 4.5:1 whatever the palette did to the lightness.
     for (int i = 0; i < 12 && contrast(b.background, b.foreground) < 4.5; ++i)
         b.background = b.foreground == QColor(Qt::white) ? b.background.darker(112)
-                                                        : b.background.lighter(112);
+                                                         : b.background.lighter(112);
     b.text = text;
     return b;
 }

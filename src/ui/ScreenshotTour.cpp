@@ -17,7 +17,6 @@
 
 #include <QApplication>
 #include <QDateTime>
-#include <QTimeZone>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QListView>
@@ -26,6 +25,7 @@
 #include <QTableView>
 #include <QTextStream>
 #include <QThread>
+#include <QTimeZone>
 
 #include <functional>
 

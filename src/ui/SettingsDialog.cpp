@@ -101,9 +101,8 @@ QWidget* SettingsDialog::buildClaudeTab() {
     m_keyStatus->setObjectName(QStringLiteral("apiKeyStatus"));
     m_keyStatus->setTextFormat(Qt::PlainText);
     m_keyStatus->setWordWrap(true);
-    m_keyStatus->setText(m_context.hasApiKey()
-                             ? tr("A key is stored (it is never shown again).")
-                             : tr("No key stored: runs use the offline replay."));
+    m_keyStatus->setText(m_context.hasApiKey() ? tr("A key is stored (it is never shown again).")
+                                               : tr("No key stored: runs use the offline replay."));
     auto* saveKey = new QPushButton(tr("Store in the &keychain"), page);
     auto* removeKey = new QPushButton(tr("Re&move the stored key"), page);
     auto* keyButtons = new QHBoxLayout;
@@ -113,10 +112,10 @@ QWidget* SettingsDialog::buildClaudeTab() {
     form->addRow(tr("API key:"), m_apiKey);
     form->addRow(QString(), m_keyStatus);
     form->addRow(QString(), keyButtons);
-    auto* base = new QLabel(m_context.baseUrl().isEmpty()
-                                ? QStringLiteral("https://api.anthropic.com")
-                                : m_context.baseUrl(),
-                            page);
+    auto* base =
+        new QLabel(m_context.baseUrl().isEmpty() ? QStringLiteral("https://api.anthropic.com")
+                                                 : m_context.baseUrl(),
+                   page);
     base->setToolTip(tr("Set by ANTHROPIC_BASE_URL in the environment; never taken from a "
                         "workspace."));
     base->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -245,7 +244,8 @@ QWidget* SettingsDialog::buildRulesTab() {
     if (f.open(QIODevice::ReadOnly))
         m_rules->setPlainText(QString::fromUtf8(f.readAll()));
     else
-        m_rules->setPlainText(QStringLiteral("{\n  \"allow\": [],\n  \"ask\": [],\n  \"deny\": []\n}\n"));
+        m_rules->setPlainText(
+            QStringLiteral("{\n  \"allow\": [],\n  \"ask\": [],\n  \"deny\": []\n}\n"));
     m_rulesStatus = new QLabel(page);
     m_rulesStatus->setObjectName(QStringLiteral("rulesStatus"));
     m_rulesStatus->setWordWrap(true);
@@ -284,7 +284,8 @@ QWidget* SettingsDialog::buildStorageTab() {
     row->addWidget(test);
     form->addRow(tr("Audit database:"), row);
     form->addRow(QString(), m_databaseStatus);
-    form->addRow(QString(), new QLabel(tr("A new database location applies after a restart."), page));
+    form->addRow(QString(),
+                 new QLabel(tr("A new database location applies after a restart."), page));
     connect(test, &QPushButton::clicked, this, &SettingsDialog::testDatabase);
     return page;
 }

@@ -79,8 +79,7 @@ QSize TimelineDelegate::sizeHint(const QStyleOptionViewItem& option,
     case TimelineEntry::Kind::Notice: {
         const int textWidth = std::max(50, width - 2 * (kMargin + kPadding) - 4);
         // Only the first lines are laid out: a huge text costs no more than the shown part.
-        const QString shown =
-            VisibleText::visible(e->text.left(4000), VisibleText::Newlines::Keep);
+        const QString shown = VisibleText::visible(e->text.left(4000), VisibleText::Newlines::Keep);
         const QRect r = fm.boundingRect(QRect(0, 0, textWidth, 100000),
                                         Qt::TextWordWrap | Qt::TextWrapAnywhere, shown);
         height = std::min(r.height(), kMaxTextLines * fm.lineSpacing()) + 2 * kMargin + 2 * 4;
@@ -143,16 +142,15 @@ void TimelineDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opti
                          : (e->isError ? ScopeStyle::statusColor(QStringLiteral("failed"), pal)
                                        : pal.color(QPalette::Mid));
         painter->fillRect(QRect(r.left(), r.top(), 3, r.height()), bar);
-        painter->setPen(selected ? pal.color(QPalette::HighlightedText)
-                                 : (e->isError
-                                        ? ScopeStyle::statusColor(QStringLiteral("failed"), pal)
-                                        : pal.color(QPalette::Text)));
+        painter->setPen(selected
+                            ? pal.color(QPalette::HighlightedText)
+                            : (e->isError ? ScopeStyle::statusColor(QStringLiteral("failed"), pal)
+                                          : pal.color(QPalette::Text)));
         QFont f = option.font;
         f.setItalic(e->kind == TimelineEntry::Kind::Notice);
         painter->setFont(f);
         const QRect textRect = r.adjusted(kPadding + 4, 4, -kPadding, -4);
-        const QString shown =
-            VisibleText::visible(e->text.left(4000), VisibleText::Newlines::Keep);
+        const QString shown = VisibleText::visible(e->text.left(4000), VisibleText::Newlines::Keep);
         painter->setClipRect(textRect);
         painter->drawText(textRect, Qt::TextWordWrap | Qt::TextWrapAnywhere, shown);
         break;

@@ -29,7 +29,7 @@ struct TimelineEntry {
     QString status; // proposed, awaiting, approved, denied, expired, executing, executed, ...
     QString output;
     bool edited = false;
-    qint64 startedMs = 0;  // when execution began (ms since the epoch)
+    qint64 startedMs = 0; // when execution began (ms since the epoch)
     qint64 durationMs = -1;
 
     // Step rows: the turn's API usage.

@@ -180,7 +180,7 @@ void TimelineModel::setDecided(const QString& callId, const QString& status,
         // Decided without asking anyone: the policy itself allowed or denied.
         if (approverKind == QLatin1String("rule")) {
             e->policy = status == QLatin1String("approved") ? QStringLiteral("allow")
-                                                           : QStringLiteral("deny");
+                                                            : QStringLiteral("deny");
             e->policyReason = reason;
         }
     }
@@ -245,22 +245,22 @@ QString TimelineModel::describe(const TimelineEntry& e) {
     out += tr("Call id: %1").arg(e.callId) + QLatin1Char('\n');
     out += tr("Status: %1").arg(ScopeStyle::statusText(e.status)) + QLatin1Char('\n');
     if (!e.policy.isEmpty())
-        out += tr("Policy: %1 — %2").arg(e.policy, VT::visible(e.policyReason)) +
-               QLatin1Char('\n');
+        out += tr("Policy: %1 — %2").arg(e.policy, VT::visible(e.policyReason)) + QLatin1Char('\n');
     if (!e.approverKind.isEmpty())
-        out += tr("Decided by: %1%2")
-                   .arg(e.approverKind, e.decisionReason.isEmpty()
-                                            ? QString()
-                                            : QStringLiteral(" — ") +
-                                                  VT::visible(e.decisionReason)) +
-               QLatin1Char('\n');
+        out +=
+            tr("Decided by: %1%2")
+                .arg(e.approverKind, e.decisionReason.isEmpty()
+                                         ? QString()
+                                         : QStringLiteral(" — ") + VT::visible(e.decisionReason)) +
+            QLatin1Char('\n');
     if (e.edited)
         out += tr("The arguments were edited before approval.") + QLatin1Char('\n');
     if (e.durationMs >= 0)
         out += tr("Duration: %1 ms").arg(e.durationMs) + QLatin1Char('\n');
     out += QLatin1Char('\n') + tr("Arguments:") + QLatin1Char('\n');
-    out += VT::visible(QString::fromUtf8(QJsonDocument(e.arguments).toJson(QJsonDocument::Indented)),
-                       VT::Newlines::Keep);
+    out +=
+        VT::visible(QString::fromUtf8(QJsonDocument(e.arguments).toJson(QJsonDocument::Indented)),
+                    VT::Newlines::Keep);
     if (!e.output.isEmpty()) {
         out += QLatin1Char('\n') + tr("Output:") + QLatin1Char('\n');
         out += VT::visible(e.output, VT::Newlines::Keep);

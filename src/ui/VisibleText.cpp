@@ -18,9 +18,9 @@ bool needsMarker(char32_t c, VisibleText::Newlines newlines) {
         c == 0x200f || c == 0x061c)
         return true;
     // Zero-width and other invisible characters.
-    if ((c >= 0x200b && c <= 0x200d) || c == 0x2060 || c == 0xfeff || c == 0x00ad ||
-        c == 0x180e || (c >= 0x2061 && c <= 0x2064) || c == 0x115f || c == 0x1160 ||
-        c == 0x3164 || (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xe0000 && c <= 0xe007f))
+    if ((c >= 0x200b && c <= 0x200d) || c == 0x2060 || c == 0xfeff || c == 0x00ad || c == 0x180e ||
+        (c >= 0x2061 && c <= 0x2064) || c == 0x115f || c == 0x1160 || c == 0x3164 ||
+        (c >= 0xfe00 && c <= 0xfe0f) || (c >= 0xe0000 && c <= 0xe007f))
         return true;
     const auto category = QChar::category(c);
     return category == QChar::Other_Format || category == QChar::Other_Control ||

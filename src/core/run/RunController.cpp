@@ -747,11 +747,11 @@ void RunController::settle(const QString& result, bool isError) {
     Proposal& p = current();
     p.settled = true;
     // The conversation still holds the proposed arguments: the model must learn what ran.
-    p.result = p.edited ? tr("The reviewer changed the arguments before approving; this ran "
-                             "with: %1\n%2")
-                              .arg(QString::fromUtf8(CanonicalJson::serialize(p.call.arguments)),
-                                   result)
-                        : result;
+    p.result = p.edited
+                   ? tr("The reviewer changed the arguments before approving; this ran "
+                        "with: %1\n%2")
+                         .arg(QString::fromUtf8(CanonicalJson::serialize(p.call.arguments)), result)
+                   : result;
     p.isError = isError;
     ++m_current;
     processNext();
