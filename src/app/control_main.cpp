@@ -11,6 +11,7 @@
 #include <QIcon>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QMainWindow>
 #include <QMessageBox>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -58,9 +59,22 @@ int main(int argc, char** argv) {
         QApplication::translate("main", "Audit database: an SQLite file or a postgresql:// URL "
                                         "(default: the one in the settings, else audit.sqlite)."),
         QStringLiteral("LOCATION"));
+    // For the benchmark gui_cold_start: "app" or "bare" (a plain QMainWindow, the baseline), each
+    // exits right after its first paint.
+    QCommandLineOption probe(QStringLiteral("startup-probe"), QString(), QStringLiteral("KIND"));
+    probe.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(screenshot);
     parser.addOption(database);
+    parser.addOption(probe);
     parser.process(app);
+
+    if (parser.value(probe) == QLatin1String("bare")) {
+        QMainWindow window;
+        window.resize(1200, 800);
+        window.show();
+        window.grab();
+        return 0;
+    }
 
     std::optional<QTemporaryDir> scratch;
     m1::AppContext::Options options;
@@ -94,6 +108,10 @@ int main(int argc, char** argv) {
 
     m1::MainWindow window(**context);
     window.show();
+    if (parser.isSet(probe)) {
+        window.grab();
+        return 0;
+    }
     (*context)->loadSecrets();
     return app.exec();
 }

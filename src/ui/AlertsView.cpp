@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace m1 {
@@ -66,7 +67,8 @@ AlertsView::AlertsView(AppContext& context, QWidget* parent) : QWidget(parent), 
             [this] { m_resolve->setEnabled(!m_table->selectedItems().isEmpty()); });
     connect(&context.alerts(), &AlertManager::alertRaised, this, &AlertsView::refresh,
             Qt::QueuedConnection);
-    refresh();
+    // After the window's first paint: the start shows at once and the count follows.
+    QTimer::singleShot(0, this, &AlertsView::refresh);
 }
 
 void AlertsView::refresh() {
