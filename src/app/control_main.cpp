@@ -23,11 +23,11 @@ namespace {
 // (standard buttons) from the installed Qt translations when present.
 void installTranslators(QApplication& app) {
     auto* own = new QTranslator(&app);
-    if (own->load(QLocale::system(), QStringLiteral("m1"), QStringLiteral("_"),
+    if (own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"),
                   QStringLiteral(":/i18n")))
         QApplication::installTranslator(own);
     auto* qt = new QTranslator(&app);
-    if (qt->load(QLocale::system(), QStringLiteral("qtbase"), QStringLiteral("_"),
+    if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
                  QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QApplication::installTranslator(qt);
 }

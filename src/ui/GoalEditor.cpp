@@ -206,6 +206,20 @@ RunRequest GoalEditor::request() const {
 void GoalEditor::setGoal(const QString& goal) {
     m_goal->setPlainText(goal);
 }
+
+void GoalEditor::setRequest(const RunRequest& request) {
+    m_goal->setPlainText(request.goal);
+    if (const int agent = m_agent->findData(request.agent); agent >= 0)
+        m_agent->setCurrentIndex(agent);
+    if (const int model = m_model->findData(request.model); model >= 0)
+        m_model->setCurrentIndex(model);
+    m_workspace->setText(request.workspace);
+    m_steps->setValue(request.limits.maxSteps);
+    m_toolCalls->setValue(request.limits.maxToolCalls);
+    m_runtime->setValue(request.limits.maxRuntimeSeconds);
+    m_budget->setValue(request.limits.budgetUsd);
+    m_dryRun->setChecked(request.dryRun);
+}
 void GoalEditor::setWorkspace(const QString& dir) {
     m_workspace->setText(dir);
 }

@@ -27,6 +27,8 @@ public:
 
     RunRequest request() const;
     void setGoal(const QString& goal);
+    // Shows what a run was started with (a run started from code, the screenshot tour).
+    void setRequest(const RunRequest& request);
     void setWorkspace(const QString& dir);
     void setRunning(bool running);
     // Remembers the goal in the recent-goals list (the ui's settings; goals are not secrets).

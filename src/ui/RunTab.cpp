@@ -135,7 +135,7 @@ bool RunTab::start(const RunRequest& request) {
     info.label = title();
     m_gate.registerRun(m_runId, info);
     m_editor->rememberGoal(request.goal);
-    m_editor->setGoal(request.goal);
+    m_editor->setRequest(request);
     connectSession();
     m_editor->setRunning(true);
     m_clock.start();
