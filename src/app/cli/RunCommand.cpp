@@ -16,9 +16,8 @@
 #include <QEventLoop>
 #include <QJsonDocument>
 #include <QProcessEnvironment>
-#include <QRandomGenerator>
 
-#include <unistd.h>
+#include <openssl/rand.h>
 
 namespace m1::cli {
 
@@ -264,7 +263,8 @@ int runRun(Cli& cli, const QStringList& args) {
         // spent within this process, so a one-time random secret serves; nothing can be
         // pre-authorised against it.
         QByteArray secret(32, '\0');
-        QRandomGenerator::system()->generate(secret.begin(), secret.end());
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), int(secret.size())) != 1)
+            return cli.error(kError, tokens.error());
         TokenService::Options options;
         options.defaultTtlSeconds = settings->tokenTtlSeconds;
         tokens = TokenService::create(secret, options);

@@ -17,8 +17,14 @@ void AutoApprovalGate::request(const PendingApproval& pending) {
     const QString callId = pending.call.id;
     auto answer = [this, runId, callId](const ApprovalDecision& decision) {
         // Asynchronous as the contract demands, even when the answer is known at once.
-        QTimer::singleShot(
-            0, this, [this, runId, callId, decision] { emit decided(runId, callId, decision); });
+        const QString key = runId + QLatin1Char('\x1f') + callId;
+        m_answering.insert(key);
+        QTimer::singleShot(0, this, [this, runId, callId, decision, key] {
+            m_answering.remove(key);
+            // A request withdrawn in the meantime gets no answer (the gate contract).
+            if (!m_withdrawn.remove(key))
+                emit decided(runId, callId, decision);
+        });
     };
 
     if (m_options.tokenService) {
@@ -60,6 +66,8 @@ void AutoApprovalGate::request(const PendingApproval& pending) {
 }
 
 void AutoApprovalGate::cancel(const QString& runId, const QString& callId) {
+    if (m_answering.remove(runId + QLatin1Char('\x1f') + callId))
+        m_withdrawn.insert(runId + QLatin1Char('\x1f') + callId);
     if (m_options.fallback)
         m_options.fallback->cancel(runId, callId);
 }

@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QPointer>
+#include <QSet>
 #include <QStringList>
 
 #include <optional>
@@ -40,6 +41,8 @@ public:
 
 private:
     Options m_options;
+    QSet<QString> m_answering; // decided, answer queued
+    QSet<QString> m_withdrawn; // cancelled before the queued answer went out
 };
 
 } // namespace m1

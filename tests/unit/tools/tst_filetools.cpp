@@ -430,7 +430,7 @@ private Q_SLOTS:
     void registryOffersExactlyTheBuiltins() {
         QCOMPARE(m_registry.enabledNames(),
                  (QStringList{"edit_file", "list_directory", "read_file", "run_command",
-                              "search_files", "write_file"}));
+                              "search_files", "update_plan", "write_file"}));
         const QHash<QString, Scope> scopes{
             {"read_file", Scope::Read},    {"list_directory", Scope::Read},
             {"search_files", Scope::Read}, {"write_file", Scope::Write},
