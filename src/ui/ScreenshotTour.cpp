@@ -130,7 +130,8 @@ int ScreenshotTour::run(AppContext& context, const QString& dir) {
     // A seeded run with tool calls, not the live one.
     QString runId;
     for (int i = 0; i < history->model()->rowCount() && runId.isEmpty(); ++i)
-        if (history->model()->run(i).callsProposed >= 3)
+        if (history->model()->run(i).callsProposed >= 3 &&
+            !history->model()->run(i).stopReason.isEmpty())
             runId = history->model()->run(i).runId;
     if (!runId.isEmpty()) {
         history->openRun(runId);
