@@ -4,6 +4,9 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#ifdef M1_BENCH_GUI
+#include <QApplication>
+#endif
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -48,7 +51,14 @@ QJsonObject toJson(const Result& r, const QHash<QString, Result>& byName) {
 } // namespace
 
 int main(int argc, char** argv) {
+#ifdef M1_BENCH_GUI
+    // The widget benchmarks need a QApplication; without a display they render offscreen.
+    if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+#else
     QCoreApplication app(argc, argv);
+#endif
     QCoreApplication::setApplicationName(QStringLiteral("m1-bench"));
     QCoreApplication::setApplicationVersion(QString::fromLatin1(m1::kVersion));
 

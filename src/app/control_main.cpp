@@ -1,4 +1,6 @@
+#include "AppContext.h"
 #include "MainWindow.h"
+#include "ScreenshotTour.h"
 
 #include "Version.h"
 #include "util/AppIdentity.h"
@@ -7,7 +9,30 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QIcon>
-#include <QTimer>
+#include <QLibraryInfo>
+#include <QLocale>
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QSettings>
+#include <QTemporaryDir>
+#include <QTranslator>
+
+namespace {
+
+// The embedded German (and any later) translation for the system's language; Qt's own strings
+// (standard buttons) from the installed Qt translations when present.
+void installTranslators(QApplication& app) {
+    auto* own = new QTranslator(&app);
+    if (own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"),
+                  QStringLiteral(":/i18n")))
+        QApplication::installTranslator(own);
+    auto* qt = new QTranslator(&app);
+    if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
+                 QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QApplication::installTranslator(qt);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -17,6 +42,7 @@ int main(int argc, char** argv) {
     // icon the package installs into the hicolor theme.
     QGuiApplication::setDesktopFileName(QStringLiteral(M1_APP_ID));
     QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral(M1_APP_ID)));
+    installTranslators(app);
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QApplication::translate(
@@ -25,21 +51,67 @@ int main(int argc, char** argv) {
     parser.addVersionOption();
     const QCommandLineOption screenshot(
         QStringLiteral("screenshot"),
-        QApplication::translate("main", "Render the main window to DIR/main.png and exit."),
+        QApplication::translate("main", "Render each main view with demo data to DIR/*.png and "
+                                        "exit."),
         QStringLiteral("DIR"));
+    const QCommandLineOption database(
+        QStringLiteral("db"),
+        QApplication::translate("main", "Audit database: an SQLite file or a postgresql:// URL "
+                                        "(default: the one in the settings, else audit.sqlite)."),
+        QStringLiteral("LOCATION"));
+    // For the benchmark gui_cold_start: "app" or "bare" (a plain QMainWindow, the baseline), each
+    // exits right after its first paint.
+    QCommandLineOption probe(QStringLiteral("startup-probe"), QString(), QStringLiteral("KIND"));
+    probe.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOption(screenshot);
+    parser.addOption(database);
+    parser.addOption(probe);
     parser.process(app);
 
-    m1::MainWindow window;
-    window.show();
-
-    if (parser.isSet(screenshot)) {
-        const QString dir = parser.value(screenshot);
-        QTimer::singleShot(300, &app, [&window, dir] {
-            QDir().mkpath(dir);
-            const bool ok = window.grab().save(QDir(dir).filePath(QStringLiteral("main.png")));
-            QApplication::exit(ok ? 0 : 1);
-        });
+    if (parser.value(probe) == QLatin1String("bare")) {
+        QMainWindow window;
+        window.resize(1200, 800);
+        window.show();
+        window.grab();
+        return 0;
     }
+
+    std::optional<QTemporaryDir> scratch;
+    m1::AppContext::Options options;
+    if (parser.isSet(screenshot)) {
+        scratch.emplace();
+        m1::ScreenshotTour::isolate(scratch->path());
+        options.database = QDir(scratch->path()).filePath(QStringLiteral("audit.sqlite"));
+        options.forceReplay = true;
+    } else {
+        options.database = parser.isSet(database)
+                               ? parser.value(database)
+                               : QSettings().value(QStringLiteral("store/location")).toString();
+    }
+
+    auto context = m1::AppContext::create(options);
+    if (!context) {
+        QMessageBox box(QMessageBox::Critical, QApplication::translate("main", "Cannot start"),
+                        context.error().message, QMessageBox::Close);
+        box.setInformativeText(
+            QApplication::translate("main", "Error code: %1. Check the settings file, the "
+                                            "database location (--db) and the folders' "
+                                            "permissions, then start again.")
+                .arg(context.error().code));
+        if (!parser.isSet(screenshot))
+            box.exec();
+        return 1;
+    }
+
+    if (parser.isSet(screenshot))
+        return m1::ScreenshotTour::run(**context, parser.value(screenshot));
+
+    m1::MainWindow window(**context);
+    window.show();
+    if (parser.isSet(probe)) {
+        window.grab();
+        return 0;
+    }
+    (*context)->loadSecrets();
     return app.exec();
 }

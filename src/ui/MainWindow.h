@@ -2,14 +2,63 @@
 
 #include <QMainWindow>
 
+class QDockWidget;
+class QListWidget;
+class QTabWidget;
+class QToolButton;
+class QLabel;
+
 namespace m1 {
 
-// The desktop application's main window. For now it shows what the control layer enforces; the
-// goal editor, live timeline, history browser and charts are built on it later.
+class AppContext;
+class GuiApprovalGate;
+class HistoryView;
+class ChartsView;
+class AlertsView;
+class RunTab;
+
+// The desktop's main window: runs (one tab each), history, charts and alerts; a queue of every
+// pending approval across the runs with an "N pending" indicator, so nothing waits unseen.
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    explicit MainWindow(AppContext& context, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    GuiApprovalGate* gate() const { return m_gate; }
+    QTabWidget* pages() const { return m_pages; }
+    QTabWidget* runTabs() const { return m_runTabs; }
+    RunTab* currentRun() const;
+    RunTab* newRun();
+    HistoryView* history() const { return m_history; }
+    ChartsView* charts() const { return m_charts; }
+    AlertsView* alerts() const { return m_alerts; }
+    QToolButton* pendingButton() const { return m_pendingButton; }
+    QListWidget* pendingList() const { return m_pendingList; }
+    void openSettings();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void onQueueChanged(int count);
+    void closeRunTab(int index);
+    void exportCostReport();
+    void restoreState();
+
+    AppContext& m_context;
+    GuiApprovalGate* m_gate = nullptr;
+    QTabWidget* m_pages = nullptr;
+    QTabWidget* m_runTabs = nullptr;
+    HistoryView* m_history = nullptr;
+    ChartsView* m_charts = nullptr;
+    AlertsView* m_alerts = nullptr;
+    QDockWidget* m_queueDock = nullptr;
+    QListWidget* m_pendingList = nullptr;
+    QToolButton* m_pendingButton = nullptr;
+    QLabel* m_runStatus = nullptr;
+    QLabel* m_secretsStatus = nullptr;
 };
 
 } // namespace m1

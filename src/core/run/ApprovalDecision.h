@@ -1,7 +1,10 @@
 #pragma once
 
+#include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+
+#include <optional>
 
 namespace m1 {
 
@@ -17,6 +20,10 @@ struct ApprovalDecision {
     // A pre-authorised token that covers the call exactly (approverKind "token"); empty: the
     // run loop mints one for this call.
     QString token;
+    // The arguments a person changed before approving (Approve only). The run loop checks them
+    // against the schema and the policy again and, unless that denies, binds the token to them
+    // and runs them instead of the proposed ones.
+    std::optional<QJsonObject> editedArguments;
 
     static ApprovalDecision approve(const QString& kind, const QString& approver,
                                     const QString& reason = {}) {

@@ -6,6 +6,7 @@
 #include "store/AuditWriter.h"
 #include "tokens/TokenLedger.h"
 #include "tokens/TokenService.h"
+#include "util/CanonicalJson.h"
 
 #include <QDateTime>
 #include <QFutureWatcher>
@@ -527,7 +528,10 @@ void RunController::onGateDecided(const QString& runId, const QString& callId,
     m_approvalTimer.stop();
     switch (decision.kind) {
     case ApprovalDecision::Kind::Approve:
-        approve(decision);
+        if (decision.editedArguments && *decision.editedArguments != current().call.arguments)
+            approveEdited(decision);
+        else
+            approve(decision);
         return;
     case ApprovalDecision::Kind::Expired:
         expire(decision.reason);
@@ -545,6 +549,31 @@ void RunController::onGateDecided(const QString& runId, const QString& callId,
         return;
     }
     }
+}
+
+void RunController::approveEdited(const ApprovalDecision& decision) {
+    Proposal& p = current();
+    ToolCall edited = p.call;
+    edited.arguments = *decision.editedArguments;
+    // The edited call is a new proposal as far as the policy is concerned: a person's edit must
+    // not be a way around a deny rule or the schema.
+    RunState state;
+    state.runId = m_config.runId;
+    state.toolCallsSoFar = m_toolCalls - 1;
+    state.stepsSoFar = m_steps;
+    state.elapsedSeconds = m_clock.elapsed() / 1000;
+    state.nowSeconds = QDateTime::currentSecsSinceEpoch();
+    const PolicyDecision again = m_s.policy->evaluate(edited, state);
+    if (again.isDeny()) {
+        deny(QStringLiteral("rule"), QStringLiteral("policy"),
+             tr("The edited arguments were refused: %1").arg(again.reason),
+             tr("Denied by policy (%1) after the reviewer edited the arguments: %2")
+                 .arg(again.code, again.reason));
+        return;
+    }
+    p.call.arguments = edited.arguments;
+    p.edited = true;
+    approve(decision);
 }
 
 void RunController::onApprovalTimeout() {
@@ -572,7 +601,8 @@ void RunController::approve(const ApprovalDecision& decision) {
     const QString kind = decision.approverKind;
     const QString reason = decision.reason;
     audit(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
-                                   jti ? *jti : QString()),
+                                   jti ? *jti : QString(),
+                                   p.edited ? decision.editedArguments : std::nullopt),
           [this, token, kind, reason] {
               Proposal& p = current();
               emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
@@ -716,7 +746,12 @@ QString RunController::capOutput(const QString& output) const {
 void RunController::settle(const QString& result, bool isError) {
     Proposal& p = current();
     p.settled = true;
-    p.result = result;
+    // The conversation still holds the proposed arguments: the model must learn what ran.
+    p.result = p.edited
+                   ? tr("The reviewer changed the arguments before approving; this ran "
+                        "with: %1\n%2")
+                         .arg(QString::fromUtf8(CanonicalJson::serialize(p.call.arguments)), result)
+                   : result;
     p.isError = isError;
     ++m_current;
     processNext();

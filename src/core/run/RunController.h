@@ -116,6 +116,7 @@ private:
         bool settled = false; // denied, expired, executed, failed, cancelled
         QString result;
         bool isError = false;
+        bool edited = false; // the person changed the arguments before approving
     };
 
     struct ExecResult {
@@ -136,6 +137,8 @@ private:
     void onGateDecided(const QString& runId, const QString& callId,
                        const ApprovalDecision& decision);
     void onApprovalTimeout();
+    // An approval with edited arguments: schema and policy again, then approve or deny.
+    void approveEdited(const ApprovalDecision& decision);
     void approve(const ApprovalDecision& decision);
     void deny(const QString& approverKind, const QString& approver, const QString& reason,
               const QString& modelText);

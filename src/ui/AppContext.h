@@ -1,0 +1,93 @@
+#pragma once
+
+#include "config/Settings.h"
+#include "llm/ModelCatalog.h"
+#include "monitoring/AlertManager.h"
+#include "run/AgentProfiles.h"
+#include "run/TableCostEstimator.h"
+#include "store/AuditStore.h"
+#include "store/AuditWriter.h"
+#include "tokens/TokenService.h"
+#include "tools/ToolRegistry.h"
+#include "util/Error.h"
+
+#include <QCoreApplication>
+#include <QObject>
+
+#include <memory>
+#include <optional>
+
+namespace m1 {
+
+// What every window shares: settings, profiles, models, the tool registry, the audit store and
+// its writer, the alert manager, and the secrets (the JWT secret for approval tokens, whether an
+// API key exists). Secrets are looked up on a worker thread because a keychain may wait for a
+// person (SEC-02); until secretsLoaded() fires no run can start.
+class AppContext : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        QString database;         // empty: the default audit database
+        bool forceReplay = false; // screenshots and tests: never look for an API key
+    };
+
+    static Result<std::unique_ptr<AppContext>> create(const Options& options);
+    ~AppContext() override;
+
+    const Settings& settings() const { return m_settings; }
+    void setSettings(const Settings& settings) { m_settings = settings; }
+    const AgentProfiles& profiles() const { return m_profiles; }
+    const ModelCatalog& catalog() const { return m_catalog; }
+    const ToolRegistry& registry() const { return m_registry; }
+    const TableCostEstimator& costs() const { return m_costs; }
+    AuditStore& store() const { return *m_store; }
+    AuditWriter& writer() const { return *m_writer; }
+    AlertManager& alerts() const { return *m_alerts; }
+    const StoreConfig& storeConfig() const { return m_store->config(); }
+    // As given ("" = the default audit database): what worker threads open their own
+    // connections to.
+    QString databaseLocation() const { return m_database; }
+    QString databaseDisplayName() const { return m_store->config().displayName(); }
+    bool forceReplay() const { return m_forceReplay; }
+    // How long a proposal may wait for a person before it expires (the ui setting; the run loop
+    // enforces it).
+    int approvalTimeoutMs() const { return m_approvalTimeoutMs; }
+    void setApprovalTimeoutMs(int ms) { m_approvalTimeoutMs = ms; }
+
+    // Starts the secret lookup on a worker (again after a failure: the person's retry).
+    void loadSecrets();
+    bool areSecretsLoaded() const { return m_secretsLoaded; }
+    const TokenService* tokens() const { return m_tokens ? &*m_tokens : nullptr; }
+    const Error& tokenError() const { return m_tokenError; }
+    bool hasApiKey() const { return !m_apiKey.isEmpty(); }
+    const Error& apiKeyError() const { return m_apiKeyError; }
+    // Only for building a provider; never shown, logged or stored by the ui.
+    QByteArray apiKeyForProvider() const { return m_apiKey; }
+    QString baseUrl() const;
+
+signals:
+    void secretsLoaded();
+
+private:
+    AppContext() = default;
+
+    Settings m_settings;
+    AgentProfiles m_profiles;
+    ModelCatalog m_catalog;
+    ToolRegistry m_registry;
+    TableCostEstimator m_costs;
+    std::unique_ptr<AuditStore> m_store;
+    std::unique_ptr<AuditWriter> m_writer;
+    std::unique_ptr<AlertManager> m_alerts;
+    QString m_database;
+    bool m_forceReplay = false;
+    int m_approvalTimeoutMs = 600000;
+    bool m_secretsLoaded = false;
+    bool m_loading = false;
+    std::optional<TokenService> m_tokens;
+    Error m_tokenError;
+    QByteArray m_apiKey;
+    Error m_apiKeyError;
+};
+
+} // namespace m1
