@@ -1,5 +1,6 @@
 #include "store/AuditQueries.h"
 
+#include "store/AuditRollups.h"
 #include "store/AuditStore.h"
 
 #include <QDate>
@@ -618,6 +619,82 @@ AuditQueries::percentiles(const QString& innerSql, const QVariantList& binds) co
     return result;
 }
 
+Result<std::optional<AuditQueries::Percentiles>>
+AuditQueries::fromHistogram(const QMap<int, qint64>& histogram, const Probe& probe,
+                            const QStringList& groups, const TimeRange& range) const {
+    Percentiles result;
+    for (auto it = histogram.begin(); it != histogram.end(); ++it)
+        result.n += it.value();
+    if (result.n <= 0)
+        return std::optional<Percentiles>(Percentiles{});
+    const auto valueAt = [&](qint64 rank) -> Result<std::optional<qint64>> {
+        qint64 before = 0;
+        for (auto it = histogram.begin(); it != histogram.end(); ++it) {
+            if (before + it.value() < rank) {
+                before += it.value();
+                continue;
+            }
+            const int bucket = it.key();
+            QString sql = QStringLiteral("SELECT %1 FROM %2 WHERE %3")
+                              .arg(probe.valueExpr, probe.table, probe.filter);
+            QVariantList binds;
+            if (!probe.groupColumn.isEmpty())
+                sql += QStringLiteral(" AND %1 = ?").arg(probe.groupColumn);
+            // Bucket 0 also holds the negative values: no lower bound there.
+            if (bucket > 0) {
+                sql += QStringLiteral(" AND %1 >= ?").arg(probe.valueExpr);
+                binds.append(AuditRollups::bucketLow(bucket));
+            }
+            sql += QStringLiteral(" AND %1 < ?").arg(probe.valueExpr);
+            binds.append(AuditRollups::bucketHigh(bucket));
+            addRange(sql, binds, probe.timeColumn, range);
+            sql += QStringLiteral(" ORDER BY %1").arg(probe.valueExpr);
+            const qint64 offset = rank - before - 1;
+            // One group: the value at the offset, read in index order. Several: an index range
+            // per group would lose the order across groups (and a planner would rather scan the
+            // time range), so each group's values in the bucket are read and merged here.
+            const bool one = groups.size() <= 1;
+            if (one)
+                sql += QStringLiteral(" LIMIT 1 OFFSET %1").arg(offset);
+            QList<qint64> values;
+            for (const QString& group : one ? QStringList{groups.value(0)} : groups) {
+                QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+                query.setForwardOnly(true);
+                if (!query.prepare(sql))
+                    return std::unexpected(readError(query, tr("Preparing a percentile probe")));
+                int i = 0;
+                if (!probe.groupColumn.isEmpty())
+                    query.bindValue(i++, group);
+                for (const QVariant& bind : binds)
+                    query.bindValue(i++, bind);
+                if (!query.exec())
+                    return std::unexpected(readError(query, tr("Computing percentiles")));
+                while (query.next())
+                    values.append(query.value(0).toLongLong());
+                query.finish();
+            }
+            if (one)
+                return values.isEmpty() ? std::optional<qint64>() : std::optional(values.first());
+            std::sort(values.begin(), values.end());
+            if (offset >= values.size())
+                return std::optional<qint64>();
+            return std::optional(values.at(offset));
+        }
+        return std::optional<qint64>();
+    };
+    const qint64 n = result.n;
+    for (const auto& [p, out] :
+         {std::pair{50, &result.p50}, std::pair{95, &result.p95}, std::pair{99, &result.p99}}) {
+        const auto value = valueAt((p * n + 99) / 100);
+        if (!value)
+            return std::unexpected(value.error());
+        if (!*value)
+            return std::optional<Percentiles>();
+        *out = **value;
+    }
+    return std::optional<Percentiles>(result);
+}
+
 Result<AuditQueries::RunMetrics> AuditQueries::runMetrics(const TimeRange& range) const {
     QString where = QStringLiteral(" WHERE 1 = 1");
     QVariantList binds;
@@ -646,6 +723,25 @@ Result<AuditQueries::RunMetrics> AuditQueries::runMetrics(const TimeRange& range
     metrics.errorRate =
         ratio(metrics.byStopReason.value(QStringLiteral("error")), metrics.finished);
 
+    const auto rows =
+        AuditRollups::read(QSqlDatabase::database(m_connectionName, false), m_dialect,
+                           AuditRollups::RunDuration, range.fromMs, range.toMs, false);
+    if (!rows)
+        return std::unexpected(rows.error());
+    QMap<int, qint64> histogram;
+    for (const AuditRollups::Row& row : *rows)
+        histogram[row.keys.at(0).toInt()] += row.values.at(0);
+    const auto exact =
+        fromHistogram(histogram,
+                      {QStringLiteral("runs"), QStringLiteral("duration_ms"), QString(),
+                       QStringLiteral("duration_ms IS NOT NULL"), QStringLiteral("started_at")},
+                      {}, range);
+    if (!exact)
+        return std::unexpected(exact.error());
+    if (*exact) {
+        metrics.durationMs = **exact;
+        return metrics;
+    }
     const auto durations =
         percentiles(QStringLiteral("SELECT CAST('' AS TEXT) AS k, duration_ms AS v FROM runs%1 AND "
                                    "duration_ms IS NOT NULL")
@@ -658,44 +754,59 @@ Result<AuditQueries::RunMetrics> AuditQueries::runMetrics(const TimeRange& range
 }
 
 Result<QList<AuditQueries::ToolStat>> AuditQueries::toolStats(const TimeRange& range) const {
-    QString where = QStringLiteral(" WHERE 1 = 1");
-    QVariantList binds;
-    addRange(where, binds, QStringLiteral("proposed_at"), range);
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT tool_name, status, count(*) FROM tool_calls%1 GROUP BY "
-                                 "tool_name, status ORDER BY tool_name")
-                      .arg(where));
-    bindAll(query, binds);
-    if (!query.exec())
-        return std::unexpected(readError(query, tr("Reading the tool statistics")));
+    const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    const auto counts =
+        AuditRollups::read(db, m_dialect, AuditRollups::ToolDay, range.fromMs, range.toMs, false);
+    if (!counts)
+        return std::unexpected(counts.error());
     QMap<QString, ToolStat> byTool;
-    while (query.next()) {
-        const QString tool = query.value(0).toString();
-        const QString status = query.value(1).toString();
-        const qint64 count = query.value(2).toLongLong();
-        ToolStat& stat = byTool[tool];
-        stat.tool = tool;
-        stat.calls += count;
-        if (status == QLatin1String("executed"))
-            stat.executed += count;
-        else if (status == QLatin1String("failed"))
-            stat.failed += count;
-        else if (status == QLatin1String("denied"))
-            stat.denied += count;
+    for (const AuditRollups::Row& row : *counts) {
+        if (row.values.at(0) == 0)
+            continue;
+        ToolStat& stat = byTool[row.keys.at(0).toString()];
+        stat.tool = row.keys.at(0).toString();
+        stat.calls += row.values.at(0);
+        stat.executed += row.values.at(1);
+        stat.failed += row.values.at(2);
+        stat.denied += row.values.at(3);
     }
-    query.finish();
-    const auto durations = percentiles(
-        QStringLiteral("SELECT tool_name AS k, exec_duration_ms AS v FROM tool_calls%1 AND status "
-                       "IN ('executed', 'failed') AND exec_duration_ms IS NOT NULL")
-            .arg(where),
-        binds);
-    if (!durations)
-        return std::unexpected(durations.error());
+    const auto buckets = AuditRollups::read(db, m_dialect, AuditRollups::ToolDuration, range.fromMs,
+                                            range.toMs, false);
+    if (!buckets)
+        return std::unexpected(buckets.error());
+    QMap<QString, QMap<int, qint64>> histograms;
+    for (const AuditRollups::Row& row : *buckets)
+        histograms[row.keys.at(0).toString()][row.keys.at(1).toInt()] += row.values.at(0);
+    const Probe probe{QStringLiteral("tool_calls"), QStringLiteral("exec_duration_ms"),
+                      QStringLiteral("tool_name"),
+                      QStringLiteral("status IN ('executed', 'failed')"),
+                      QStringLiteral("proposed_at")};
+    std::optional<QMap<QString, Percentiles>> sorted; // the fallback, computed once if needed
     QList<ToolStat> result;
     for (ToolStat& stat : byTool) {
         stat.successRate = ratio(stat.executed, stat.executed + stat.failed);
-        stat.durationMs = durations->value(stat.tool);
+        const auto exact = fromHistogram(histograms.value(stat.tool), probe, {stat.tool}, range);
+        if (!exact)
+            return std::unexpected(exact.error());
+        if (*exact) {
+            stat.durationMs = **exact;
+        } else {
+            if (!sorted) {
+                QString where = QStringLiteral(" WHERE 1 = 1");
+                QVariantList binds;
+                addRange(where, binds, QStringLiteral("proposed_at"), range);
+                auto all = percentiles(
+                    QStringLiteral("SELECT tool_name AS k, exec_duration_ms AS v FROM "
+                                   "tool_calls%1 AND status IN ('executed', 'failed') AND "
+                                   "exec_duration_ms IS NOT NULL")
+                        .arg(where),
+                    binds);
+                if (!all)
+                    return std::unexpected(all.error());
+                sorted = std::move(*all);
+            }
+            stat.durationMs = sorted->value(stat.tool);
+        }
         result.append(stat);
     }
     return result;
@@ -742,107 +853,118 @@ Result<QList<AuditQueries::AgentSummary>> AuditQueries::agentSummary(const TimeR
 Result<AuditQueries::ApprovalMetrics> AuditQueries::approvalMetrics(const TimeRange& range) const {
     // A decision is an approver kind on the row; status 'denied' is the only refusal (expired and
     // cancelled calls keep no approver kind unless they had been approved before).
-    QString where = QStringLiteral(" WHERE approver_kind IS NOT NULL");
-    QVariantList binds;
-    addRange(where, binds, QStringLiteral("proposed_at"), range);
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT approver_kind, sum(CASE WHEN status = 'denied' THEN 0 "
-                                 "ELSE 1 END), sum(CASE WHEN status = 'denied' THEN 1 ELSE 0 END) "
-                                 "FROM tool_calls%1 GROUP BY approver_kind ORDER BY approver_kind")
-                      .arg(where));
-    bindAll(query, binds);
-    if (!query.exec())
-        return std::unexpected(readError(query, tr("Reading the approval metrics")));
+    const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    const auto counts = AuditRollups::read(db, m_dialect, AuditRollups::ApprovalDay, range.fromMs,
+                                           range.toMs, false);
+    if (!counts)
+        return std::unexpected(counts.error());
+    QMap<QString, ApproverStat> byKind; // kinds are ASCII: the same order as the SQL before
+    for (const AuditRollups::Row& row : *counts) {
+        if (row.values.at(0) == 0 && row.values.at(1) == 0)
+            continue;
+        ApproverStat& stat = byKind[row.keys.at(0).toString()];
+        stat.kind = row.keys.at(0).toString();
+        stat.approved += row.values.at(0);
+        stat.denied += row.values.at(1);
+    }
+    const auto buckets = AuditRollups::read(db, m_dialect, AuditRollups::DecideTime, range.fromMs,
+                                            range.toMs, false);
+    if (!buckets)
+        return std::unexpected(buckets.error());
+    QMap<QString, QMap<int, qint64>> histograms;
+    QMap<int, qint64> overall;
+    for (const AuditRollups::Row& row : *buckets) {
+        histograms[row.keys.at(0).toString()][row.keys.at(1).toInt()] += row.values.at(0);
+        overall[row.keys.at(1).toInt()] += row.values.at(0);
+    }
+    const Probe probe{QStringLiteral("tool_calls"), QStringLiteral("decided_at - proposed_at"),
+                      QStringLiteral("approver_kind"), QStringLiteral("decided_at IS NOT NULL"),
+                      QStringLiteral("proposed_at")};
+
     ApprovalMetrics metrics;
-    while (query.next()) {
-        ApproverStat stat;
-        stat.kind = query.value(0).toString();
-        stat.approved = query.value(1).toLongLong();
-        stat.denied = query.value(2).toLongLong();
+    bool exact = true;
+    for (ApproverStat& stat : byKind) {
         metrics.approved += stat.approved;
         metrics.denied += stat.denied;
         if (stat.kind == QLatin1String("auto"))
             metrics.autoApproved += stat.approved;
+        const auto p = fromHistogram(histograms.value(stat.kind), probe, {stat.kind}, range);
+        if (!p)
+            return std::unexpected(p.error());
+        exact = exact && p->has_value();
+        if (*p)
+            stat.decideMs = **p;
         metrics.byApproverKind.append(stat);
     }
-    query.finish();
     metrics.decided = metrics.approved + metrics.denied;
+    const auto all = fromHistogram(overall, probe, byKind.keys(), range);
+    if (!all)
+        return std::unexpected(all.error());
+    if (exact && *all) {
+        metrics.medianDecideMs = (*all)->p50;
+        return metrics;
+    }
 
-    const QString decided = where + QStringLiteral(" AND decided_at IS NOT NULL");
-    const auto byKind = percentiles(
+    QString decided = QStringLiteral(" WHERE approver_kind IS NOT NULL");
+    QVariantList binds;
+    addRange(decided, binds, QStringLiteral("proposed_at"), range);
+    decided += QStringLiteral(" AND decided_at IS NOT NULL");
+    const auto sortedByKind = percentiles(
         QStringLiteral("SELECT approver_kind AS k, decided_at - proposed_at AS v FROM tool_calls%1")
             .arg(decided),
         binds);
-    if (!byKind)
-        return std::unexpected(byKind.error());
+    if (!sortedByKind)
+        return std::unexpected(sortedByKind.error());
     for (ApproverStat& stat : metrics.byApproverKind)
-        stat.decideMs = byKind->value(stat.kind);
-    const auto overall = percentiles(
+        stat.decideMs = sortedByKind->value(stat.kind);
+    const auto sortedAll = percentiles(
         QStringLiteral("SELECT CAST('' AS TEXT) AS k, decided_at - proposed_at AS v FROM "
                        "tool_calls%1")
             .arg(decided),
         binds);
-    if (!overall)
-        return std::unexpected(overall.error());
-    metrics.medianDecideMs = overall->value(QString()).p50;
+    if (!sortedAll)
+        return std::unexpected(sortedAll.error());
+    metrics.medianDecideMs = sortedAll->value(QString()).p50;
     return metrics;
 }
 
 Result<QList<AuditQueries::ErrorRatePoint>> AuditQueries::errorRate(Interval interval,
                                                                     const TimeRange& range) const {
-    const auto bucketOf = [interval](const QString& column) {
+    // Hours from the hourly rollups; days and weeks are sums of their hours.
+    const auto bucketOf = [interval](qint64 hour) {
         switch (interval) {
         case Interval::Hour:
-            return QStringLiteral("%1 / 3600000").arg(column);
+            return hour;
         case Interval::Day:
-            return QStringLiteral("%1 / 86400000").arg(column);
+            return floorDiv(hour, 24);
         case Interval::Week:
-            return QStringLiteral("(%1 / 86400000 + 3) / 7").arg(column);
+            return floorDiv(floorDiv(hour, 24) + 3, 7);
         }
-        return QString();
+        return hour;
     };
+    const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    const auto tools =
+        AuditRollups::read(db, m_dialect, AuditRollups::ToolHour, range.fromMs, range.toMs, true);
+    if (!tools)
+        return std::unexpected(tools.error());
+    const auto apis =
+        AuditRollups::read(db, m_dialect, AuditRollups::ApiHour, range.fromMs, range.toMs, true);
+    if (!apis)
+        return std::unexpected(apis.error());
     QMap<qint64, ErrorRatePoint> points;
-    {
-        QString sql = QStringLiteral("SELECT %1 AS b, sum(CASE WHEN status = 'failed' THEN 1 ELSE "
-                                     "0 END), count(*) FROM tool_calls WHERE status IN "
-                                     "('executed', 'failed')")
-                          .arg(bucketOf(QStringLiteral("proposed_at")));
-        QVariantList binds;
-        addRange(sql, binds, QStringLiteral("proposed_at"), range);
-        sql += QStringLiteral(" GROUP BY b");
-        QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-        query.setForwardOnly(true);
-        query.prepare(sql);
-        bindAll(query, binds);
-        if (!query.exec())
-            return std::unexpected(readError(query, tr("Reading the tool error rate")));
-        while (query.next()) {
-            ErrorRatePoint& p = points[query.value(0).toLongLong()];
-            p.toolFailures = query.value(1).toLongLong();
-            p.toolRuns = query.value(2).toLongLong();
-        }
-        query.finish();
+    for (const AuditRollups::Row& row : *tools) {
+        if (row.values.at(0) == 0)
+            continue;
+        ErrorRatePoint& p = points[bucketOf(row.keys.at(0).toLongLong())];
+        p.toolRuns += row.values.at(0);
+        p.toolFailures += row.values.at(1);
     }
-    {
-        QString sql = QStringLiteral("SELECT %1 AS b, sum(CASE WHEN error_type IS NULL THEN 0 ELSE "
-                                     "1 END), count(*) FROM api_calls WHERE 1 = 1")
-                          .arg(bucketOf(QStringLiteral("at")));
-        QVariantList binds;
-        addRange(sql, binds, QStringLiteral("at"), range);
-        sql += QStringLiteral(" GROUP BY b");
-        QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-        query.setForwardOnly(true);
-        query.prepare(sql);
-        bindAll(query, binds);
-        if (!query.exec())
-            return std::unexpected(readError(query, tr("Reading the API error rate")));
-        while (query.next()) {
-            ErrorRatePoint& p = points[query.value(0).toLongLong()];
-            p.apiErrors = query.value(1).toLongLong();
-            p.apiCalls = query.value(2).toLongLong();
-        }
-        query.finish();
+    for (const AuditRollups::Row& row : *apis) {
+        if (row.values.at(0) == 0)
+            continue;
+        ErrorRatePoint& p = points[bucketOf(row.keys.at(0).toLongLong())];
+        p.apiCalls += row.values.at(0);
+        p.apiErrors += row.values.at(1);
     }
     QList<ErrorRatePoint> result;
     for (auto it = points.begin(); it != points.end(); ++it) {
@@ -854,14 +976,13 @@ Result<QList<AuditQueries::ErrorRatePoint>> AuditQueries::errorRate(Interval int
 
 Status AuditQueries::forEachCostRow(const TimeRange& range,
                                     const std::function<bool(const CostRow&)>& callback) const {
+    // Whole days, so the daily rollup answers alone.
     QString sql = QStringLiteral(
-        "SELECT day, model, count(DISTINCT run_id), count(*), sum(input_tokens), "
-        "sum(output_tokens), sum(cache_write_tokens), sum(cache_read_tokens), "
-        "coalesce(sum(cost_micros), 0), sum(CASE WHEN cost_micros IS NULL THEN 1 ELSE 0 END) FROM "
-        "api_calls WHERE 1 = 1");
+        "SELECT day, model, runs, api_calls, input_tokens, output_tokens, cache_write_tokens, "
+        "cache_read_tokens, cost_micros, unpriced_calls FROM rollup_api_day WHERE api_calls > 0");
     QVariantList binds;
     addDayRange(sql, binds, QStringLiteral("day"), range);
-    sql += QStringLiteral(" GROUP BY day, model ORDER BY day");
+    sql += QStringLiteral(" ORDER BY day");
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
     query.prepare(sql);
@@ -942,8 +1063,8 @@ QList<AuditQueries::CostRow> AuditQueries::sumByDay(const QList<CostRow>& rows) 
 
 Result<QList<AuditQueries::TokenDay>> AuditQueries::tokensByDay(const TimeRange& range) const {
     QString sql = QStringLiteral("SELECT day, sum(input_tokens), sum(output_tokens), "
-                                 "sum(cache_write_tokens), sum(cache_read_tokens) FROM api_calls "
-                                 "WHERE 1 = 1");
+                                 "sum(cache_write_tokens), sum(cache_read_tokens) FROM "
+                                 "rollup_api_day WHERE api_calls > 0");
     QVariantList binds;
     addDayRange(sql, binds, QStringLiteral("day"), range);
     sql += QStringLiteral(" GROUP BY day ORDER BY day");
@@ -976,10 +1097,11 @@ Result<AuditQueries::MonthlyProjection> AuditQueries::monthlyProjection(qint64 n
     const qint64 windowStart = today - 30;
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral(
-        "SELECT coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
-        "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0) FROM api_calls WHERE "
-        "day >= ? AND day < ?"));
+    query.prepare(
+        QStringLiteral("SELECT coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
+                       "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0) FROM "
+                       "rollup_api_day WHERE "
+                       "day >= ? AND day < ?"));
     query.bindValue(0, windowStart);
     query.bindValue(1, monthStart);
     query.bindValue(2, std::min(windowStart, monthStart));

@@ -33,8 +33,11 @@ class AuditStore;
 // open between calls, so a reader never holds the WAL back from a checkpoint (SQL-09).
 //
 // Percentiles are exact, nearest rank: pN is the value at rank ceil(N * n / 100) of the n values
-// in ascending order, picked with row_number() and count(*) window functions partitioned by the
-// group (SQLite >= 3.25 and PostgreSQL run the same SQL).
+// in ascending order. The dashboards read per-day (per-hour) rollups (AuditRollups) for whole
+// days and the rows for the partial days at the ends of a range; a percentile's rank is located
+// in a duration histogram bucket and its value read by an index probe. Should a probe miss (a
+// rollup out of step), the value is picked with row_number() and count(*) window functions
+// instead (SQLite >= 3.25 and PostgreSQL run the same SQL).
 //
 // Date ranges are half-open, [fromMs, toMs), in ms since the epoch (UTC); an unset end is open.
 // Runs are placed by started_at, tool calls by proposed_at, API calls by at; the per-day figures
@@ -324,6 +327,21 @@ private:
 
     Result<QMap<QString, Percentiles>> percentiles(const QString& innerSql,
                                                    const QVariantList& binds) const;
+    // Where a percentile's value is read from: rows of table with value expr in index order
+    // within the groups (groupColumn IN groups; no group when groupColumn is empty).
+    struct Probe {
+        QString table;
+        QString valueExpr;
+        QString groupColumn;
+        QString filter;
+        QString timeColumn;
+    };
+    // Exact nearest-rank percentiles from a histogram of rollup buckets (the bucket holding each
+    // rank) and one index probe per percentile (the value at its offset in that bucket). Empty
+    // when a probe finds no row (rollups out of step with the rows): the caller then sorts.
+    Result<std::optional<Percentiles>> fromHistogram(const QMap<int, qint64>& histogram,
+                                                     const Probe& probe, const QStringList& groups,
+                                                     const TimeRange& range) const;
     Error readError(const QSqlQuery& query, const QString& what) const;
 
     std::unique_ptr<StoreConnection> m_own;

@@ -1,5 +1,7 @@
 #include "store/AuditRetention.h"
 
+#include "store/AuditRollups.h"
+
 #include "store/AuditChain.h"
 
 #include <QJsonDocument>
@@ -122,6 +124,20 @@ Result<AuditRetention::Report> AuditRetention::prune(const QString& connectionNa
     for (const QString& sql : deletes) {
         if (!query.exec(sql))
             return failed(tr("Removing old audit rows"));
+    }
+    // Every removed row lies before the cutoff (runs completed before it), so recomputing the
+    // rollups of the days up to the cutoff's day keeps them exact; later days are untouched.
+    {
+        const qint64 day = 86400000;
+        const qint64 cutoffDay =
+            report.cutoff >= 0 ? report.cutoff / day : -((-report.cutoff + day - 1) / day);
+        if (const Status rebuilt = AuditRollups::rebuildBefore(
+                QSqlDatabase::database(connectionName, false), dialect, (cutoffDay + 1) * day);
+            !rebuilt) {
+            QSqlQuery(QSqlDatabase::database(connectionName, false))
+                .exec(QStringLiteral("ROLLBACK"));
+            return std::unexpected(rebuilt.error());
+        }
     }
     if (report.events > 0) {
         query.prepare(QStringLiteral(

@@ -2,6 +2,7 @@
 
 #include "store/AuditChain.h"
 #include "store/AuditEvent.h"
+#include "store/AuditRollups.h"
 #include "store/AuditStore.h"
 
 #include <QCryptographicHash>
@@ -231,6 +232,7 @@ Result<AuditSeeder::Report> AuditSeeder::seed(const AuditStore& store, const Opt
     const qint64 first = now - spanMs;
     const qint64 spacing = options.runs > 0 ? std::max<qint64>(1, spanMs / options.runs) : 1;
 
+    QString batchFirstRun;
     for (qint64 r = 0; r < options.runs; ++r) {
         if (r % options.runsPerCommit == 0) {
             QSqlQuery control(db);
@@ -247,6 +249,8 @@ Result<AuditSeeder::Report> AuditSeeder::seed(const AuditStore& store, const Opt
 
         const QString runId =
             QStringLiteral("seed%1-%2").arg(options.seed).arg(r, 8, 10, QLatin1Char('0'));
+        if (r % options.runsPerCommit == 0)
+            batchFirstRun = runId;
         const qint64 started = first + r * spacing + static_cast<qint64>(rng() % spacing);
         const quint64 roll = rng();
         // The last runs (the final hour) are partly still running.
@@ -485,6 +489,18 @@ Result<AuditSeeder::Report> AuditSeeder::seed(const AuditStore& store, const Opt
         ++report.runs;
 
         if ((r + 1) % options.runsPerCommit == 0 || r + 1 == options.runs) {
+            // The batch's rows into the dashboard rollups, in its transaction. The zero-padded
+            // ids of one seed sort in creation order, so the batch is one range of run ids.
+            for (const QString& table : {QStringLiteral("runs"), QStringLiteral("tool_calls"),
+                                         QStringLiteral("api_calls")}) {
+                if (const Status rolled = AuditRollups::accumulate(
+                        db, dialect, table, QStringLiteral("run_id >= ? AND run_id <= ?"),
+                        {batchFirstRun, runId});
+                    !rolled) {
+                    QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+                    return std::unexpected(rolled.error());
+                }
+            }
             QSqlQuery control(db);
             control.prepare(QStringLiteral(
                 "UPDATE chain_head SET last_seq = ?, last_hash = ?, updated_at = ? WHERE id = 1"));

@@ -1,5 +1,7 @@
 #include "store/AuditWriterWorker.h"
 
+#include "store/AuditRollups.h"
+
 #include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -204,6 +206,28 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(0, runId);
         return exec(q, tr("Counting a tool call"));
     };
+    // The rollups over one tool call row: its old contribution out before a transition, the new
+    // one in after it, in this transaction; so they stay exact whatever the transition changes.
+    const auto rollCall = [&](bool negate) -> Status {
+        for (const AuditRollups::Id id :
+             {AuditRollups::ToolDay, AuditRollups::ToolDuration, AuditRollups::ApprovalDay,
+              AuditRollups::DecideTime, AuditRollups::ToolHour}) {
+            QSqlQuery* q = statement(AuditRollups::accumulateSql(
+                AuditRollups::def(id), QStringLiteral("run_id = ? AND request_id = ?"), negate));
+            if (q)
+                bindCall(q, 0);
+            if (const Status done = exec(q, tr("Updating the dashboard sums")); !done)
+                return done;
+        }
+        return {};
+    };
+    const auto transition = [&](QSqlQuery* q, const QString& what) -> Status {
+        if (const Status out = rollCall(true); !out)
+            return out;
+        if (const Status done = execOne(q, event, what); !done)
+            return done;
+        return rollCall(false);
+    };
 
     switch (event.kind) {
     case Kind::RunStarted: {
@@ -263,7 +287,11 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
         if (q->numRowsAffected() != 1)
             return fail(QStringLiteral("store.transition"),
                         tr("Run \"%1\" is unknown or already finished.").arg(runId));
-        return {};
+        QSqlQuery* roll = statement(AuditRollups::accumulateSql(
+            AuditRollups::def(AuditRollups::RunDuration), QStringLiteral("run_id = ?")));
+        if (roll)
+            roll->bindValue(0, runId);
+        return exec(roll, tr("Updating the dashboard sums"));
     }
     case Kind::CallProposed: {
         QSqlQuery* q = statement(QStringLiteral(
@@ -282,6 +310,8 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
         }
         if (const Status done = exec(q, tr("Recording the proposal \"%1\"").arg(requestId)); !done)
             return done;
+        if (const Status rolled = rollCall(false); !rolled)
+            return rolled;
         return bumpRun("calls_proposed");
     }
     case Kind::PolicyChecked: {
@@ -322,7 +352,7 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(7, at);
             bindCall(q, 8);
         }
-        if (const Status done = execOne(q, event, approved ? tr("Approval") : tr("Denial")); !done)
+        if (const Status done = transition(q, approved ? tr("Approval") : tr("Denial")); !done)
             return done;
         return bumpRun(approved ? "calls_approved" : "calls_denied");
     }
@@ -348,10 +378,8 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(9, at);
             bindCall(q, 10);
         }
-        if (const Status done = execOne(q, event,
-                                        executed ? tr("Recording the execution")
-                                                 : tr("Recording the "
-                                                      "failure"));
+        if (const Status done = transition(q, executed ? tr("Recording the execution")
+                                                       : tr("Recording the failure"));
             !done)
             return done;
         return bumpRun(executed ? "calls_executed" : "calls_failed");
@@ -369,9 +397,22 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(3, at);
             bindCall(q, 4);
         }
-        return execOne(q, event, AuditEvent::kindName(event.kind));
+        return transition(q, AuditEvent::kindName(event.kind));
     }
     case Kind::ApiCall: {
+        // A run counts once per day and model in the cost rollup: only its first call there adds
+        // it (asked before the insert, on the run's index).
+        QSqlQuery* seen = statement(QStringLiteral(
+            "SELECT count(*) FROM api_calls WHERE run_id = ? AND day = ? AND model = ?"));
+        if (seen) {
+            seen->bindValue(0, runId);
+            seen->bindValue(1, day);
+            seen->bindValue(2, string(d, "model"));
+        }
+        if (const Status done = exec(seen, tr("Recording an API call")); !done)
+            return done;
+        const bool newRun = seen->next() && seen->value(0).toLongLong() == 0;
+        seen->finish();
         QSqlQuery* q = statement(QStringLiteral(
             "INSERT INTO api_calls (run_id, model, request_id, attempt, input_tokens, "
             "output_tokens, cache_write_tokens, cache_read_tokens, cost_micros, latency_ms, "
@@ -394,6 +435,41 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(13, day);
         }
         if (const Status done = exec(q, tr("Recording an API call")); !done)
+            return done;
+        QSqlQuery* hour = statement(QStringLiteral(
+            "INSERT INTO rollup_api_hour (hour_num, calls, errors) VALUES (?, 1, ?) ON CONFLICT "
+            "(hour_num) DO UPDATE SET calls = rollup_api_hour.calls + 1, errors = "
+            "rollup_api_hour.errors + excluded.errors"));
+        if (hour) {
+            hour->bindValue(0, at / 3600000);
+            hour->bindValue(1, string(d, "error_type").isEmpty() ? 0 : 1);
+        }
+        if (const Status done = exec(hour, tr("Updating the dashboard sums")); !done)
+            return done;
+        QSqlQuery* usage = statement(QStringLiteral(
+            "INSERT INTO rollup_api_day (day, model, runs, api_calls, input_tokens, output_tokens, "
+            "cache_write_tokens, cache_read_tokens, cost_micros, unpriced_calls) VALUES (?, ?, ?, "
+            "1, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, model) DO UPDATE SET runs = "
+            "rollup_api_day.runs + excluded.runs, api_calls = rollup_api_day.api_calls + 1, "
+            "input_tokens = rollup_api_day.input_tokens + excluded.input_tokens, output_tokens = "
+            "rollup_api_day.output_tokens + excluded.output_tokens, cache_write_tokens = "
+            "rollup_api_day.cache_write_tokens + excluded.cache_write_tokens, cache_read_tokens = "
+            "rollup_api_day.cache_read_tokens + excluded.cache_read_tokens, cost_micros = "
+            "rollup_api_day.cost_micros + excluded.cost_micros, unpriced_calls = "
+            "rollup_api_day.unpriced_calls + excluded.unpriced_calls"));
+        if (usage) {
+            int i = 0;
+            usage->bindValue(i++, day);
+            usage->bindValue(i++, string(d, "model"));
+            usage->bindValue(i++, newRun ? 1 : 0);
+            usage->bindValue(i++, integer(d, "input_tokens"));
+            usage->bindValue(i++, integer(d, "output_tokens"));
+            usage->bindValue(i++, integer(d, "cache_write_tokens"));
+            usage->bindValue(i++, integer(d, "cache_read_tokens"));
+            usage->bindValue(i++, cost.isDouble() ? cost.toInteger() : 0);
+            usage->bindValue(i++, cost.isDouble() ? 0 : 1);
+        }
+        if (const Status done = exec(usage, tr("Updating the dashboard sums")); !done)
             return done;
         QSqlQuery* totals = statement(
             cost.isDouble()

@@ -1,5 +1,7 @@
 #include "store/SchemaMigrations.h"
 
+#include "store/AuditRollups.h"
+
 #include <QDateTime>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -197,7 +199,7 @@ QStringList toList(const char* const* begin, const char* const* end, const SqlDi
 } // namespace
 
 int SchemaMigrations::latestVersion() {
-    return 2;
+    return 3;
 }
 
 QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect) {
@@ -206,6 +208,10 @@ QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect)
         return toList(std::begin(kMigration1), std::end(kMigration1), dialect);
     case 2:
         return toList(std::begin(kMigration2), std::end(kMigration2), dialect);
+    case 3:
+        // Migration 3: the dashboard rollups, their probe indexes and the backfill from the rows
+        // already stored (see AuditRollups).
+        return AuditRollups::migrationStatements(dialect);
     default:
         return {};
     }

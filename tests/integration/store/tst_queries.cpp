@@ -6,6 +6,8 @@
 #include "PgTestServer.h"
 #include "TestSupport.h"
 #include "store/AuditQueries.h"
+#include "store/AuditRollups.h"
+#include "store/AuditSeeder.h"
 #include "store/AuditStore.h"
 #include "store/CostCsvWriter.h"
 
@@ -14,11 +16,13 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 
@@ -133,6 +137,75 @@ QList<AuditEvent> dataset() {
       << AuditEvent::callApproved("r4", "c1", "token", {}, "j4", {}, r4 + 1100)
       << AuditEvent::callExecuted("r4", "c1", {}, "y", 9, r4 + 1110);
     return e;
+}
+
+// Every rollup table against its sums recomputed from the rows (rows of zeros ignored: a moved
+// histogram count leaves one behind). Empty when they agree, else the first difference.
+QString rollupMismatch(const QString& connection) {
+    const QSqlDatabase db = QSqlDatabase::database(connection, false);
+    for (int i = 0; i < AuditRollups::Count; ++i) {
+        const AuditRollups::Def& d = AuditRollups::def(static_cast<AuditRollups::Id>(i));
+        const auto sums = [&](const QString& sql) {
+            QMap<QString, QString> out;
+            QSqlQuery q(db);
+            if (!q.exec(sql))
+                out.insert(QStringLiteral("error"), q.lastError().text());
+            const auto keys = d.keyColumns.size();
+            while (q.next()) {
+                QStringList key;
+                QStringList values;
+                bool zero = true;
+                for (int k = 0; k < keys; ++k)
+                    key.append(q.value(k).toString());
+                for (int v = 0; v < d.valueColumns.size(); ++v) {
+                    values.append(QString::number(q.value(keys + v).toLongLong()));
+                    zero = zero && q.value(keys + v).toLongLong() == 0;
+                }
+                if (!zero)
+                    out.insert(key.join(QLatin1Char('|')), values.join(QLatin1Char(',')));
+            }
+            return out;
+        };
+        const auto stored = sums(QStringLiteral("SELECT %1, %2 FROM %3")
+                                     .arg(d.keyColumns.join(QStringLiteral(", ")),
+                                          d.valueColumns.join(QStringLiteral(", ")), d.table));
+        const auto recomputed = sums(AuditRollups::sourceSql(d, QStringLiteral("1 = 1")));
+        if (stored != recomputed) {
+            QString diff;
+            for (auto it = recomputed.begin(); it != recomputed.end(); ++it) {
+                if (stored.value(it.key()) != it.value())
+                    diff += QStringLiteral(" %1: %2 vs %3;")
+                                .arg(it.key(), stored.value(it.key()), it.value());
+            }
+            return QStringLiteral("%1 (stored %2 rows, rows give %3):%4")
+                .arg(d.table)
+                .arg(stored.size())
+                .arg(recomputed.size())
+                .arg(diff.left(400));
+        }
+    }
+    return {};
+}
+
+// Nearest-rank percentile by sorting in C++: the reference for the index probes.
+std::optional<qint64> nearestRank(QList<qint64> values, int p) {
+    if (values.isEmpty())
+        return std::nullopt;
+    std::sort(values.begin(), values.end());
+    return values.at((p * values.size() + 99) / 100 - 1);
+}
+
+QList<qint64> column(const QString& connection, const QString& sql, const QVariantList& binds) {
+    QSqlQuery q(QSqlDatabase::database(connection, false));
+    q.prepare(sql);
+    for (int i = 0; i < binds.size(); ++i)
+        q.bindValue(i, binds.at(i));
+    QList<qint64> out;
+    if (!q.exec())
+        return out;
+    while (q.next())
+        out.append(q.value(0).toLongLong());
+    return out;
 }
 
 QStringList ids(const Queries::HistoryPage& page) {
@@ -675,6 +748,188 @@ private slots:
         QVERIFY(checkpoint.next());
         QCOMPARE(checkpoint.value(0).toInt(), 0);                           // not busy
         QCOMPARE(checkpoint.value(1).toInt(), checkpoint.value(2).toInt()); // every frame done
+    }
+
+    // The rollups written by the AuditWriter equal the sums over the rows.
+    void rollupsFollowTheWriter_data() { addBackends(); }
+    void rollupsFollowTheWriter() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const QString mismatch = rollupMismatch(s->connectionName());
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+    }
+
+    // The SQL bucket expression (backfill, partial days) is the C++ one (writer, probes).
+    void rollupBuckets_data() { addBackends(); }
+    void rollupBuckets() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        QSqlQuery q(QSqlDatabase::database(s->connectionName(), false));
+        QVERIFY(q.prepare(QStringLiteral("SELECT %1 FROM (SELECT CAST(? AS BIGINT) AS v) AS t")
+                              .arg(AuditRollups::bucketSql(QStringLiteral("v")))));
+        const qint64 values[] = {-5,
+                                 0,
+                                 1,
+                                 31,
+                                 32,
+                                 33,
+                                 63,
+                                 64,
+                                 100,
+                                 1000,
+                                 1023,
+                                 1024,
+                                 4321,
+                                 2500000,
+                                 3600000000,
+                                 1LL << 40,
+                                 (1LL << 62) + 7,
+                                 std::numeric_limits<qint64>::max()};
+        for (const qint64 v : values) {
+            const int b = AuditRollups::bucket(v);
+            QVERIFY(b >= 0);
+            if (v >= 0) {
+                QVERIFY(AuditRollups::bucketLow(b) <= v);
+                QVERIFY(v < AuditRollups::bucketHigh(b) ||
+                        AuditRollups::bucketHigh(b) == std::numeric_limits<qint64>::max());
+            }
+            if (v >= 32)
+                QVERIFY(AuditRollups::bucketHigh(b) - AuditRollups::bucketLow(b) <=
+                        AuditRollups::bucketLow(b) / 16 + 1);
+            q.bindValue(0, v);
+            QVERIFY2(q.exec() && q.next(), qPrintable(q.lastError().text()));
+            QCOMPARE(q.value(0).toLongLong(), qint64(b));
+        }
+    }
+
+    // Seeded history (rollups added per batch), then a prune (rollups recomputed before the
+    // cutoff): the rollups still equal the rows, and the probed percentiles over a range that
+    // starts and ends inside days equal a sort of the rows.
+    void rollupsAfterSeedAndPrune_data() { addBackends(); }
+    void rollupsAfterSeedAndPrune() {
+        QFETCH(QString, backend);
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        AuditStore& s = **opened;
+        const QString c = s.connectionName();
+        const qint64 now = kD0 + 20 * kDay + 5 * kHour;
+        AuditSeeder::Options options;
+        options.runs = 400;
+        options.callsPerRun = 6;
+        options.spanDays = 12;
+        options.nowMs = now;
+        options.runsPerCommit = 150;
+        QVERIFY(AuditSeeder::seed(s, options));
+        QString mismatch = rollupMismatch(c);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+
+        const auto checkAgainstRows = [&](const Queries::TimeRange& range) {
+            const AuditQueries q(s);
+            const auto tools = q.toolStats(range);
+            QVERIFY(tools);
+            QVERIFY(!tools->isEmpty());
+            for (const auto& tool : *tools) {
+                const auto values = column(
+                    c,
+                    QStringLiteral("SELECT exec_duration_ms FROM tool_calls WHERE tool_name = ? "
+                                   "AND status IN ('executed', 'failed') AND proposed_at >= ? "
+                                   "AND proposed_at < ?"),
+                    {tool.tool, *range.fromMs, *range.toMs});
+                QCOMPARE(tool.durationMs.n, qint64(values.size()));
+                QCOMPARE(tool.durationMs.p50, nearestRank(values, 50));
+                QCOMPARE(tool.durationMs.p95, nearestRank(values, 95));
+                QCOMPARE(tool.durationMs.p99, nearestRank(values, 99));
+            }
+            const auto approvals = q.approvalMetrics(range);
+            QVERIFY(approvals);
+            const auto decide =
+                column(c,
+                       QStringLiteral("SELECT decided_at - proposed_at FROM tool_calls WHERE "
+                                      "approver_kind IS NOT NULL AND decided_at IS NOT NULL AND "
+                                      "proposed_at >= ? AND proposed_at < ?"),
+                       {*range.fromMs, *range.toMs});
+            QCOMPARE(approvals->medianDecideMs, nearestRank(decide, 50));
+            for (const auto& kind : approvals->byApproverKind) {
+                const auto values =
+                    column(c,
+                           QStringLiteral("SELECT decided_at - proposed_at FROM tool_calls WHERE "
+                                          "approver_kind = ? AND decided_at IS NOT NULL AND "
+                                          "proposed_at >= ? AND proposed_at < ?"),
+                           {kind.kind, *range.fromMs, *range.toMs});
+                QCOMPARE(kind.decideMs.p95, nearestRank(values, 95));
+            }
+            const auto metrics = q.runMetrics(range);
+            QVERIFY(metrics);
+            const auto durations = column(
+                c,
+                QStringLiteral("SELECT duration_ms FROM runs WHERE duration_ms IS NOT NULL AND "
+                               "started_at >= ? AND started_at < ?"),
+                {*range.fromMs, *range.toMs});
+            QCOMPARE(metrics->durationMs.n, qint64(durations.size()));
+            QCOMPARE(metrics->durationMs.p99, nearestRank(durations, 99));
+            const auto hours = q.errorRate(Queries::Interval::Hour, range);
+            QVERIFY(hours);
+            qint64 runs = 0;
+            for (const auto& point : *hours)
+                runs += point.toolRuns;
+            QCOMPARE(runs, qint64(column(c,
+                                         QStringLiteral("SELECT 1 FROM tool_calls WHERE status "
+                                                        "IN ('executed', 'failed') AND "
+                                                        "proposed_at >= ? AND proposed_at < ?"),
+                                         {*range.fromMs, *range.toMs})
+                                      .size()));
+        };
+        checkAgainstRows({now - 7 * kDay - 123457, now - 1 * kDay + 7654321});
+        checkAgainstRows({now - 3 * kDay + 1000, now - 3 * kDay + 5 * kHour});
+
+        auto pruned = s.prune(6, false, now);
+        QVERIFY2(pruned, qPrintable(pruned ? QString() : pruned.error().message));
+        QVERIFY(pruned->runs > 0);
+        mismatch = rollupMismatch(c);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        checkAgainstRows({now - 9 * kDay - 3, now - 2 * kDay + 11});
+    }
+
+    // Migration 3 on a database of schema version 2 backfills the rollups from its rows.
+    void migrationBackfillsRollups_data() { addBackends(); }
+    void migrationBackfillsRollups() {
+        QFETCH(QString, backend);
+        const QString where = freshLocation(backend);
+        QString before;
+        {
+            auto opened = AuditStore::open(where);
+            QVERIFY(opened);
+            {
+                auto writer = (*opened)->startWriter();
+                QVERIFY(writer);
+                for (const AuditEvent& event : dataset())
+                    QVERIFY((*writer)->write(event, 30000));
+            }
+            const AuditQueries q(**opened);
+            before = QString::fromUtf8(
+                QJsonDocument(q.approvalMetrics()->toJson()).toJson(QJsonDocument::Compact));
+            // Back to version 2: no rollups, no probe indexes.
+            QSqlQuery sql(QSqlDatabase::database((*opened)->connectionName(), false));
+            for (int i = 0; i < AuditRollups::Count; ++i)
+                QVERIFY(
+                    sql.exec(QStringLiteral("DROP TABLE %1")
+                                 .arg(AuditRollups::def(static_cast<AuditRollups::Id>(i)).table)));
+            for (const char* index : {"tool_calls_tool_duration", "tool_calls_kind_decide",
+                                      "runs_duration", "runs_agent_summary"})
+                QVERIFY(sql.exec(QStringLiteral("DROP INDEX %1").arg(QLatin1String(index))));
+            QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 3")));
+        }
+        auto reopened = AuditStore::open(where);
+        QVERIFY2(reopened, qPrintable(reopened ? QString() : reopened.error().message));
+        const QString mismatch = rollupMismatch((*reopened)->connectionName());
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const AuditQueries q(**reopened);
+        QCOMPARE(QString::fromUtf8(
+                     QJsonDocument(q.approvalMetrics()->toJson()).toJson(QJsonDocument::Compact)),
+                 before);
+        QCOMPARE(q.toolStats()->size(), 3);
     }
 
     void cleanupTestCase() {
