@@ -113,12 +113,12 @@ private Q_SLOTS:
                 page.value("runs").toArray().at(4).toObject().value("runId"));
 
         const ProcessResult agent = m1ctl(
-            {"history", "list", "--agent", "reviewer", "--stop-reason", "end_turn", "--json"});
+            {"history", "list", "--agent", "reviewer", "--stop-reason", "completed", "--json"});
         const QJsonArray filtered = json(agent).value("runs").toArray();
         QVERIFY(!filtered.isEmpty());
         for (const QJsonValue& v : filtered) {
             QCOMPARE(v.toObject().value("agent").toString(), QStringLiteral("reviewer"));
-            QCOMPARE(v.toObject().value("stopReason").toString(), QStringLiteral("end_turn"));
+            QCOMPARE(v.toObject().value("stopReason").toString(), QStringLiteral("completed"));
         }
         const ProcessResult search =
             m1ctl({"history", "list", "--search", "CHANGELOG", "--since", "90d", "--json"});
