@@ -623,9 +623,10 @@ void RunController::execute(const QString& token) {
     const ToolRegistry* registry = m_s.registry;
     const Workspace* workspace = m_s.workspace;
     const TokenService* tokens = m_s.tokens;
+    const PolicyEngine* policy = m_s.policy;
     const auto openLedger = m_s.openLedger;
     const ToolCall call = p.call;
-    m_exec = QtConcurrent::run([registry, workspace, tokens, openLedger, call, token] {
+    m_exec = QtConcurrent::run([registry, workspace, tokens, policy, openLedger, call, token] {
         ExecResult result;
         QElapsedTimer clock;
         clock.start();
@@ -636,7 +637,9 @@ void RunController::execute(const QString& token) {
             result.outcome.result = std::unexpected(ledger.error());
             return result;
         }
-        const ToolExecutor executor(*registry, *workspace, *tokens, **ledger);
+        ToolExecutor executor(*registry, *workspace, *tokens, **ledger);
+        // A pre-authorised token or a path re-pointed after approval must not beat a deny rule.
+        executor.setPolicyGuard(policy);
         result.outcome = executor.execute(call, token);
         result.durationMs = clock.elapsed();
         return result;

@@ -19,6 +19,8 @@
 #include <QTest>
 #include <QUuid>
 
+#include <unistd.h>
+
 using namespace m1;
 using m1::test::FakeClaudeServer;
 using m1::test::RunHarness;
@@ -232,6 +234,34 @@ private slots:
         QCOMPARE(h->column(QStringLiteral("SELECT approver_kind FROM tool_calls WHERE "
                                           "request_id = 'toolu_w1'")),
                  QStringList{"person"});
+    }
+
+    // The policy meets the call again just before it runs: a symlink re-pointed at a denied file
+    // after the person approved must not be read.
+    void policyGuardAtExecution() {
+        h->policyConfig.readNeedsApproval = true;
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[\"read_file(.env)\"]}"));
+        test::writeFile(h->workspaceDir + QStringLiteral("/.env"), "GUARDED_SECRET=1\n");
+        const QByteArray link = (h->workspaceDir + QStringLiteral("/link.md")).toLocal8Bit();
+        QVERIFY(::symlink("a.txt", link.constData()) == 0);
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_g1", "read_file", QJsonObject{{"path", "link.md"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        gate->fallback = [link](const PendingApproval&) {
+            ::unlink(link.constData());
+            if (::symlink(".env", link.constData()) != 0)
+                qWarning("symlink failed");
+            return ScriptedApprovalGate::approve();
+        };
+        auto run = makeRun(h->config("Read the link"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(gate->asked.size(), 1);
+        QCOMPARE(run->report().executed, 0);
+        QCOMPARE(statuses(run->runId()), QStringList{"failed"});
+        const QJsonObject result = lastUserContent(*server, 1).at(0).toObject();
+        QVERIFY(result.value("is_error").toBool());
+        QVERIFY(result.value("content").toString().contains("policy.denied"));
+        QVERIFY(!result.value("content").toString().contains("GUARDED_SECRET"));
     }
 
     void policyDenyRule() {
