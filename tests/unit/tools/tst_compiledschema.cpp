@@ -15,6 +15,8 @@ using m1::JsonSchema;
 
 namespace {
 
+const QString kPlanTool = QStringLiteral("update_plan");
+
 // JSON written with single quotes (moc cannot parse raw string literals holding quotes).
 QJsonObject parseObject(const char* text) {
     QJsonParseError error;
@@ -170,7 +172,8 @@ class TestCompiledSchema : public QObject {
         QList<QJsonObject> schemas;
         const m1::ToolRegistry registry = m1::ToolRegistry::withBuiltins();
         for (const QString& name : registry.enabledNames())
-            schemas.append(registry.spec(name)->inputSchema);
+            if (name != kPlanTool)
+                schemas.append(registry.spec(name)->inputSchema);
         for (const char* text : kCompilable)
             schemas.append(parseObject(text));
         return schemas;
@@ -179,10 +182,11 @@ class TestCompiledSchema : public QObject {
 private Q_SLOTS:
     void compilesTheBuiltinSchemas() {
         const m1::ToolRegistry registry = m1::ToolRegistry::withBuiltins();
-        QCOMPARE(registry.enabledNames().size(), 6);
+        QCOMPARE(registry.enabledNames().size(), 7);
         for (const QString& name : registry.enabledNames())
-            QVERIFY2(CompiledSchema::compile(registry.spec(name)->inputSchema).has_value(),
-                     qPrintable(name));
+            if (name != kPlanTool)
+                QVERIFY2(CompiledSchema::compile(registry.spec(name)->inputSchema).has_value(),
+                         qPrintable(name));
         for (const char* text : kCompilable)
             QVERIFY2(CompiledSchema::compile(parseObject(text)).has_value(), text);
     }
@@ -190,6 +194,9 @@ private Q_SLOTS:
     void leavesOtherSchemasToJsonSchema() {
         for (const char* text : kNotCompilable)
             QVERIFY2(!CompiledSchema::compile(parseObject(text)).has_value(), text);
+        // update_plan's array of step objects is rare and small: the full validator serves it.
+        const m1::ToolRegistry registry = m1::ToolRegistry::withBuiltins();
+        QVERIFY(!CompiledSchema::compile(registry.spec(kPlanTool)->inputSchema).has_value());
     }
 
     // The fast check is used only when it says valid, so it must never accept what JsonSchema
