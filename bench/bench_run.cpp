@@ -1,9 +1,10 @@
 #include "Bench.h"
 
 #include "llm/ReplayProvider.h"
+#include "monitoring/CostTracker.h"
 #include "policy/PolicyEngine.h"
+#include "run/PricingCostEstimator.h"
 #include "run/RunController.h"
-#include "run/TableCostEstimator.h"
 #include "store/AuditStore.h"
 #include "tokens/TokenLedger.h"
 #include "tokens/TokenService.h"
@@ -39,7 +40,8 @@ QList<Result> runStepOverhead() {
     const m1::PolicyEngine policy(registry, *workspace, m1::PolicyConfig{}, m1::PolicyRules{});
     const auto tokens =
         m1::TokenService::create(QByteArrayLiteral("bench-secret-0123456789abcdef-0123456789ab"));
-    m1::TableCostEstimator costs;
+    m1::CostTracker tracker(m1::PricingTable::builtin().value_or(m1::PricingTable()));
+    const m1::PricingCostEstimator costs(tracker);
     const QString ledgerPath = dir.filePath(QStringLiteral("tokens.sqlite"));
 
     QList<qint64> perStep;

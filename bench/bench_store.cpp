@@ -151,7 +151,7 @@ QList<Result> history() {
                              [&] { doNotOptimize(q.history({}, 50)->runs.size()); }));
     AuditQueries::HistoryFilter filter;
     filter.agent = QStringLiteral("reviewer");
-    filter.stopReason = QStringLiteral("end_turn");
+    filter.stopReason = QStringLiteral("completed");
     filter.search = QStringLiteral("parser");
     // A page deep in the history: the keyset cursor of a run half way back.
     AuditQueries::HistoryCursor deep{f.now - 45 * kDay, QStringLiteral("~")};

@@ -1,4 +1,5 @@
 #include "cli/Cli.h"
+#include "cli/Services.h"
 
 #include "Version.h"
 #include "util/AppIdentity.h"
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
         }
     }
     const QString command = args.value(0);
+    m1::cli::Services::startLogging();
     if (command == QLatin1String("--version") || command == QLatin1String("-v") ||
         command == QLatin1String("version")) {
         cli.out() << "m1ctl " << m1::kVersion << Qt::endl;

@@ -14,9 +14,14 @@
 
 namespace m1::test {
 
-RunHarness::RunHarness() : registry(ToolRegistry::withBuiltins()) {}
+RunHarness::RunHarness()
+    : registry(ToolRegistry::withBuiltins()),
+      tracker(PricingTable::builtin().value_or(PricingTable())) {}
 
 RunHarness::~RunHarness() {
+    if (alerts)
+        alerts->flush();
+    alerts.reset();
     writer.reset();
     store.reset();
     if (!m_connection.isEmpty()) {
@@ -59,6 +64,9 @@ bool RunHarness::init(QString* error) {
         return false;
     }
     writer = std::move(*started);
+    alerts = std::make_unique<AlertManager>(writer.get(), store->connectionName());
+    alerts->setTelemetry(&telemetry);
+    tracker.setAlertManager(alerts.get());
     return setRules(QByteArrayLiteral("{\"allow\":[],\"ask\":[],\"deny\":[]}"), error);
 }
 
@@ -85,6 +93,8 @@ RunController::Services RunHarness::services(ModelProvider* provider, ApprovalGa
     s.provider = provider;
     s.gate = gate;
     s.costs = &costs;
+    s.telemetry = &telemetry;
+    s.alerts = alerts.get();
     return s;
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 
 #include "llm/ModelProvider.h"
+#include "monitoring/AlertManager.h"
+#include "monitoring/CostTracker.h"
+#include "monitoring/MetricsRegistry.h"
+#include "monitoring/Telemetry.h"
 #include "policy/PolicyEngine.h"
+#include "run/PricingCostEstimator.h"
 #include "run/RunController.h"
-#include "run/TableCostEstimator.h"
 #include "store/AuditStore.h"
 #include "tokens/TokenService.h"
 #include "tools/ToolRegistry.h"
@@ -47,7 +51,13 @@ public:
     std::optional<TokenService> tokens;
     std::unique_ptr<AuditStore> store;
     std::unique_ptr<AuditWriter> writer;
-    TableCostEstimator costs;
+    // The shipped price list; this harness's own metrics and alerts (on the run's writer), so
+    // tests can count what a run reported.
+    CostTracker tracker;
+    PricingCostEstimator costs{tracker};
+    MetricsRegistry metrics;
+    Telemetry telemetry{&metrics};
+    std::unique_ptr<AlertManager> alerts;
 
 private:
     QString m_connection;

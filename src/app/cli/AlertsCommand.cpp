@@ -1,8 +1,8 @@
 // m1ctl alerts list | resolve: the alerts in the audit store.
 #include "cli/Cli.h"
+#include "cli/Services.h"
 
 #include "monitoring/AlertManager.h"
-#include "monitoring/SecretRedactor.h"
 #include "store/AuditStore.h"
 
 #include <QCommandLineParser>
@@ -14,11 +14,7 @@ namespace m1::cli {
 namespace {
 
 Result<std::unique_ptr<AuditStore>> openStore(Cli& cli) {
-    StoreConfig options;
-    // Notes typed by a person can hold a pasted key like any other text.
-    SecretRedactor::global().addSecretsFromEnvironment();
-    options.textFilter = SecretRedactor::global().textFilter();
-    return AuditStore::open(cli.database(), options);
+    return Services::store(cli.database());
 }
 
 QString timeText(qint64 ms) {

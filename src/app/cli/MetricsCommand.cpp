@@ -2,6 +2,10 @@
 #include "cli/DateArgument.h"
 #include "cli/Services.h"
 
+#include "monitoring/HistoryMetrics.h"
+#include "monitoring/MetricsExporter.h"
+#include "monitoring/MetricsRegistry.h"
+#include "monitoring/Telemetry.h"
 #include "store/AuditQueries.h"
 #include "store/CostCsvWriter.h"
 
@@ -51,9 +55,11 @@ int runMetrics(Cli& cli, const QStringList& args) {
                                          QStringLiteral("INTERVAL"));
     const QCommandLineOption jsonOpt(QStringLiteral("json"),
                                      Cli::tr("Print every dashboard as one JSON object."));
-    // --prometheus (the live metrics registry of src/core/monitoring) is added here by the
-    // monitoring work; it does not read the audit store.
-    parser.addOptions({fromOpt, toOpt, intervalOpt, jsonOpt});
+    const QCommandLineOption prometheusOpt(
+        QStringLiteral("prometheus"),
+        Cli::tr("Print the Prometheus text exposition instead: this process's metrics and the "
+                "totals derived from the audit store."));
+    parser.addOptions({fromOpt, toOpt, intervalOpt, jsonOpt, prometheusOpt});
     int exitCode = kOk;
     if (!cli.parse(parser, args, QStringLiteral("metrics"),
                    Cli::tr("Prints the dashboards from the audit store: runs by stop reason with "
@@ -89,6 +95,17 @@ int runMetrics(Cli& cli, const QStringList& args) {
     const auto store = Services::existingStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
+    if (parser.isSet(prometheusOpt)) {
+        // A short-lived m1ctl has few live metrics of its own; the history is what a scrape of
+        // the file wants (the same families as the GUI's /metrics endpoint).
+        MetricsRegistry history;
+        if (const Status collected = HistoryMetrics((*store)->connectionName()).collect(history);
+            !collected)
+            return cli.error(kError, collected.error());
+        cli.out() << MetricsExporter::prometheusText(Telemetry::global().registry(), &history);
+        cli.out().flush();
+        return kOk;
+    }
     const AuditQueries queries(**store);
     const auto runs = queries.runMetrics(range);
     if (!runs)

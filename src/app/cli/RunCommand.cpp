@@ -5,15 +5,23 @@
 #include "llm/ClaudeProvider.h"
 #include "llm/ModelCatalog.h"
 #include "llm/ReplayProvider.h"
+#include "monitoring/AlertManager.h"
+#include "monitoring/BudgetGuard.h"
+#include "monitoring/CostReport.h"
+#include "monitoring/CostTracker.h"
+#include "monitoring/SecretRedactor.h"
+#include "monitoring/Telemetry.h"
 #include "run/AgentProfiles.h"
 #include "run/AutoApprovalGate.h"
 #include "run/DemoWorkspace.h"
+#include "run/PricingCostEstimator.h"
 #include "run/RunController.h"
-#include "run/TableCostEstimator.h"
 #include "run/TerminalApprovalGate.h"
 #include "store/AuditStore.h"
 
+#include <QDateTime>
 #include <QEventLoop>
+#include <QFile>
 #include <QJsonDocument>
 #include <QProcessEnvironment>
 
@@ -125,7 +133,8 @@ int runRun(Cli& cli, const QStringList& args) {
                     "Without a terminal, a call that needs approval is denied unless --token or "
                     "--auto-approve covers it.\n"
                     "Exit status: 0 completed; 3 the model refused (provider_refused); 6 a limit "
-                    "stopped the run (max_steps, max_tool_calls, max_runtime, budget_exceeded); "
+                    "stopped the run (max_steps, max_tool_calls, max_runtime, budget_exceeded), or "
+                    "no run started because the day's or month's budget is used up; "
                     "7 the answer was cut (max_tokens, context_exhausted); 8 cancelled; 9 the "
                     "model API failed (api_error); 10 the audit store refused a write "
                     "(audit_failed, nothing more ran); 1 could not start; 2 usage."),
@@ -191,8 +200,10 @@ int runRun(Cli& cli, const QStringList& args) {
     QString apiKey;
     if (providerName.isEmpty() || providerName == QLatin1String("claude")) {
         const auto key = SecretStore::apiKey();
-        if (key)
+        if (key) {
             apiKey = *key;
+            SecretRedactor::global().addSecret(apiKey);
+        }
         if (providerName.isEmpty()) {
             providerName = key ? QStringLiteral("claude") : QStringLiteral("replay");
             if (!key)
@@ -276,12 +287,55 @@ int runRun(Cli& cli, const QStringList& args) {
     if (!tokens)
         return cli.error(kError, tokens.error());
 
-    const auto store = AuditStore::open(cli.database());
+    const auto store = Services::store(cli.database());
     if (!store)
         return cli.error(kError, store.error());
+
+    // Day and month budgets: spending so far comes from the audit trail, in the same exact
+    // micro-dollars the calls are stored with.
+    const MonitoringSettings& monitoring = settings->monitoring;
+    BudgetGuard::Limits budgets;
+    budgets.dayMicros = monitoring.dailyBudgetMicros;
+    budgets.monthMicros = monitoring.monthlyBudgetMicros;
+    budgets.warningFraction = monitoring.budgetWarningFraction;
+    budgets.onExceed =
+        monitoring.stopOnBudgetExceeded ? BudgetGuard::OnExceed::Stop : BudgetGuard::OnExceed::Ask;
+    qint64 spentToday = 0;
+    qint64 spentThisMonth = 0;
+    if (budgets.dayMicros || budgets.monthMicros) {
+        const QDate today = QDateTime::currentDateTimeUtc().date();
+        const CostReport report((*store)->connectionName());
+        const qint64 end = CostReport::startOfDayMs(today.addDays(1));
+        const auto day = report.spentMicros(CostReport::startOfDayMs(today), end);
+        const auto month = report.spentMicros(
+            CostReport::startOfDayMs(QDate(today.year(), today.month(), 1)), end);
+        if (!day)
+            return cli.error(kError, day.error());
+        if (!month)
+            return cli.error(kError, month.error());
+        spentToday = *day;
+        spentThisMonth = *month;
+    }
     auto writer = (*store)->startWriter();
     if (!writer)
         return cli.error(kError, writer.error());
+    AlertManager alerts(writer->get(), (*store)->connectionName());
+    alerts.setTelemetry(&Telemetry::global());
+    {
+        BudgetGuard guard(budgets, &alerts);
+        guard.setSpentBefore(spentToday, spentThisMonth);
+        const BudgetGuard::Verdict verdict = guard.checkBeforeRun();
+        if (verdict.decision != BudgetGuard::Decision::Allow) {
+            alerts.flush();
+            return cli.error(kRunLimit, Error{QStringLiteral("budget.used_up"), verdict.reason});
+        }
+    }
+
+    const auto pricing = PricingTable::load();
+    if (!pricing)
+        return cli.error(kError, pricing.error());
+    CostTracker tracker(*pricing, &alerts);
+    const PricingCostEstimator costs(tracker);
 
     std::unique_ptr<ModelProvider> provider;
     if (replay) {
@@ -316,7 +370,6 @@ int runRun(Cli& cli, const QStringList& args) {
                         "--auto-approve to allow some).")
              << Qt::endl;
 
-    TableCostEstimator costs;
     RunConfig config;
     config.runId = parser.value(runIdOpt);
     config.goal = parser.value(goalOpt);
@@ -340,6 +393,25 @@ int runRun(Cli& cli, const QStringList& args) {
     services.provider = provider.get();
     services.gate = &gate;
     services.costs = &costs;
+    services.alerts = &alerts;
+    services.monitoring = &monitoring;
+    services.budgets = budgets;
+    services.spentToday = spentToday;
+    services.spentThisMonth = spentThisMonth;
+    if (terminal)
+        // Between turns nothing else waits on the terminal, so a plain blocking question is
+        // enough here.
+        services.askBudget = [&live](const QString& reason, std::function<void(bool)> answer) {
+            live << Cli::tr("Budget: %1 Send the next turn anyway? [y/N] ").arg(reason);
+            live.flush();
+            QFile tty(QStringLiteral("/dev/tty"));
+            bool yes = false;
+            if (tty.open(QIODevice::ReadOnly)) {
+                const QByteArray line = tty.readLine(64).trimmed().toLower();
+                yes = line == "y" || line == "yes";
+            }
+            answer(yes);
+        };
     RunController run(services, config);
 
     bool midLine = false;
@@ -391,8 +463,10 @@ int runRun(Cli& cli, const QStringList& args) {
         });
     QObject::connect(&run, &RunController::proposalExecuted,
                      [&](const QString&, const QString& status, const QString& output) {
-                         QString shown = TerminalApprovalGate::visible(output.left(300));
-                         if (output.size() > 300)
+                         // A terminal may be recorded or shared: no key shown there either.
+                         const QString masked = SecretRedactor::global().redact(output);
+                         QString shown = TerminalApprovalGate::visible(masked.left(300));
+                         if (masked.size() > 300)
                              shown += QStringLiteral("…");
                          live << Cli::tr("  %1: %2").arg(status, shown) << Qt::endl;
                      });
@@ -423,6 +497,10 @@ int runRun(Cli& cli, const QStringList& args) {
     if (!run.isFinished())
         loop.exec();
     endLine();
+    // Alerts are written asynchronously: they must be in the store before m1ctl exits.
+    if (const Status flushed = alerts.flush(); !flushed)
+        live << Cli::tr("Some alerts could not be recorded: %1").arg(flushed.error().message)
+             << Qt::endl;
 
     const RunReport& report = run.report();
     if (json) {

@@ -2,10 +2,31 @@
 
 #include "cli/Cli.h"
 #include "config/SecretStore.h"
+#include "monitoring/JsonLogger.h"
+#include "monitoring/SecretRedactor.h"
 
 #include <QFileInfo>
 
 namespace m1::cli {
+
+namespace {
+
+Result<std::unique_ptr<AuditStore>> openStore(const QString& database, bool mustExist) {
+    auto config = StoreConfig::fromLocation(database);
+    if (!config)
+        return std::unexpected(config.error());
+    if (mustExist && config->dialect.isSqlite() && !QFileInfo::exists(config->sqlitePath))
+        return fail(QStringLiteral("store.missing"),
+                    Services::tr("There is no audit database at %1 yet (nothing was recorded); "
+                                 "pass --db PATH_OR_URL to read another one.")
+                        .arg(config->sqlitePath));
+    // Tool output, arguments and notes can carry a key the model or a person pasted.
+    SecretRedactor::global().addSecretsFromEnvironment();
+    config->textFilter = SecretRedactor::global().textFilter();
+    return AuditStore::open(*config);
+}
+
+} // namespace
 
 Result<Settings> Services::settings() {
     return Settings::load();
@@ -15,6 +36,7 @@ Result<TokenService> Services::tokenService(const Settings& settings) {
     const auto secret = SecretStore::jwtSecret();
     if (!secret)
         return std::unexpected(secret.error());
+    SecretRedactor::global().addSecret(*secret);
     TokenService::Options options;
     options.defaultTtlSeconds = settings.tokenTtlSeconds;
     return TokenService::create(*secret, options);
@@ -25,19 +47,26 @@ Result<std::unique_ptr<TokenLedger>> Services::ledger(const QString& database) {
 }
 
 Result<std::unique_ptr<AuditStore>> Services::store(const QString& database) {
-    return AuditStore::open(database);
+    return openStore(database, false);
 }
 
 Result<std::unique_ptr<AuditStore>> Services::existingStore(const QString& database) {
-    const auto config = StoreConfig::fromLocation(database);
-    if (!config)
-        return std::unexpected(config.error());
-    if (config->dialect.isSqlite() && !QFileInfo::exists(config->sqlitePath))
-        return fail(QStringLiteral("store.missing"),
-                    tr("There is no audit database at %1 yet (nothing was recorded); pass --db "
-                       "PATH_OR_URL to read another one.")
-                        .arg(config->sqlitePath));
-    return AuditStore::open(*config);
+    return openStore(database, true);
+}
+
+void Services::startLogging() {
+    SecretRedactor::global().addSecretsFromEnvironment();
+    // Settings errors are reported by the command that needs them; logging starts regardless.
+    const auto loaded = Settings::load();
+    const MonitoringSettings monitoring = loaded ? loaded->monitoring : MonitoringSettings();
+    JsonLogger::Options options;
+    options.filePath = monitoring.effectiveLogFile();
+    options.level = JsonLogger::levelFromEnvironment(
+        JsonLogger::levelFromName(monitoring.logLevel).value_or(JsonLogger::Level::Info));
+    options.maxFileBytes = monitoring.logMaxFileBytes;
+    options.maxFiles = monitoring.logMaxFiles;
+    options.stderrMode = JsonLogger::StderrMode::Auto;
+    JsonLogger::install(options);
 }
 
 Result<Workspace> Services::workspace(const QString& dir) {

@@ -38,11 +38,16 @@ public:
     static Result<TokenService> tokenService(const Settings& settings);
     // The token ledger in the audit database given by --db ("" = the default audit database).
     static Result<std::unique_ptr<TokenLedger>> ledger(const QString& database);
-    // The audit store given by --db, opened (and migrated) on this thread.
+    // The audit store given by --db, opened (and migrated) on this thread, with the secret
+    // redactor as its text filter. Every store m1ctl opens comes from here.
     static Result<std::unique_ptr<AuditStore>> store(const QString& database);
     // The same for commands that only read: an SQLite file that does not exist yet is an error
     // ("store.missing") instead of a new empty database.
     static Result<std::unique_ptr<AuditStore>> existingStore(const QString& database);
+    // The JSON-lines log (<AppDataLocation>/logs/m1.log unless the settings name another file),
+    // level from the settings or M1_LOG_LEVEL, a readable copy on stderr only on a terminal;
+    // the environment's secrets go to the redactor first. Called once at start.
+    static void startLogging();
     static Result<Workspace> workspace(const QString& dir);
     // --rules FILE when given; else the user's rules file if it exists; else no rules.
     static Result<PolicyRules> rules(const Settings& settings, const QString& rulesOption);

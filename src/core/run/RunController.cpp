@@ -1,6 +1,12 @@
 #include "run/RunController.h"
 
+#include "config/MonitoringSettings.h"
 #include "llm/ModelProvider.h"
+#include "monitoring/AlertManager.h"
+#include "monitoring/HealthMonitor.h"
+#include "monitoring/LogCategories.h"
+#include "monitoring/LogContext.h"
+#include "monitoring/Telemetry.h"
 #include "policy/PolicyEngine.h"
 #include "run/CostEstimator.h"
 #include "store/AuditWriter.h"
@@ -11,8 +17,11 @@
 #include <QDateTime>
 #include <QFutureWatcher>
 #include <QJsonDocument>
+#include <QPointer>
 #include <QUuid>
 #include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
 
 namespace m1 {
 
@@ -51,6 +60,12 @@ RunController::RunController(Services services, RunConfig config, QObject* paren
     m_report.model = m_config.model;
     m_report.provider = m_config.provider;
     m_report.dryRun = m_config.dryRun;
+    m_telemetry = m_s.telemetry ? m_s.telemetry : &Telemetry::global();
+    BudgetGuard::Limits budgets = m_s.budgets;
+    if (m_config.limits.budgetUsd > 0)
+        budgets.runMicros = qint64(std::llround(m_config.limits.budgetUsd * 1e6));
+    m_budget = std::make_unique<BudgetGuard>(budgets, m_s.alerts, m_config.runId);
+    m_budget->setSpentBefore(m_s.spentToday, m_s.spentThisMonth);
 
     const QJsonArray all = m_s.registry->modelDefinitions();
     for (const QJsonValue& definition : all)
@@ -173,6 +188,12 @@ void RunController::start() {
     start.workspace =
         m_config.workspaceLabel.isEmpty() ? m_s.workspace->root() : m_config.workspaceLabel;
     start.dryRun = m_config.dryRun;
+    m_telemetry->runStarted();
+    {
+        const LogContext context(m_config.runId);
+        qCInfo(lcRun) << "run started:" << m_config.agent.name << m_config.model
+                      << m_config.provider;
+    }
     emit started(m_config.runId);
     audit(AuditEvent::runStarted(m_config.runId, start), [this] { beginTurn(); });
 }
@@ -197,6 +218,10 @@ void RunController::requestStop(const QString& reason) {
         m_s.gate->cancel(m_config.runId, current().call.id);
         stopIfRequested();
         break;
+    case Phase::AwaitingBudget:
+        // The person's late answer finds the run finished and is ignored.
+        stopIfRequested();
+        break;
     default:
         // Auditing or executing: the next step sees the pending stop.
         break;
@@ -210,6 +235,7 @@ bool RunController::stopIfRequested() {
         Proposal& p = current();
         p.settled = true;
         ++m_report.cancelled;
+        recordOutcome(QStringLiteral("cancelled"));
         emit proposalExecuted(p.call.id, QStringLiteral("cancelled"), QString());
         audit(AuditEvent::callCancelled(
                   m_config.runId, p.call.id,
@@ -222,8 +248,8 @@ bool RunController::stopIfRequested() {
 }
 
 bool RunController::budgetExceeded() const {
-    return m_config.limits.budgetUsd > 0 && m_report.costMicros &&
-           double(*m_report.costMicros) >= m_config.limits.budgetUsd * 1e6;
+    const auto limit = m_budget->limits().runMicros;
+    return limit && m_budget->runSpent() >= *limit;
 }
 
 void RunController::beginTurn() {
@@ -237,17 +263,59 @@ void RunController::beginTurn() {
         finish(QStringLiteral("max_steps"));
         return;
     }
+    trimContext();
+    // The money gate: the most this turn can cost is checked before anything is sent.
+    const qint64 promptTokens = m_contextTokens + m_charsSince / 4;
+    const std::optional<qint64> estimate =
+        m_s.costs ? m_s.costs->turnEstimateMicros(m_config.model, promptTokens, m_config.maxTokens)
+                  : std::nullopt;
+    const BudgetGuard::Verdict verdict = m_budget->checkBeforeTurn(estimate);
+    if (verdict.decision == BudgetGuard::Decision::Allow) {
+        sendTurn();
+        return;
+    }
+    const Error error{QStringLiteral("budget.exceeded"), verdict.reason};
+    if (verdict.decision == BudgetGuard::Decision::Stop || !m_s.askBudget) {
+        finish(QStringLiteral("budget_exceeded"), error);
+        return;
+    }
+    m_phase = Phase::AwaitingBudget;
+    const quint64 generation = m_generation;
+    QPointer<RunController> self(this);
+    m_s.askBudget(verdict.reason, [self, generation, error](bool goOn) {
+        if (!self || generation != self->m_generation || self->m_phase != Phase::AwaitingBudget)
+            return;
+        if (self->stopIfRequested())
+            return;
+        if (goOn)
+            self->sendTurn();
+        else
+            self->finish(QStringLiteral("budget_exceeded"), error);
+    });
+}
+
+void RunController::sendTurn() {
     ++m_steps;
     m_report.steps = m_steps;
     m_proposals.clear();
     m_current = 0;
     m_limitStop.clear();
     m_turnText.clear();
-    trimContext();
     const ModelRequest request = buildRequest();
     m_phase = Phase::Streaming;
     emit turnStarted(m_steps);
     m_s.provider->startTurn(request);
+}
+
+void RunController::raiseAlert(Alert::Category category, Alert::Level level, const QString& message,
+                               const QJsonObject& details) {
+    if (m_s.alerts)
+        m_s.alerts->raise(category, level, message, m_config.runId, details);
+}
+
+void RunController::recordOutcome(const QString& outcome, double seconds) {
+    const Proposal& p = current();
+    m_telemetry->recordToolExecution(p.call.toolName, p.scope, outcome, seconds);
 }
 
 ModelRequest RunController::buildRequest() {
@@ -320,16 +388,28 @@ void RunController::onAttemptFinished(const ApiAttempt& attempt) {
         m_report.outputTokens += attempt.usage.outputTokens;
         m_report.cacheWriteTokens += attempt.usage.cacheCreationInputTokens;
         m_report.cacheReadTokens += attempt.usage.cacheReadInputTokens;
-        const auto cost =
-            m_s.costs ? m_s.costs->costMicros(info.model, attempt.usage) : std::optional<qint64>();
+        const auto cost = m_s.costs
+                              ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
+                              : std::optional<qint64>();
         info.costMicros = cost;
         if (cost)
             m_report.costMicros = m_report.costMicros.value_or(0) + *cost;
         else
             m_report.costComplete = false;
+        m_budget->recordSpend(cost);
+        m_telemetry->recordTokens(info.model, attempt.usage);
+        m_telemetry->recordCost(info.model, cost);
     } else if (attempt.succeeded()) {
         m_report.costComplete = false;
     }
+    m_telemetry->recordApiCall(
+        info.model,
+        attempt.succeeded()
+            ? QStringLiteral("ok")
+            : (attempt.httpStatus > 0
+                   ? QString::number(attempt.httpStatus)
+                   : (info.errorType.isEmpty() ? QStringLiteral("error") : info.errorType)),
+        attempt.latencyMs / 1000.0);
     // Recorded before the turn's proposals are looked at (auditAll in onTurnFinished/Failed).
     m_apiEvents.append(AuditEvent::apiCall(m_config.runId, info));
     emit apiAttempt(attempt);
@@ -489,7 +569,15 @@ void RunController::decide(const PolicyDecision& decision) {
     const QString limit = limitStopReason(decision.code);
     if (!limit.isEmpty() && m_limitStop.isEmpty())
         m_limitStop = limit;
+    m_telemetry->recordPolicyDecision(decision.isDeny()    ? QStringLiteral("deny")
+                                      : decision.isAllow() ? QStringLiteral("allow")
+                                                           : QStringLiteral("ask"));
     if (decision.isDeny()) {
+        raiseAlert(Alert::Category::PolicyViolation, Alert::Level::Warning,
+                   tr("The policy denied %1 (%2): %3")
+                       .arg(current().call.toolName, decision.code, decision.reason),
+                   QJsonObject{{QStringLiteral("callId"), current().call.id},
+                               {QStringLiteral("code"), decision.code}});
         deny(QStringLiteral("rule"), QStringLiteral("policy"), decision.reason,
              tr("Denied by policy (%1): %2").arg(decision.code, decision.reason));
         return;
@@ -515,6 +603,7 @@ void RunController::decide(const PolicyDecision& decision) {
     pending.step = m_steps;
     pending.workspaceRoot = m_s.workspace->root();
     m_phase = Phase::AwaitingApproval;
+    m_telemetry->recordApprovalRequested(QStringLiteral("person"));
     if (m_config.approvalTimeoutMs > 0)
         m_approvalTimer.start(m_config.approvalTimeoutMs);
     m_s.gate->request(pending);
@@ -545,6 +634,12 @@ void RunController::onGateDecided(const QString& runId, const QString& callId,
         QString reason = decision.reason;
         if (!decision.feedback.isEmpty())
             reason += (reason.isEmpty() ? QString() : QStringLiteral(" — ")) + decision.feedback;
+        if (decision.approverKind == QLatin1String("person"))
+            raiseAlert(Alert::Category::ApprovalDenied, Alert::Level::Info,
+                       tr("%1 denied %2.")
+                           .arg(decision.approver.isEmpty() ? tr("A person") : decision.approver,
+                                current().call.toolName),
+                       QJsonObject{{QStringLiteral("callId"), current().call.id}});
         deny(decision.approverKind, decision.approver, reason, text);
         return;
     }
@@ -598,6 +693,7 @@ void RunController::approve(const ApprovalDecision& decision) {
     }
     const auto jti = m_s.tokens->jtiOf(token);
     ++m_report.approved;
+    m_telemetry->recordApproval(decision.approverKind, true);
     const QString kind = decision.approverKind;
     const QString reason = decision.reason;
     audit(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
@@ -610,6 +706,7 @@ void RunController::approve(const ApprovalDecision& decision) {
                   return;
               if (m_config.dryRun) {
                   ++m_report.dryRunSkipped;
+                  recordOutcome(QStringLiteral("dry_run"));
                   const QString text =
                       tr("[dry run] %1 was approved but not executed: this run is a dry run, so "
                          "no tool runs. Nothing changed.")
@@ -630,6 +727,8 @@ void RunController::approve(const ApprovalDecision& decision) {
 void RunController::deny(const QString& approverKind, const QString& approver,
                          const QString& reason, const QString& modelText) {
     ++m_report.denied;
+    m_telemetry->recordApproval(approverKind, false);
+    recordOutcome(QStringLiteral("denied"));
     audit(AuditEvent::callDenied(m_config.runId, current().call.id, approverKind, approver, reason),
           [this, approverKind, reason, modelText] {
               emit proposalDecided(current().call.id, QStringLiteral("denied"), approverKind,
@@ -640,6 +739,10 @@ void RunController::deny(const QString& approverKind, const QString& approver,
 
 void RunController::expire(const QString& reason) {
     ++m_report.expired;
+    recordOutcome(QStringLiteral("expired"));
+    raiseAlert(Alert::Category::TokenExpired, Alert::Level::Warning,
+               tr("The approval request for %1 expired: %2").arg(current().call.toolName, reason),
+               QJsonObject{{QStringLiteral("callId"), current().call.id}});
     audit(AuditEvent::callExpired(m_config.runId, current().call.id, reason), [this, reason] {
         emit proposalDecided(current().call.id, QStringLiteral("expired"), QString(), reason);
         settle(tr("Not run: the approval request expired (%1).").arg(reason), true);
@@ -653,9 +756,10 @@ void RunController::execute(const QString& token) {
     const ToolRegistry* registry = m_s.registry;
     const Workspace* workspace = m_s.workspace;
     const TokenService* tokens = m_s.tokens;
+    const PolicyEngine* policy = m_s.policy;
     const auto openLedger = m_s.openLedger;
     const ToolCall call = p.call;
-    m_exec = QtConcurrent::run([registry, workspace, tokens, openLedger, call, token] {
+    m_exec = QtConcurrent::run([registry, workspace, tokens, policy, openLedger, call, token] {
         ExecResult result;
         QElapsedTimer clock;
         clock.start();
@@ -666,7 +770,9 @@ void RunController::execute(const QString& token) {
             result.outcome.result = std::unexpected(ledger.error());
             return result;
         }
-        const ToolExecutor executor(*registry, *workspace, *tokens, **ledger);
+        ToolExecutor executor(*registry, *workspace, *tokens, **ledger);
+        // A pre-authorised token or a path re-pointed after approval must not beat a deny rule.
+        executor.setPolicyGuard(policy);
         result.outcome = executor.execute(call, token);
         result.durationMs = clock.elapsed();
         return result;
@@ -684,9 +790,20 @@ void RunController::execute(const QString& token) {
 void RunController::onExecuted(const ExecResult& result) {
     Proposal& p = current();
     const auto& outcome = result.outcome;
+    const LogContext context(m_config.runId, p.call.id);
     if (!outcome.result) {
         const Error& e = outcome.result.error();
         ++m_report.failed;
+        recordOutcome(QStringLiteral("failed"), result.durationMs / 1000.0);
+        qCWarning(lcRun) << "tool call not run or failed:" << p.call.toolName << e.code
+                         << e.message;
+        const bool expired = e.code == QLatin1String("token.expired");
+        raiseAlert(
+            expired ? Alert::Category::TokenExpired : Alert::Category::ExecutionError,
+            Alert::Level::Warning,
+            expired ? tr("%1 was refused: its approval token had expired.").arg(p.call.toolName)
+                    : tr("%1 failed (%2): %3").arg(p.call.toolName, e.code, e.message),
+            QJsonObject{{QStringLiteral("callId"), p.call.id}, {QStringLiteral("code"), e.code}});
         const QString text = outcome.tokenConsumed
                                  ? tr("%1 failed (%2): %3").arg(p.call.toolName, e.code, e.message)
                                  : tr("Not run (%1): %2").arg(e.code, e.message);
@@ -715,10 +832,18 @@ void RunController::onExecuted(const ExecResult& result) {
                                                     result.durationMs)
                            : AuditEvent::callExecuted(m_config.runId, p.call.id, p.call.arguments,
                                                       tool.output, result.durationMs);
-    if (tool.isError)
+    qCDebug(lcRun) << "tool result:" << p.call.toolName << (tool.isError ? "error" : "ok")
+                   << forModel.left(2000);
+    recordOutcome(tool.isError ? QStringLiteral("failed") : QStringLiteral("executed"),
+                  result.durationMs / 1000.0);
+    if (tool.isError) {
         ++m_report.failed;
-    else
+        raiseAlert(Alert::Category::ExecutionError, Alert::Level::Warning,
+                   tr("%1 reported a failure.").arg(p.call.toolName),
+                   QJsonObject{{QStringLiteral("callId"), p.call.id}});
+    } else {
         ++m_report.executed;
+    }
     audit(event, [this, isPlan, plan, done] {
         if (!isPlan) {
             done();
@@ -787,6 +912,13 @@ void RunController::finish(const QString& stopReason, const Error& error) {
     m_report.errorCode = error.code;
     m_report.errorMessage = error.message;
     m_report.durationMs = m_clock.isValid() ? m_clock.elapsed() : 0;
+    if (m_clock.isValid()) {
+        m_telemetry->runFinished(stopReason);
+        const LogContext context(m_config.runId);
+        qCInfo(lcRun) << "run finished:" << stopReason << error.code;
+        if (m_s.alerts && m_s.monitoring)
+            HealthMonitor::evaluate(*m_telemetry, *m_s.monitoring, *m_s.alerts);
+    }
 
     AuditEvent::RunTotals totals;
     totals.stopReason = stopReason;

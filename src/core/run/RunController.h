@@ -3,8 +3,10 @@
 #include "llm/ApiAttempt.h"
 #include "llm/AssistantMessage.h"
 #include "llm/ModelRequest.h"
+#include "model/Alert.h"
 #include "model/PolicyDecision.h"
 #include "model/ToolCall.h"
+#include "monitoring/BudgetGuard.h"
 #include "run/ApprovalGate.h"
 #include "run/RunConfig.h"
 #include "run/RunReport.h"
@@ -24,10 +26,13 @@
 
 namespace m1 {
 
+class AlertManager;
 class AuditWriter;
 class CostEstimator;
 class ModelProvider;
+class MonitoringSettings;
 class PolicyEngine;
+class Telemetry;
 class TokenLedger;
 class TokenService;
 
@@ -57,6 +62,18 @@ public:
         ModelProvider* provider = nullptr;
         ApprovalGate* gate = nullptr; // nullptr: every "ask" becomes a denial
         const CostEstimator* costs = nullptr;
+        Telemetry* telemetry = nullptr; // nullptr: Telemetry::global()
+        AlertManager* alerts = nullptr; // nullptr: no alerts are raised
+        // Thresholds for the health checks at run end (with alerts); nullptr: none.
+        const MonitoringSettings* monitoring = nullptr;
+        // The day and month budgets (settings) and what was spent before this run; the run's
+        // own budget (RunConfig::limits.budgetUsd) is added by the controller.
+        BudgetGuard::Limits budgets;
+        qint64 spentToday = 0;
+        qint64 spentThisMonth = 0;
+        // The money gate's Ask: a person present answers (true: send the turn anyway). Empty:
+        // nobody can answer, so Ask stops the run like Stop.
+        std::function<void(const QString& reason, std::function<void(bool)> answer)> askBudget;
     };
 
     RunController(Services services, RunConfig config, QObject* parent = nullptr);
@@ -102,6 +119,7 @@ private:
         Auditing,
         Streaming,
         AwaitingApproval,
+        AwaitingBudget,
         Executing,
         Finishing,
         Finished
@@ -127,6 +145,10 @@ private:
     void audit(const AuditEvent& event, std::function<void()> next);
     void auditAll(QList<AuditEvent> events, std::function<void()> next);
     void beginTurn();
+    void sendTurn();
+    void raiseAlert(Alert::Category category, Alert::Level level, const QString& message,
+                    const QJsonObject& details = {});
+    void recordOutcome(const QString& outcome, double seconds = 0);
     ModelRequest buildRequest();
     void trimContext();
     void onAttemptFinished(const ApiAttempt& attempt);
@@ -157,6 +179,8 @@ private:
     Proposal& current() { return m_proposals[m_current]; }
 
     Services m_s;
+    Telemetry* m_telemetry = nullptr;
+    std::unique_ptr<BudgetGuard> m_budget;
     RunConfig m_config;
     RunReport m_report;
     Phase m_phase = Phase::Idle;

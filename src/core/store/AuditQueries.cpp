@@ -718,10 +718,12 @@ Result<AuditQueries::RunMetrics> AuditQueries::runMetrics(const TimeRange& range
         }
     }
     query.finish();
+    // The stop reasons RunController records: a limit or a cancel is neither done nor an error.
     metrics.completionRate =
-        ratio(metrics.byStopReason.value(QStringLiteral("end_turn")), metrics.finished);
-    metrics.errorRate =
-        ratio(metrics.byStopReason.value(QStringLiteral("error")), metrics.finished);
+        ratio(metrics.byStopReason.value(QStringLiteral("completed")), metrics.finished);
+    metrics.errorRate = ratio(metrics.byStopReason.value(QStringLiteral("api_error")) +
+                                  metrics.byStopReason.value(QStringLiteral("audit_failed")),
+                              metrics.finished);
 
     const auto rows =
         AuditRollups::read(QSqlDatabase::database(m_connectionName, false), m_dialect,
@@ -814,8 +816,9 @@ Result<QList<AuditQueries::ToolStat>> AuditQueries::toolStats(const TimeRange& r
 
 Result<QList<AuditQueries::AgentSummary>> AuditQueries::agentSummary(const TimeRange& range) const {
     QString sql = QStringLiteral(
-        "SELECT agent, count(*), count(stop_reason), sum(CASE WHEN stop_reason = 'end_turn' THEN "
-        "1 ELSE 0 END), sum(CASE WHEN stop_reason = 'error' THEN 1 ELSE 0 END), "
+        "SELECT agent, count(*), count(stop_reason), sum(CASE WHEN stop_reason = 'completed' THEN "
+        "1 ELSE 0 END), sum(CASE WHEN stop_reason IN ('api_error', 'audit_failed') THEN 1 ELSE 0 "
+        "END), "
         "sum(calls_proposed), sum(calls_executed), sum(calls_failed), sum(calls_denied), "
         "sum(input_tokens), sum(output_tokens), coalesce(sum(cost_micros), 0), max(started_at) "
         "FROM runs WHERE 1 = 1");

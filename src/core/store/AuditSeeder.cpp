@@ -74,15 +74,18 @@ struct Weighted {
     const char* value;
     int weight;
 };
-constexpr std::array<Weighted, 8> kStopReasons{{
-    {"end_turn", 70},
-    {"error", 6},
-    {"cancelled", 6},
+constexpr std::array<Weighted, 11> kStopReasons{{
+    {"completed", 70},
+    {"api_error", 5},
+    {"audit_failed", 1},
+    {"user_cancelled", 6},
     {"max_steps", 5},
     {"max_tool_calls", 4},
-    {"timeout", 4},
-    {"denied", 3},
+    {"max_runtime", 3},
     {"budget_exceeded", 2},
+    {"max_tokens", 2},
+    {"context_exhausted", 1},
+    {"provider_refused", 1},
 }};
 constexpr std::array<Weighted, 5> kStatuses{{
     {"executed", 74},

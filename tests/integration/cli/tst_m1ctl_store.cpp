@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -113,12 +114,12 @@ private Q_SLOTS:
                 page.value("runs").toArray().at(4).toObject().value("runId"));
 
         const ProcessResult agent = m1ctl(
-            {"history", "list", "--agent", "reviewer", "--stop-reason", "end_turn", "--json"});
+            {"history", "list", "--agent", "reviewer", "--stop-reason", "completed", "--json"});
         const QJsonArray filtered = json(agent).value("runs").toArray();
         QVERIFY(!filtered.isEmpty());
         for (const QJsonValue& v : filtered) {
             QCOMPARE(v.toObject().value("agent").toString(), QStringLiteral("reviewer"));
-            QCOMPARE(v.toObject().value("stopReason").toString(), QStringLiteral("end_turn"));
+            QCOMPARE(v.toObject().value("stopReason").toString(), QStringLiteral("completed"));
         }
         const ProcessResult search =
             m1ctl({"history", "list", "--search", "CHANGELOG", "--since", "90d", "--json"});
@@ -188,6 +189,24 @@ private Q_SLOTS:
             QVERIFY(line.startsWith(oneDay));
         QCOMPARE(m1ctl({"export", "costs", "--from", "2024-13-01"}).exitCode, 2);
         QCOMPARE(m1ctl({"export", "costs", "--out", m_home.filePath("nodir/x/y.csv")}).exitCode, 1);
+    }
+
+    // The exposition of a seeded store passes Prometheus's own linter.
+    void metricsPrometheusPassesPromtool() {
+        const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
+        if (promtool.isEmpty())
+            QSKIP("promtool not installed (Debian package prometheus, in M1_TEST_PACKAGES)");
+        const QString db = m_home.filePath(QStringLiteral("prom/audit.sqlite"));
+        const ProcessResult seeded =
+            m1ctl({"dev", "seed", "--runs", "50", "--calls-per-run", "5", "--json"}, db);
+        QVERIFY2(seeded.exitCode == 0, seeded.err.constData());
+        const ProcessResult r = m1ctl({"metrics", "--prometheus"}, db);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(r.out.contains("# TYPE m1_"));
+        QVERIFY(r.out.contains("m1_active_runs"));
+        const ProcessResult checked = m1::test::runProgram(
+            promtool, {QStringLiteral("check"), QStringLiteral("metrics")}, {}, r.out);
+        QVERIFY2(checked.exitCode == 0, (checked.out + checked.err).constData());
     }
 
     void metricsJsonAndText() {

@@ -10,10 +10,15 @@
 #include "ScriptedApprovalGate.h"
 #include "TestSupport.h"
 
+#include <QDirIterator>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcessEnvironment>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTest>
+#include <QUuid>
 
 using namespace m1;
 using m1::test::RunHarness;
@@ -276,6 +281,108 @@ private slots:
         QCOMPARE(report.value("tool_calls").toObject().value("executed").toInt(), 0);
         QVERIFY(report.value("tool_calls").toObject().value("dry_run").toInt() >= 8);
         QCOMPARE(report.value("plan").toArray().size(), 0);
+    }
+
+    // A key in a workspace file reaches the tool output, the audit trail and the debug log: it
+    // must be masked in every stored text and every log line.
+    void cliRedactsSecretsInStoreAndLog() {
+        const QString ws = makeWorkspace("ws-secret");
+        const QByteArray key =
+            "sk-ant-api03-" + QByteArray("Zq8vR2mK4pL7xN1cW5tY9bH3jF6dS0gA").repeated(2) + "-AAAA";
+        test::writeFile(ws + "/config.env", "ANTHROPIC_KEY=" + key + "\n");
+        const QString path = writeTranscript(
+            "secret.json",
+            {toolTurn("toolu_s1", "read_file", {{"path", "config.env"}}), endTurn("done")});
+        const QString home = m_dir.filePath("home-secret");
+        QProcessEnvironment e = env();
+        e.insert("HOME", home);
+        e.insert("XDG_DATA_HOME", home + "/data");
+        e.insert("XDG_CONFIG_HOME", home + "/config");
+        e.insert("M1_LOG_LEVEL", "debug");
+        const QString database = m_dir.filePath("secret.sqlite");
+        const auto r = test::runM1ctl({"--db", database, "run", "--goal", "read the config",
+                                       "--provider", "replay", "--transcript", path, "--workspace",
+                                       ws, "--replay-pace", "0", "--json"},
+                                      e);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(QJsonDocument::fromJson(r.out)
+                     .object()
+                     .value("tool_calls")
+                     .toObject()
+                     .value("executed")
+                     .toInt(),
+                 1);
+
+        // Every text column of every table.
+        const QString name = QUuid::createUuid().toString();
+        int texts = 0;
+        bool masked = false;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase("QSQLITE", name);
+            db.setDatabaseName(database);
+            QVERIFY(db.open());
+            for (const QString& table : db.tables()) {
+                QSqlQuery q(db);
+                QVERIFY(q.exec("SELECT * FROM " + table));
+                while (q.next()) {
+                    for (int i = 0; i < q.record().count(); ++i) {
+                        const QByteArray value = q.value(i).toByteArray();
+                        ++texts;
+                        QVERIFY2(!value.contains(key.left(24)),
+                                 qPrintable(table + "." + q.record().fieldName(i)));
+                        masked = masked || value.contains("[REDACTED]");
+                    }
+                }
+            }
+        }
+        QSqlDatabase::removeDatabase(name);
+        QVERIFY(texts > 0);
+        QVERIFY(masked);
+
+        QStringList logs;
+        QDirIterator it(home, {"m1.log*"}, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            logs << it.next();
+        QVERIFY2(!logs.isEmpty(), "m1ctl wrote no log file");
+        QVERIFY(logs.first().contains("/logs/"));
+        QByteArray log;
+        for (const QString& file : logs)
+            log += test::readFile(file);
+        QVERIFY(log.contains("tool result"));
+        QVERIFY(log.contains("[REDACTED]"));
+        QVERIFY(!log.contains(key.left(24)));
+        QVERIFY(!r.err.contains(key.left(24)));
+    }
+
+    // The alerts a run raises are in the store for m1ctl alerts list.
+    void cliRunRaisesAlerts() {
+        const QString ws = makeWorkspace("ws-alerts");
+        const QString path = writeTranscript(
+            "alerts.json",
+            {toolTurn("toolu_p1", "run_command", {{"argv", QJsonArray{"rm", "-rf", "a.txt"}}}),
+             toolTurn("toolu_p2", "read_file", {{"path", "missing.txt"}}), endTurn("done")});
+        const QString database = m_dir.filePath("alerts.sqlite");
+        const QString rules = m_dir.filePath("alerts-rules.json");
+        test::writeFile(
+            rules, QJsonDocument(QJsonObject{{"deny", QJsonArray{"run_command(rm *)"}}}).toJson());
+        const QString settings = m_dir.filePath("alerts-settings.json");
+        test::writeFile(settings, QJsonDocument(QJsonObject{{"policyFile", rules}}).toJson());
+        QProcessEnvironment e = env();
+        e.insert("M1_SETTINGS", settings);
+        const auto r = test::runM1ctl({"--db", database, "run", "--goal", "clean up", "--provider",
+                                       "replay", "--transcript", path, "--workspace", ws,
+                                       "--replay-pace", "0", "--json"},
+                                      e);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(QFile::exists(ws + "/a.txt"));
+        const auto listed = test::runM1ctl({"--db", database, "alerts", "list", "--json"}, env());
+        QCOMPARE(listed.exitCode, 0);
+        QStringList categories;
+        for (const QJsonValue& v :
+             QJsonDocument::fromJson(listed.out).object().value("alerts").toArray())
+            categories << v.toObject().value("category").toString();
+        QVERIFY2(categories.contains("policy_violation"), listed.out.constData());
+        QVERIFY2(categories.contains("execution_error"), listed.out.constData());
     }
 
     void cliUsageErrors() {

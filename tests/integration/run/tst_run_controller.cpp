@@ -19,6 +19,8 @@
 #include <QTest>
 #include <QUuid>
 
+#include <unistd.h>
+
 using namespace m1;
 using m1::test::FakeClaudeServer;
 using m1::test::RunHarness;
@@ -119,6 +121,15 @@ class TestRunController : public QObject {
     std::unique_ptr<RunController> makeRun(RunConfig config, bool withGate = true) {
         return std::make_unique<RunController>(
             h->services(provider.get(), withGate ? gate : nullptr), std::move(config));
+    }
+
+    QStringList alertCategories() {
+        h->alerts->flush();
+        return h->column(QStringLiteral("SELECT DISTINCT category FROM alerts ORDER BY category"));
+    }
+
+    quint64 counter(const QString& name, const QStringList& labels = {}) {
+        return h->metrics.family(name).counter(labels).value();
     }
 
     QStringList statuses(const QString& runId) {
@@ -232,6 +243,34 @@ private slots:
         QCOMPARE(h->column(QStringLiteral("SELECT approver_kind FROM tool_calls WHERE "
                                           "request_id = 'toolu_w1'")),
                  QStringList{"person"});
+    }
+
+    // The policy meets the call again just before it runs: a symlink re-pointed at a denied file
+    // after the person approved must not be read.
+    void policyGuardAtExecution() {
+        h->policyConfig.readNeedsApproval = true;
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[\"read_file(.env)\"]}"));
+        test::writeFile(h->workspaceDir + QStringLiteral("/.env"), "GUARDED_SECRET=1\n");
+        const QByteArray link = (h->workspaceDir + QStringLiteral("/link.md")).toLocal8Bit();
+        QVERIFY(::symlink("a.txt", link.constData()) == 0);
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_g1", "read_file", QJsonObject{{"path", "link.md"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
+        gate->fallback = [link](const PendingApproval&) {
+            ::unlink(link.constData());
+            if (::symlink(".env", link.constData()) != 0)
+                qWarning("symlink failed");
+            return ScriptedApprovalGate::approve();
+        };
+        auto run = makeRun(h->config("Read the link"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(gate->asked.size(), 1);
+        QCOMPARE(run->report().executed, 0);
+        QCOMPARE(statuses(run->runId()), QStringList{"failed"});
+        const QJsonObject result = lastUserContent(*server, 1).at(0).toObject();
+        QVERIFY(result.value("is_error").toBool());
+        QVERIFY(result.value("content").toString().contains("policy.denied"));
+        QVERIFY(!result.value("content").toString().contains("GUARDED_SECRET"));
     }
 
     void policyDenyRule() {
@@ -401,18 +440,120 @@ private slots:
                     .value("content")
                     .toString()
                     .contains("expired"));
+        QCOMPARE(alertCategories(), QStringList{"token_expired"});
+        QCOMPARE(counter("m1_tool_executions_total", {"run_command", "execute", "expired"}), 1u);
     }
 
+    // Every step of a run reaches the metrics and the alerts given to the controller.
+    void telemetryAndAlerts() {
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[\"run_command(touch *)\"]}"));
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_t1", "read_file", QJsonObject{{"path", "a.txt"}}},
+                      {"toolu_t2", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "m"}}}},
+                      {"toolu_t3", "write_file", QJsonObject{{"path", "w.txt"}, {"content", "w"}}},
+                      {"toolu_t4", "read_file", QJsonObject{{"path", "missing.txt"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Done.")));
+        gate->script = {ScriptedApprovalGate::deny()};
+        auto run = makeRun(h->config("Measure"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+
+        QCOMPARE(counter("m1_runs_started_total"), 1u);
+        QCOMPARE(counter("m1_runs_finished_total", {"completed"}), 1u);
+        QCOMPARE(h->telemetry.activeRuns(), 0);
+        QCOMPARE(counter("m1_policy_decisions_total", {"allow"}), 2u);
+        QCOMPARE(counter("m1_policy_decisions_total", {"deny"}), 1u);
+        QCOMPARE(counter("m1_policy_decisions_total", {"ask"}), 1u);
+        QCOMPARE(counter("m1_tool_executions_total", {"read_file", "read", "executed"}), 1u);
+        QCOMPARE(counter("m1_tool_executions_total", {"read_file", "read", "failed"}), 1u);
+        QCOMPARE(counter("m1_tool_executions_total", {"run_command", "execute", "denied"}), 1u);
+        QCOMPARE(counter("m1_tool_executions_total", {"write_file", "write", "denied"}), 1u);
+        QCOMPARE(counter("m1_approval_requests_total", {"person"}), 1u);
+        QCOMPARE(counter("m1_approval_denials_total", {"person"}), 1u);
+        QCOMPARE(counter("m1_approval_grants_total", {"rule"}), 2u);
+        QCOMPARE(counter("m1_api_calls_total", {"claude-sonnet-4-6", "ok"}), 2u);
+        QVERIFY(counter("m1_tokens_total", {"claude-sonnet-4-6", "input"}) > 0);
+        QVERIFY(counter("m1_cost_microdollars_total", {"claude-sonnet-4-6"}) > 0);
+        QVERIFY(h->telemetry.toolLatency().count() >= 2);
+
+        QCOMPARE(alertCategories(),
+                 QStringList({"approval_denied", "execution_error", "policy_violation"}));
+        // The stored cost is the cost tracker's exact figure, also used for the budget.
+        const auto stored =
+            h->scalar(QStringLiteral("SELECT sum(cost_micros) FROM api_calls WHERE run_id = '%1'")
+                          .arg(run->runId()));
+        QCOMPARE(stored, run->report().costMicros.value_or(-1));
+        QCOMPARE(quint64(stored), counter("m1_cost_microdollars_total", {"claude-sonnet-4-6"}));
+    }
+
+    // A model without a price: its cost is unknown (never 0), and an alert says so.
+    void unknownModelCostIsUnknown() {
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Hi.")));
+        h->tracker.setTable(PricingTable());
+        auto run = makeRun(h->config("Unpriced"));
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QVERIFY(!run->report().costMicros.has_value());
+        QVERIFY(!run->report().costComplete);
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM api_calls WHERE run_id = '%1' AND "
+                                          "cost_micros IS NULL")
+                               .arg(run->runId())),
+                 1);
+        QVERIFY(alertCategories().contains("cost_threshold"));
+    }
+
+    // The money gate: a turn that may cost more than the budget is never sent.
     void budgetExceeded() {
         server->enqueue(FakeClaudeServer::Reply::stream(
             toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
         RunConfig c = h->config("Costly");
-        c.limits.budgetUsd = 0.001; // 1250 input tokens at $3/M is $0.00375
+        c.limits.budgetUsd = 0.001; // max_tokens of output alone is 8192 at $15/M
         auto run = makeRun(c);
         QVERIFY(h->runToEnd(*run));
         QCOMPARE(run->report().stopReason, QStringLiteral("budget_exceeded"));
-        QVERIFY(run->report().costMicros.value_or(0) > 1000);
+        QCOMPARE(run->report().errorCode, QStringLiteral("budget.exceeded"));
+        QCOMPARE(server->requests().size(), 0);
         QCOMPARE(run->report().proposed, 0);
+    }
+
+    void budgetAskPerson_data() {
+        QTest::addColumn<bool>("goOn");
+        QTest::newRow("approved") << true;
+        QTest::newRow("declined") << false;
+    }
+    void budgetAskPerson() {
+        QFETCH(bool, goOn);
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Done.")));
+        RunConfig c = h->config("Ask about money");
+        c.limits.budgetUsd = 0.01; // less than max_tokens may cost, more than the turn costs
+        RunController::Services s = h->services(provider.get(), gate);
+        s.budgets.onExceed = BudgetGuard::OnExceed::Ask;
+        QStringList asked;
+        s.askBudget = [&asked, goOn](const QString& reason, std::function<void(bool)> answer) {
+            asked << reason;
+            answer(goOn);
+        };
+        RunController run(s, c);
+        QVERIFY(h->runToEnd(run));
+        QCOMPARE(asked.size(), 1);
+        QCOMPARE(run.report().stopReason,
+                 goOn ? QStringLiteral("completed") : QStringLiteral("budget_exceeded"));
+        QCOMPARE(server->requests().size(), goOn ? 1 : 0);
+    }
+
+    // The day's budget is already used up: Ask without a person stops before sending.
+    void dayBudgetUsedUp() {
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Done.")));
+        RunController::Services s = h->services(provider.get(), gate);
+        s.budgets.dayMicros = 1000000;
+        s.budgets.onExceed = BudgetGuard::OnExceed::Ask;
+        s.spentToday = 1000000;
+        s.spentThisMonth = 1000000;
+        RunController run(s, h->config("Over the day"));
+        QVERIFY(h->runToEnd(run));
+        QCOMPARE(run.report().stopReason, QStringLiteral("budget_exceeded"));
+        QCOMPARE(server->requests().size(), 0);
+        QVERIFY(alertCategories().contains("cost_threshold"));
     }
 
     void userCancelledMidStream() {

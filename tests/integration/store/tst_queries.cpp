@@ -100,7 +100,7 @@ QList<AuditEvent> dataset() {
     const qint64 r3 = kD0 + kDay + 3 * kHour;
     const qint64 r4 = kD0 + 2 * kDay + kHour;
     QList<AuditEvent> e;
-    // r1: alpha, end_turn after 10 s; read executed (auto), write failed (person), command denied.
+    // r1: alpha, completed after 10 s; read executed (auto), write failed (person), command denied.
     e << AuditEvent::runStarted("r1", start("alpha", ma, "Fix the parser"), r1)
       << AuditEvent::apiCall("r1", api(ma, 1, 100, 10, 1000, 200, {}, 7, 0), r1 + 500)
       << AuditEvent::callProposed("r1", "c1", 1, "read_file", "read", {{"path", "a"}}, r1 + 1000)
@@ -113,15 +113,15 @@ QList<AuditEvent> dataset() {
       << AuditEvent::callProposed("r1", "c3", 3, "run_command", "execute", {}, r1 + 3000)
       << AuditEvent::callDenied("r1", "c3", "person", "ann", "no", r1 + 4000)
       << AuditEvent::runFinished(
-             "r1", totals({"end_turn", 3, 2, 1, 1, 1, 300, 30, 7, 3, 3000, true}), r1 + 10000);
-    // r2: beta, error after 20 s; one API error then an unpriced retry.
+             "r1", totals({"completed", 3, 2, 1, 1, 1, 300, 30, 7, 3, 3000, true}), r1 + 10000);
+    // r2: beta, api_error after 20 s; one API error then an unpriced retry.
     e << AuditEvent::runStarted("r2", start("beta", mb, "Write docs, then \"review\" 100%"), r2)
       << AuditEvent::apiCall("r2", api(mb, 1, 0, 0, 0, 529, "overloaded_error"), r2 + 100)
       << AuditEvent::apiCall("r2", api(mb, 2, 50, 5, std::nullopt), r2 + 200)
       << AuditEvent::callProposed("r2", "c1", 1, "read_file", "read", {}, r2 + 1000)
       << AuditEvent::callApproved("r2", "c1", "rule", "allow-reads", "j3", {}, r2 + 1020)
       << AuditEvent::callExecuted("r2", "c1", {}, "x", 7, r2 + 1030)
-      << AuditEvent::runFinished("r2", totals({"error", 1, 1, 0, 1, 0, 50, 5, 0, 0, 0, false}),
+      << AuditEvent::runFinished("r2", totals({"api_error", 1, 1, 0, 1, 0, 50, 5, 0, 0, 0, false}),
                                  r2 + 20000);
     // r3: alpha on a model whose name is a spreadsheet formula; max_steps after 5 s.
     e << AuditEvent::runStarted("r3", start("alpha", kFormulaModel, "-danger goal"), r3)
@@ -300,7 +300,7 @@ private slots:
         QCOMPARE(ids(*q.history(alpha, 2, *parsed)), (QStringList{"r1"}));
 
         Queries::HistoryFilter f;
-        f.stopReason = QStringLiteral("end_turn");
+        f.stopReason = QStringLiteral("completed");
         QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r1"}));
         f.stopReason = QStringLiteral("running");
         QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r4"}));
@@ -359,7 +359,7 @@ private slots:
         const auto detail = q.run(QStringLiteral("r1"));
         QVERIFY2(detail, qPrintable(detail ? QString() : detail.error().message));
         QCOMPARE(detail->run.agent, QStringLiteral("alpha"));
-        QCOMPARE(detail->run.stopReason, QStringLiteral("end_turn"));
+        QCOMPARE(detail->run.stopReason, QStringLiteral("completed"));
         QCOMPARE(*detail->run.durationMs, 10000);
         QCOMPARE(*detail->run.costMicros, 3000);
         QCOMPARE(detail->toolCalls.size(), 3);
@@ -392,8 +392,8 @@ private slots:
         QCOMPARE(m->runs, 4);
         QCOMPARE(m->finished, 3);
         QCOMPARE(m->running, 1);
-        QCOMPARE(m->byStopReason.value("end_turn"), 1);
-        QCOMPARE(m->byStopReason.value("error"), 1);
+        QCOMPARE(m->byStopReason.value("completed"), 1);
+        QCOMPARE(m->byStopReason.value("api_error"), 1);
         QCOMPARE(m->byStopReason.value("max_steps"), 1);
         QCOMPARE(m->completionRate, 1.0 / 3);
         QCOMPARE(m->errorRate, 1.0 / 3);
