@@ -46,9 +46,9 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
     m_stopReason->setAccessibleName(tr("Filter by stop reason"));
     m_stopReason->addItem(tr("Any end"), QString());
     for (const char* reason :
-         {"completed", "end_turn", "running", "user_cancelled", "cancelled", "max_steps",
-          "max_tool_calls", "max_runtime", "budget_exceeded", "api_error", "provider_refused",
-          "max_tokens", "context_exhausted", "audit_failed"})
+         {"completed", "running", "user_cancelled", "max_steps", "max_tool_calls", "max_runtime",
+          "budget_exceeded", "api_error", "provider_refused", "max_tokens", "context_exhausted",
+          "audit_failed"})
         m_stopReason->addItem(QString::fromLatin1(reason), QString::fromLatin1(reason));
     m_modelFilter = new QComboBox(this);
     m_modelFilter->setAccessibleName(tr("Filter by model"));
