@@ -1,6 +1,8 @@
 #include "AppContext.h"
 
 #include "config/SecretStore.h"
+#include "monitoring/PricingTable.h"
+#include "monitoring/SecretRedactor.h"
 
 #include <QFutureWatcher>
 #include <QProcessEnvironment>
@@ -36,7 +38,13 @@ Result<std::unique_ptr<AppContext>> AppContext::create(const Options& options) {
         return std::unexpected(catalog.error());
     context->m_catalog = *catalog;
     context->m_registry = ToolRegistry::withBuiltins();
-    auto store = AuditStore::open(options.database);
+    // Every text the GUI's runs store passes the secret redactor, as in m1ctl.
+    auto storeConfig = StoreConfig::fromLocation(options.database);
+    if (!storeConfig)
+        return std::unexpected(storeConfig.error());
+    SecretRedactor::global().addSecretsFromEnvironment();
+    storeConfig->textFilter = SecretRedactor::global().textFilter();
+    auto store = AuditStore::open(*storeConfig);
     if (!store)
         return std::unexpected(store.error());
     context->m_store = std::move(*store);
@@ -47,6 +55,12 @@ Result<std::unique_ptr<AppContext>> AppContext::create(const Options& options) {
     context->m_writer = std::move(*writer);
     context->m_alerts =
         std::make_unique<AlertManager>(context->m_writer.get(), context->m_store->connectionName());
+    // The same prices as m1ctl run: resources/pricing.json plus the user's override.
+    auto pricing = PricingTable::load();
+    if (!pricing)
+        return std::unexpected(pricing.error());
+    context->m_costTracker = std::make_unique<CostTracker>(*pricing, context->m_alerts.get());
+    context->m_costs = std::make_unique<PricingCostEstimator>(*context->m_costTracker);
     return context;
 }
 
@@ -67,6 +81,10 @@ void AppContext::loadSecrets() {
         const SecretLookup found = watcher->result();
         m_loading = false;
         m_secretsLoaded = true;
+        if (found.jwt)
+            SecretRedactor::global().addSecret(*found.jwt);
+        if (found.apiKey)
+            SecretRedactor::global().addSecret(*found.apiKey);
         if (found.jwt) {
             TokenService::Options tokenOptions;
             tokenOptions.defaultTtlSeconds = m_settings.tokenTtlSeconds;

@@ -3,8 +3,9 @@
 #include "config/Settings.h"
 #include "llm/ModelCatalog.h"
 #include "monitoring/AlertManager.h"
+#include "monitoring/CostTracker.h"
 #include "run/AgentProfiles.h"
-#include "run/TableCostEstimator.h"
+#include "run/PricingCostEstimator.h"
 #include "store/AuditStore.h"
 #include "store/AuditWriter.h"
 #include "tokens/TokenService.h"
@@ -39,7 +40,7 @@ public:
     const AgentProfiles& profiles() const { return m_profiles; }
     const ModelCatalog& catalog() const { return m_catalog; }
     const ToolRegistry& registry() const { return m_registry; }
-    const TableCostEstimator& costs() const { return m_costs; }
+    const CostEstimator& costs() const { return *m_costs; }
     AuditStore& store() const { return *m_store; }
     AuditWriter& writer() const { return *m_writer; }
     AlertManager& alerts() const { return *m_alerts; }
@@ -75,7 +76,8 @@ private:
     AgentProfiles m_profiles;
     ModelCatalog m_catalog;
     ToolRegistry m_registry;
-    TableCostEstimator m_costs;
+    std::unique_ptr<CostTracker> m_costTracker;
+    std::unique_ptr<PricingCostEstimator> m_costs;
     std::unique_ptr<AuditStore> m_store;
     std::unique_ptr<AuditWriter> m_writer;
     std::unique_ptr<AlertManager> m_alerts;

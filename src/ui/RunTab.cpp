@@ -203,7 +203,8 @@ void RunTab::onApiAttempt(const ApiAttempt& attempt) {
     m_inputTokens += in;
     m_outputTokens += out;
     const auto cost = m_context.costs().costMicros(
-        attempt.model.isEmpty() ? m_session->config().model : attempt.model, attempt.usage);
+        attempt.model.isEmpty() ? m_session->config().model : attempt.model, attempt.usage,
+        m_runId);
     if (cost)
         m_costMicros += *cost;
     else if (in || out)
