@@ -37,4 +37,23 @@ QString DateArgument::format(qint64 ms) {
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
+Result<AuditQueries::TimeRange> DateArgument::range(const QCommandLineParser& parser,
+                                                    const QCommandLineOption& start,
+                                                    const QCommandLineOption& end) {
+    AuditQueries::TimeRange range;
+    if (parser.isSet(start)) {
+        const auto from = parse(parser.value(start), start.names().constFirst(), false);
+        if (!from)
+            return std::unexpected(from.error());
+        range.fromMs = *from;
+    }
+    if (parser.isSet(end)) {
+        const auto to = parse(parser.value(end), end.names().constFirst(), true);
+        if (!to)
+            return std::unexpected(to.error());
+        range.toMs = *to;
+    }
+    return range;
+}
+
 } // namespace m1::cli

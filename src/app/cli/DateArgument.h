@@ -1,6 +1,9 @@
 #pragma once
 
+#include "store/AuditQueries.h"
 #include "util/Error.h"
+
+#include <QCommandLineParser>
 
 #include <QCoreApplication>
 #include <QString>
@@ -19,6 +22,10 @@ public:
     // Milliseconds since the epoch; "cli.date" for anything else.
     static Result<qint64> parse(const QString& text, const QString& optionName, bool isEnd,
                                 qint64 nowMs = -1);
+    // The range a command's start and end options give (either may be unset).
+    static Result<AuditQueries::TimeRange> range(const QCommandLineParser& parser,
+                                                 const QCommandLineOption& start,
+                                                 const QCommandLineOption& end);
     // "2026-01-31 14:05" (UTC) for tables.
     static QString format(qint64 ms);
 };

@@ -36,19 +36,9 @@ int exportCosts(Cli& cli, const QStringList& args) {
                            "Exit status: 0 written, 1 error (database, file), 2 usage."),
                    0, &exitCode))
         return exitCode;
-    AuditQueries::TimeRange range;
-    if (parser.isSet(fromOpt)) {
-        const auto from = DateArgument::parse(parser.value(fromOpt), QStringLiteral("from"), false);
-        if (!from)
-            return cli.error(kUsage, from.error());
-        range.fromMs = *from;
-    }
-    if (parser.isSet(toOpt)) {
-        const auto to = DateArgument::parse(parser.value(toOpt), QStringLiteral("to"), true);
-        if (!to)
-            return cli.error(kUsage, to.error());
-        range.toMs = *to;
-    }
+    const auto range = DateArgument::range(parser, fromOpt, toOpt);
+    if (!range)
+        return cli.error(kUsage, range.error());
 
     const auto store = Services::existingStore(cli.database());
     if (!store)
@@ -62,7 +52,7 @@ int exportCosts(Cli& cli, const QStringList& args) {
             return cli.error(
                 kError,
                 Cli::tr("cannot write %1: %2").arg(parser.value(outOpt), file.errorString()));
-        const auto rows = CostCsvWriter::write(queries, range, file, totals);
+        const auto rows = CostCsvWriter::write(queries, *range, file, totals);
         if (!rows) {
             file.cancelWriting();
             return cli.error(kError, rows.error());
@@ -79,7 +69,7 @@ int exportCosts(Cli& cli, const QStringList& args) {
     QFile out;
     if (!out.open(stdout, QIODevice::WriteOnly))
         return cli.error(kError, Cli::tr("cannot write to standard output"));
-    const auto rows = CostCsvWriter::write(queries, range, out, totals);
+    const auto rows = CostCsvWriter::write(queries, *range, out, totals);
     out.flush();
     if (!rows)
         return cli.error(kError, rows.error());

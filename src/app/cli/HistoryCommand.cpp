@@ -78,20 +78,10 @@ int historyList(Cli& cli, const QStringList& args) {
         if (!ok || limit < 1 || limit > 10000)
             return cli.error(kUsage, Cli::tr("--limit must be a whole number from 1 to 10000"));
     }
-    if (parser.isSet(sinceOpt)) {
-        const auto since =
-            DateArgument::parse(parser.value(sinceOpt), QStringLiteral("since"), false);
-        if (!since)
-            return cli.error(kUsage, since.error());
-        filter.started.fromMs = *since;
-    }
-    if (parser.isSet(untilOpt)) {
-        const auto until =
-            DateArgument::parse(parser.value(untilOpt), QStringLiteral("until"), true);
-        if (!until)
-            return cli.error(kUsage, until.error());
-        filter.started.toMs = *until;
-    }
+    const auto started = DateArgument::range(parser, sinceOpt, untilOpt);
+    if (!started)
+        return cli.error(kUsage, started.error());
+    filter.started = *started;
     AuditQueries::HistoryCursor after;
     if (parser.isSet(afterOpt)) {
         const auto cursor = AuditQueries::HistoryCursor::fromString(parser.value(afterOpt));

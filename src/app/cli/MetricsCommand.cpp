@@ -70,19 +70,10 @@ int runMetrics(Cli& cli, const QStringList& args) {
                            "Exit status: 0 printed, 1 error (database), 2 usage."),
                    0, &exitCode))
         return exitCode;
-    AuditQueries::TimeRange range;
-    if (parser.isSet(fromOpt)) {
-        const auto from = DateArgument::parse(parser.value(fromOpt), QStringLiteral("from"), false);
-        if (!from)
-            return cli.error(kUsage, from.error());
-        range.fromMs = *from;
-    }
-    if (parser.isSet(toOpt)) {
-        const auto to = DateArgument::parse(parser.value(toOpt), QStringLiteral("to"), true);
-        if (!to)
-            return cli.error(kUsage, to.error());
-        range.toMs = *to;
-    }
+    const auto parsedRange = DateArgument::range(parser, fromOpt, toOpt);
+    if (!parsedRange)
+        return cli.error(kUsage, parsedRange.error());
+    const AuditQueries::TimeRange range = *parsedRange;
     AuditQueries::Interval interval = AuditQueries::Interval::Day;
     if (parser.isSet(intervalOpt)) {
         const auto parsed = AuditQueries::intervalFromName(parser.value(intervalOpt));
