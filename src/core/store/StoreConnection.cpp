@@ -3,6 +3,7 @@
 #include "store/SchemaMigrations.h"
 
 #include <QAtomicInteger>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -10,6 +11,7 @@
 #include <QSqlQuery>
 #include <QThread>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -217,8 +219,26 @@ Status StoreConnection::checkSqlitePragmas() {
         return {};
     };
     if (!m_config.readOnly) {
-        if (const Status wal = run(QStringLiteral("PRAGMA journal_mode=WAL")); !wal)
-            return wal;
+        // WAL is a property of the file: once set it stays, so only the first opener switches.
+        // The switch needs an exclusive lock and SQLite may answer SQLITE_BUSY at once instead of
+        // waiting out the busy timeout, so several first openers of a new file (runs starting
+        // together) retry for the length of the busy timeout before giving up.
+        QDeadlineTimer deadline(std::max(m_config.busyTimeoutMs, 1000));
+        for (;;) {
+            QSqlQuery mode(db);
+            const bool isWal =
+                mode.exec(QStringLiteral("PRAGMA journal_mode")) && mode.next() &&
+                mode.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) == 0;
+            mode.finish();
+            if (isWal)
+                break;
+            const Status wal = run(QStringLiteral("PRAGMA journal_mode=WAL"));
+            if (wal)
+                break;
+            if (wal.error().code != QLatin1String("store.busy") || deadline.hasExpired())
+                return wal;
+            QThread::msleep(20);
+        }
     }
     if (const Status s = run(QStringLiteral("PRAGMA synchronous=FULL")); !s)
         return s;

@@ -158,7 +158,10 @@ private slots:
         for (auto& r : runs)
             QCOMPARE(r->report().stopReason, QStringLiteral("completed"));
         QCOMPARE(h.scalar("SELECT count(*) FROM runs WHERE stop_reason = 'completed'"), 3);
-        QCOMPARE(h.scalar("SELECT count(*) FROM tool_calls WHERE status = 'executed'"), 6);
+        QVERIFY2(h.scalar("SELECT count(*) FROM tool_calls WHERE status = 'executed'") == 6,
+                 qPrintable(h.column("SELECT run_id || ' ' || request_id || ' ' || status || ' ' "
+                                     "|| coalesce(error, '') FROM tool_calls")
+                                .join(QStringLiteral("; "))));
         for (int i = 0; i < 3; ++i)
             QVERIFY(QFile::exists(h.workspaceDir + QStringLiteral("/out%1.txt").arg(i)));
     }
