@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QSqlError>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -144,20 +145,76 @@ QString dayText(qint64 day) {
 
 // ---- value types ------------------------------------------------------------------------------
 
+namespace {
+
+// The sort keys: their names (the CLI's --sort), SQL expressions (each matched by an index of
+// migration 4, or of migration 1 for agent and model) and whether the key is text.
+struct SortKey {
+    AuditQueries::HistorySort sort;
+    const char* name;
+    const char* expr;
+    bool text;
+};
+
+constexpr SortKey kSortKeys[] = {
+    {AuditQueries::HistorySort::Started, "started", "started_at", false},
+    {AuditQueries::HistorySort::Agent, "agent", "agent", true},
+    {AuditQueries::HistorySort::Model, "model", "model", true},
+    {AuditQueries::HistorySort::StopReason, "stop-reason", "coalesce(stop_reason, 'running')",
+     true},
+    {AuditQueries::HistorySort::Steps, "steps", "steps", false},
+    {AuditQueries::HistorySort::Calls, "calls", "calls_proposed", false},
+    {AuditQueries::HistorySort::Tokens, "tokens", "input_tokens + output_tokens", false},
+    {AuditQueries::HistorySort::Cost, "cost", "coalesce(cost_micros, -1)", false},
+    {AuditQueries::HistorySort::Duration, "duration", "coalesce(duration_ms, -1)", false},
+};
+
+const SortKey& sortKey(AuditQueries::HistorySort sort) {
+    for (const SortKey& key : kSortKeys) {
+        if (key.sort == sort)
+            return key;
+    }
+    return kSortKeys[0];
+}
+
+} // namespace
+
+QString AuditQueries::historySortName(HistorySort sort) {
+    return QString::fromLatin1(sortKey(sort).name);
+}
+
+std::optional<AuditQueries::HistorySort> AuditQueries::historySortFromName(const QString& name) {
+    for (const SortKey& key : kSortKeys) {
+        if (name == QLatin1String(key.name))
+            return key.sort;
+    }
+    return std::nullopt;
+}
+
 QString AuditQueries::HistoryCursor::toString() const {
-    return QStringLiteral("%1:%2").arg(startedAt).arg(runId);
+    const QString position = QStringLiteral("%1:%2").arg(startedAt).arg(runId);
+    if (key.isNull())
+        return position;
+    return QString::fromLatin1(QUrl::toPercentEncoding(key.toString())) + QLatin1Char('@') +
+           position;
 }
 
 std::optional<AuditQueries::HistoryCursor>
 AuditQueries::HistoryCursor::fromString(const QString& text) {
     const qsizetype colon = text.indexOf(QLatin1Char(':'));
-    if (colon <= 0 || colon + 1 >= text.size())
+    // A percent-encoded key has neither '@' nor ':'; a run id may have both.
+    const qsizetype at = text.left(std::max<qsizetype>(colon, 0)).indexOf(QLatin1Char('@'));
+    const qsizetype begin = at >= 0 ? at + 1 : 0;
+    if (colon <= begin || colon + 1 >= text.size())
         return std::nullopt;
     bool ok = false;
-    const qint64 at = text.left(colon).toLongLong(&ok);
+    const qint64 started = text.mid(begin, colon - begin).toLongLong(&ok);
     if (!ok)
         return std::nullopt;
-    return HistoryCursor{at, text.mid(colon + 1)};
+    HistoryCursor cursor{started, text.mid(colon + 1), {}};
+    if (at >= 0)
+        cursor.key = QUrl::fromPercentEncoding(text.left(at).toLatin1());
+    return cursor;
 }
 
 QJsonObject AuditQueries::RunSummary::toJson() const {
@@ -350,6 +407,11 @@ QJsonObject AuditQueries::CostRow::toJson() const {
     return o;
 }
 
+QJsonObject AuditQueries::LatencyDay::toJson() const {
+    return {{QStringLiteral("date"), dayText(day)},
+            {QStringLiteral("latencyMs"), latencyMs.toJson()}};
+}
+
 QJsonObject AuditQueries::TokenDay::toJson() const {
     return {{QStringLiteral("date"), dayText(day)},
             {QStringLiteral("inputTokens"), inputTokens},
@@ -434,7 +496,12 @@ Result<AuditQueries::HistoryPage> AuditQueries::history(const HistoryFilter& fil
     if (limit < 1 || limit > kMaxPageSize)
         return fail(QStringLiteral("history.limit"),
                     tr("A history page holds 1 to %1 runs, not %2.").arg(kMaxPageSize).arg(limit));
-    QString sql = QStringLiteral("SELECT %1 FROM runs WHERE 1 = 1").arg(kRunColumns);
+    const SortKey& key = sortKey(filter.sort);
+    const bool byStart = filter.sort == HistorySort::Started;
+    const QString expr = QString::fromLatin1(key.expr);
+    // The sort key as one more column, for the cursor.
+    QString sql = QStringLiteral("SELECT %1%2 FROM runs WHERE 1 = 1")
+                      .arg(kRunColumns, byStart ? QString() : QStringLiteral(", ") + expr);
     QVariantList binds;
     if (!filter.agent.isEmpty()) {
         sql += QStringLiteral(" AND agent = ?");
@@ -456,14 +523,33 @@ Result<AuditQueries::HistoryPage> AuditQueries::history(const HistoryFilter& fil
     }
     addRange(sql, binds, QStringLiteral("started_at"), filter.started);
     // Keyset pagination: the page after a row is what sorts after it, so a page stays the same
-    // when newer runs arrive, and a deep page costs what the first does (an index seek).
+    // when newer runs arrive, and a deep page costs what the first does (an index seek: the
+    // leading "key <= ?" bounds the index range, the rest breaks the ties).
+    const QString before = filter.descending ? QStringLiteral("<") : QStringLiteral(">");
+    const QString upTo = before + QLatin1Char('=');
     if (after.isValid()) {
-        sql += QStringLiteral(" AND (started_at < ? OR (started_at = ? AND run_id < ?))");
-        binds.append(after.startedAt);
-        binds.append(after.startedAt);
-        binds.append(after.runId);
+        const QString ties =
+            QStringLiteral("(started_at %1 ? OR (started_at = ? AND run_id %1 ?))").arg(before);
+        if (byStart) {
+            sql += QStringLiteral(" AND started_at %1 ? AND %2").arg(upTo, ties);
+            binds << after.startedAt;
+        } else {
+            if (after.key.isNull())
+                return fail(QStringLiteral("history.cursor"),
+                            tr("This cursor belongs to another order of the history."));
+            const QVariant value =
+                key.text ? QVariant(after.key.toString()) : QVariant(after.key.toLongLong());
+            sql += QStringLiteral(" AND %1 %2 ? AND (%1 %3 ? OR (%1 = ? AND %4))")
+                       .arg(expr, upTo, before, ties);
+            binds << value << value << value;
+        }
+        binds << after.startedAt << after.startedAt << after.runId;
     }
-    sql += QStringLiteral(" ORDER BY started_at DESC, run_id DESC LIMIT %1").arg(limit + 1);
+    const QString direction = filter.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
+    sql += byStart
+               ? QStringLiteral(" ORDER BY started_at %1, run_id %1").arg(direction)
+               : QStringLiteral(" ORDER BY %1 %2, started_at %2, run_id %2").arg(expr, direction);
+    sql += QStringLiteral(" LIMIT %1").arg(limit + 1);
 
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
@@ -473,16 +559,20 @@ Result<AuditQueries::HistoryPage> AuditQueries::history(const HistoryFilter& fil
     if (!query.exec())
         return std::unexpected(readError(query, tr("Reading the history")));
     HistoryPage page;
+    QVariant lastKey;
     while (query.next()) {
         if (page.runs.size() == limit) {
             page.hasMore = true;
             break;
         }
         page.runs.append(runFrom(query));
+        if (!byStart)
+            lastKey = key.text ? QVariant(query.value(23).toString())
+                               : QVariant(query.value(23).toLongLong());
     }
     query.finish();
     if (page.hasMore && !page.runs.isEmpty())
-        page.next = HistoryCursor{page.runs.last().startedAt, page.runs.last().runId};
+        page.next = HistoryCursor{page.runs.last().startedAt, page.runs.last().runId, lastKey};
     return page;
 }
 
@@ -1089,6 +1179,61 @@ Result<QList<AuditQueries::TokenDay>> AuditQueries::tokensByDay(const TimeRange&
     }
     query.finish();
     return result;
+}
+
+Result<QList<AuditQueries::LatencyDay>>
+AuditQueries::apiLatencyByDay(const TimeRange& range) const {
+    // Both reads stay inside the index api_calls (day, latency_ms, at): the counts scan the
+    // range's entries, each probe walks one day's entries in latency order up to its rank.
+    QString sql =
+        QStringLiteral("SELECT day, count(*) FROM api_calls WHERE latency_ms IS NOT NULL");
+    QVariantList binds;
+    addDayRange(sql, binds, QStringLiteral("day"), range);
+    addRange(sql, binds, QStringLiteral("at"), range);
+    sql += QStringLiteral(" GROUP BY day ORDER BY day");
+    const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the API calls by day")));
+    QList<LatencyDay> days;
+    while (query.next()) {
+        LatencyDay d;
+        d.day = query.value(0).toLongLong();
+        d.latencyMs.n = query.value(1).toLongLong();
+        days.append(d);
+    }
+    query.finish();
+
+    QString probeSql =
+        QStringLiteral("SELECT latency_ms FROM api_calls WHERE day = ? AND latency_ms IS NOT NULL");
+    QVariantList rangeBinds;
+    addRange(probeSql, rangeBinds, QStringLiteral("at"), range);
+    probeSql += QStringLiteral(" ORDER BY latency_ms LIMIT 1 OFFSET ?");
+    QSqlQuery probe(db);
+    probe.setForwardOnly(true);
+    if (!probe.prepare(probeSql))
+        return std::unexpected(readError(probe, tr("Preparing a percentile probe")));
+    for (LatencyDay& d : days) {
+        const qint64 n = d.latencyMs.n;
+        for (const auto& [p, out] :
+             {std::pair{50, &d.latencyMs.p50}, std::pair{95, &d.latencyMs.p95},
+              std::pair{99, &d.latencyMs.p99}}) {
+            int i = 0;
+            probe.bindValue(i++, d.day);
+            for (const QVariant& bind : std::as_const(rangeBinds))
+                probe.bindValue(i++, bind);
+            probe.bindValue(i, (p * n + 99) / 100 - 1);
+            if (!probe.exec())
+                return std::unexpected(readError(probe, tr("Computing percentiles")));
+            if (probe.next())
+                *out = probe.value(0).toLongLong();
+            probe.finish();
+        }
+    }
+    return days;
 }
 
 Result<AuditQueries::MonthlyProjection> AuditQueries::monthlyProjection(qint64 nowMs) const {

@@ -52,20 +52,45 @@ public:
         std::optional<qint64> toMs;
     };
 
+    // What the history is ordered by. Ties go by start time, then run id, in the same
+    // direction, so the order is total and a keyset cursor stays exact. Unknown values sort as
+    // the smallest (no stop reason as "running", no cost or duration as -1), the same on both
+    // databases.
+    enum class HistorySort {
+        Started,    // started_at
+        Agent,      // agent
+        Model,      // model
+        StopReason, // coalesce(stop_reason, 'running')
+        Steps,      // steps
+        Calls,      // calls_proposed
+        Tokens,     // input_tokens + output_tokens
+        Cost,       // coalesce(cost_micros, -1)
+        Duration,   // coalesce(duration_ms, -1)
+    };
+    static QString historySortName(HistorySort sort);
+    static std::optional<HistorySort> historySortFromName(const QString& name);
+
     struct HistoryFilter {
         QString agent;      // exact
         QString stopReason; // exact; "running" selects runs without a stop reason
         QString model;      // exact
         QString search;     // text in the goal, case-insensitive (ASCII on SQLite)
         TimeRange started;
+        // The order of the pages (not a filter, but it travels with one: a cursor is only
+        // valid for the filter and order that made it).
+        HistorySort sort = HistorySort::Started;
+        bool descending = true;
     };
 
-    // Where the next page starts: after the run (startedAt, runId) in newest-first order.
+    // Where the next page starts: after the run (key, startedAt, runId) in the page's order;
+    // key is the last run's sort value (null when sorted by start time).
     struct HistoryCursor {
         qint64 startedAt = 0;
         QString runId;
+        QVariant key = {};
         bool isValid() const { return !runId.isEmpty(); }
-        // "startedAt:runId", for a command line or a view's state.
+        // "startedAt:runId" (sorted by another column: "key@startedAt:runId", the key
+        // percent-encoded), for a command line or a view's state.
         QString toString() const;
         static std::optional<HistoryCursor> fromString(const QString& text);
     };
@@ -268,6 +293,14 @@ public:
         QJsonObject toJson() const;
     };
 
+    // One UTC day of API latency: nearest-rank percentiles of latency_ms over every attempt
+    // that has one (failed attempts too: a timeout is what a slow API looks like).
+    struct LatencyDay {
+        qint64 day = 0;
+        Percentiles latencyMs;
+        QJsonObject toJson() const;
+    };
+
     struct TokenDay {
         qint64 day = 0;
         qint64 inputTokens = 0;
@@ -297,7 +330,9 @@ public:
     AuditQueries(const AuditQueries&) = delete;
     AuditQueries& operator=(const AuditQueries&) = delete;
 
-    // Newest first (started_at, then run id, descending). limit 1..10000.
+    // In filter's order (default: newest first, by started_at then run id, descending), keyset
+    // paged: a page is what sorts after the cursor, so pages neither shift nor repeat when runs
+    // are added. Every order has an index, so a first page costs an index seek. limit 1..10000.
     Result<HistoryPage> history(const HistoryFilter& filter, int limit) const;
     Result<HistoryPage> history(const HistoryFilter& filter, int limit,
                                 const HistoryCursor& after) const;
@@ -316,6 +351,9 @@ public:
     Status forEachCostRow(const TimeRange& range,
                           const std::function<bool(const CostRow&)>& callback) const;
     Result<QList<TokenDay>> tokensByDay(const TimeRange& range = {}) const;
+    // Days with API calls in the range, ascending. Exact: per day, a count and one index probe
+    // per percentile on api_calls (day, latency_ms, at).
+    Result<QList<LatencyDay>> apiLatencyByDay(const TimeRange& range = {}) const;
     Result<MonthlyProjection> monthlyProjection(qint64 nowMs = -1) const;
 
     // Aggregations of costByModelDay's rows (day = 0 in byModel, model empty in byDay).

@@ -189,6 +189,21 @@ const char* const kMigration2[] = {
     "CREATE INDEX api_calls_at_error ON api_calls (at, error_type)",
 };
 
+// Migration 4: an index for every column the history can be sorted by (AuditQueries::HistorySort;
+// agent and model use the indexes of migration 1), each with started_at for the ties, so a sorted
+// page is an index seek on 100 000 runs; the expressions are the ones the query orders by. And
+// api_calls (day, latency_ms, at) for the API latency percentiles per day (counts and probes
+// read only this index).
+const char* const kMigration4[] = {
+    "CREATE INDEX runs_sort_stop_reason ON runs ((coalesce(stop_reason, 'running')), started_at)",
+    "CREATE INDEX runs_sort_steps ON runs (steps, started_at)",
+    "CREATE INDEX runs_sort_calls ON runs (calls_proposed, started_at)",
+    "CREATE INDEX runs_sort_tokens ON runs ((input_tokens + output_tokens), started_at)",
+    "CREATE INDEX runs_sort_cost ON runs ((coalesce(cost_micros, -1)), started_at)",
+    "CREATE INDEX runs_sort_duration ON runs ((coalesce(duration_ms, -1)), started_at)",
+    "CREATE INDEX api_calls_day_latency ON api_calls (day, latency_ms, at)",
+};
+
 QStringList toList(const char* const* begin, const char* const* end, const SqlDialect& dialect) {
     QStringList result;
     for (auto it = begin; it != end; ++it)
@@ -199,7 +214,7 @@ QStringList toList(const char* const* begin, const char* const* end, const SqlDi
 } // namespace
 
 int SchemaMigrations::latestVersion() {
-    return 3;
+    return 4;
 }
 
 QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect) {
@@ -212,6 +227,8 @@ QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect)
         // Migration 3: the dashboard rollups, their probe indexes and the backfill from the rows
         // already stored (see AuditRollups).
         return AuditRollups::migrationStatements(dialect);
+    case 4:
+        return toList(std::begin(kMigration4), std::end(kMigration4), dialect);
     default:
         return {};
     }

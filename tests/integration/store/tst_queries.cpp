@@ -350,6 +350,170 @@ private slots:
         QCOMPARE(ids(*q.history({}, 3)), (QStringList{"r5", "r9", "r4"}));
     }
 
+    // Every order the history can be sorted by, both directions: walking the pages one run at a
+    // time (every tie crosses a page boundary) gives the order worked out here from all runs,
+    // unknown values as the smallest; the cursor survives its text form (keys with ':' and '@').
+    void historySorted_data() { addBackends(); }
+    void historySorted() {
+        QFETCH(QString, backend);
+        AuditStore* s = store(backend);
+        QVERIFY(s);
+        const Queries q(*s);
+        const QList<Queries::RunSummary> all = q.history({}, 100)->runs;
+        QCOMPARE(all.size(), 4);
+        using Sort = Queries::HistorySort;
+        const auto keyOf = [](Sort sort, const Queries::RunSummary& r) -> QVariant {
+            switch (sort) {
+            case Sort::Started:
+                return r.startedAt;
+            case Sort::Agent:
+                return r.agent;
+            case Sort::Model:
+                return r.model;
+            case Sort::StopReason:
+                return r.stopReason.isEmpty() ? QStringLiteral("running") : r.stopReason;
+            case Sort::Steps:
+                return r.steps;
+            case Sort::Calls:
+                return r.callsProposed;
+            case Sort::Tokens:
+                return r.inputTokens + r.outputTokens;
+            case Sort::Cost:
+                return r.costMicros.value_or(-1);
+            case Sort::Duration:
+                return r.durationMs.value_or(-1);
+            }
+            return {};
+        };
+        const auto less = [](const QVariant& a, const QVariant& b) {
+            return a.typeId() == QMetaType::QString ? a.toString() < b.toString()
+                                                    : a.toLongLong() < b.toLongLong();
+        };
+        for (const char* sortName : {"started", "agent", "model", "stop-reason", "steps", "calls",
+                                     "tokens", "cost", "duration"}) {
+            const QString name = QString::fromLatin1(sortName);
+            const auto sort = Queries::historySortFromName(name);
+            QVERIFY2(sort, qPrintable(name));
+            QCOMPARE(Queries::historySortName(*sort), name);
+            for (const bool descending : {true, false}) {
+                QList<Queries::RunSummary> expected = all;
+                std::sort(expected.begin(), expected.end(),
+                          [&](const Queries::RunSummary& a, const Queries::RunSummary& b) {
+                              const QVariant ka = keyOf(*sort, a);
+                              const QVariant kb = keyOf(*sort, b);
+                              bool before;
+                              if (less(ka, kb) || less(kb, ka))
+                                  before = less(ka, kb);
+                              else if (a.startedAt != b.startedAt)
+                                  before = a.startedAt < b.startedAt;
+                              else
+                                  before = a.runId < b.runId;
+                              return descending ? !before : before;
+                          });
+                QStringList want;
+                for (const auto& r : expected)
+                    want << r.runId;
+                Queries::HistoryFilter f;
+                f.sort = *sort;
+                f.descending = descending;
+                QStringList got;
+                Queries::HistoryCursor cursor;
+                for (int page = 0; page < 10; ++page) {
+                    const auto one = q.history(f, 1, cursor);
+                    QVERIFY2(one, qPrintable(one ? QString() : one.error().message));
+                    got << ids(*one);
+                    if (!one->hasMore)
+                        break;
+                    const auto parsed = Queries::HistoryCursor::fromString(one->next.toString());
+                    QVERIFY(parsed);
+                    cursor = *parsed;
+                }
+                QVERIFY2(got == want, qPrintable(QStringLiteral("%1 %2: got %3, want %4")
+                                                     .arg(name, descending ? "desc" : "asc",
+                                                          got.join(','), want.join(','))));
+                QCOMPARE(ids(*q.history(f, 3)), want.mid(0, 3));
+            }
+        }
+        // Worked out by hand: unknown costs and durations last when descending.
+        Queries::HistoryFilter f;
+        f.sort = Sort::Cost;
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r3", "r1", "r4", "r2"}));
+        f.sort = Sort::Duration;
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r2", "r1", "r3", "r4"}));
+        f.sort = Sort::StopReason;
+        f.descending = false;
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r2", "r1", "r3", "r4"}));
+        // Ties on the agent go by start time, in the same direction.
+        f.sort = Sort::Agent;
+        QCOMPARE(ids(*q.history(f, 10)), (QStringList{"r1", "r3", "r4", "r2"}));
+        // Filters and order combine.
+        f.agent = QStringLiteral("alpha");
+        f.sort = Sort::Tokens;
+        f.descending = true;
+        const auto first = q.history(f, 2);
+        QCOMPARE(ids(*first), (QStringList{"r4", "r1"}));
+        QCOMPARE(ids(*q.history(f, 2, first->next)), (QStringList{"r3"}));
+        // A cursor of one order does not page another.
+        Queries::HistoryFilter byCost;
+        byCost.sort = Sort::Cost;
+        const auto newest = q.history({}, 1);
+        QCOMPARE(q.history(byCost, 1, newest->next).error().code, QStringLiteral("history.cursor"));
+    }
+
+    // Per day, exact nearest-rank percentiles of the API calls' latency; a range cut inside a
+    // day counts only that part of it.
+    void apiLatencyByDay_data() { addBackends(); }
+    void apiLatencyByDay() {
+        QFETCH(QString, backend);
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        QVERIFY((*writer)->write(AuditEvent::runStarted("lat", start("a", "m", "g"), kD0), 30000));
+        QList<qint64> afternoonLatencies;
+        // Day 0: latencies 1..100 in a shuffled order, the first 40 before noon.
+        for (int i = 0; i < 100; ++i) {
+            const qint64 latency = (i * 37) % 100 + 1;
+            AuditEvent::ApiCallInfo info = api("m", 1, 1, 1, 1);
+            info.latencyMs = latency;
+            const qint64 at = kD0 + (i < 40 ? kHour : 13 * kHour) + i;
+            if (i >= 40)
+                afternoonLatencies << latency; // inside the cut range below
+            QVERIFY((*writer)->write(AuditEvent::apiCall("lat", info, at), 30000));
+        }
+        // Day 1: 30, 10, 20 (one of them an error: it counts, a timeout is latency too).
+        for (const qint64 latency : {30, 10, 20}) {
+            AuditEvent::ApiCallInfo info =
+                api("m", 1, 1, 1, 1, latency == 10 ? 529 : 200,
+                    latency == 10 ? QStringLiteral("overloaded_error") : QString());
+            info.latencyMs = latency;
+            QVERIFY(
+                (*writer)->write(AuditEvent::apiCall("lat", info, kD0 + kDay + latency), 30000));
+        }
+        const Queries q(**opened);
+        const auto days = q.apiLatencyByDay({kD0, kD0 + 3 * kDay});
+        QVERIFY2(days, qPrintable(days ? QString() : days.error().message));
+        QCOMPARE(days->size(), 2);
+        QCOMPARE(days->at(0).day, kD0 / kDay);
+        QCOMPARE(days->at(0).latencyMs.n, 100);
+        QCOMPARE(*days->at(0).latencyMs.p50, 50);
+        QCOMPARE(*days->at(0).latencyMs.p95, 95);
+        QCOMPARE(*days->at(0).latencyMs.p99, 99);
+        QCOMPARE(days->at(1).latencyMs.n, 3);
+        QCOMPARE(*days->at(1).latencyMs.p50, 20);
+        QCOMPARE(*days->at(1).latencyMs.p95, 30);
+        QCOMPARE(days->at(1).toJson().value("date").toString(), QStringLiteral("2024-01-02"));
+        // From noon of day 0: the 60 afternoon calls only.
+        const auto afternoon = q.apiLatencyByDay({kD0 + 12 * kHour, kD0 + kDay});
+        QVERIFY(afternoon);
+        QCOMPARE(afternoon->size(), 1);
+        QCOMPARE(afternoon->at(0).latencyMs.n, afternoonLatencies.size());
+        QCOMPARE(afternoon->at(0).latencyMs.p50, nearestRank(afternoonLatencies, 50));
+        QCOMPARE(afternoon->at(0).latencyMs.p95, nearestRank(afternoonLatencies, 95));
+        QCOMPARE(afternoon->at(0).latencyMs.p99, nearestRank(afternoonLatencies, 99));
+        QVERIFY(q.apiLatencyByDay({kD0 + 5 * kDay, {}})->isEmpty());
+    }
+
     void showRunInOrder_data() { addBackends(); }
     void showRunInOrder() {
         QFETCH(QString, backend);
@@ -910,7 +1074,7 @@ private slots:
             const AuditQueries q(**opened);
             before = QString::fromUtf8(
                 QJsonDocument(q.approvalMetrics()->toJson()).toJson(QJsonDocument::Compact));
-            // Back to version 2: no rollups, no probe indexes.
+            // Back to version 2: no rollups, no probe indexes, no sort indexes.
             QSqlQuery sql(QSqlDatabase::database((*opened)->connectionName(), false));
             for (int i = 0; i < AuditRollups::Count; ++i)
                 QVERIFY(
@@ -919,7 +1083,12 @@ private slots:
             for (const char* index : {"tool_calls_tool_duration", "tool_calls_kind_decide",
                                       "runs_duration", "runs_agent_summary"})
                 QVERIFY(sql.exec(QStringLiteral("DROP INDEX %1").arg(QLatin1String(index))));
-            QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 3")));
+            // Migration 4 (the history's sort indexes) comes again after 3.
+            for (const char* index :
+                 {"runs_sort_stop_reason", "runs_sort_steps", "runs_sort_calls", "runs_sort_tokens",
+                  "runs_sort_cost", "runs_sort_duration", "api_calls_day_latency"})
+                QVERIFY(sql.exec(QStringLiteral("DROP INDEX %1").arg(QLatin1String(index))));
+            QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version >= 3")));
         }
         auto reopened = AuditStore::open(where);
         QVERIFY2(reopened, qPrintable(reopened ? QString() : reopened.error().message));
