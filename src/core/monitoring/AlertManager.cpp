@@ -60,10 +60,8 @@ AlertManager::Raised AlertManager::raise(Alert::Category category, Alert::Level 
         alert.raisedAt = at;
         m_alerts.insert(alert.id, alert);
         m_openByDedupeKey.insert(key, alert.id);
-        if (m_writer)
-            m_pending.append(m_writer->submit(
-                AuditEvent::alertRaised(alert.id, Alert::categoryName(category),
-                                        Alert::levelName(level), message, runId, details, at)));
+        persist(AuditEvent::alertRaised(alert.id, Alert::categoryName(category),
+                                        Alert::levelName(level), message, runId, details, at));
         for (const Subscription& s : std::as_const(m_subscriptions))
             if (!s.category || *s.category == category)
                 callbacks.append(s.callback);
@@ -74,6 +72,23 @@ AlertManager::Raised AlertManager::raise(Alert::Category category, Alert::Level 
         callback(alert);
     emit alertRaised(alert);
     return {alert.id, false};
+}
+
+void AlertManager::setWriter(AuditWriter* writer) {
+    QMutexLocker lock(&m_mutex);
+    if (m_writer || !writer)
+        return;
+    m_writer = writer;
+    for (const AuditEvent& event : std::as_const(m_unwritten))
+        m_pending.append(m_writer->submit(event));
+    m_unwritten.clear();
+}
+
+void AlertManager::persist(const AuditEvent& event) {
+    if (m_writer)
+        m_pending.append(m_writer->submit(event));
+    else
+        m_unwritten.append(event);
 }
 
 Status AlertManager::resolve(const QString& alertId, const QString& note) {
@@ -91,31 +106,46 @@ Status AlertManager::resolve(const QString& alertId, const QString& note) {
     }
     if (!alert)
         return fail(QStringLiteral("alert.not_found"), tr("No alert with the id %1.").arg(alertId));
-    if (!alert->isOpen())
+    return resolveKnown(*alert, note);
+}
+
+Status AlertManager::resolve(const Alert& stored, const QString& note) {
+    Alert alert = stored;
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_alerts.contains(stored.id))
+            alert = m_alerts.value(stored.id);
+    }
+    return resolveKnown(alert, note);
+}
+
+Status AlertManager::resolveKnown(Alert alert, const QString& note) {
+    if (!alert.isOpen())
         return fail(QStringLiteral("alert.already_resolved"),
-                    tr("The alert %1 is already resolved.").arg(alertId));
+                    tr("The alert %1 is already resolved.").arg(alert.id));
     const qint64 at = now();
     {
         QMutexLocker lock(&m_mutex);
-        alert->resolvedAt = at;
-        alert->resolutionNote = note;
-        m_alerts.insert(alertId, *alert);
-        if (m_writer)
-            m_pending.append(m_writer->submit(AuditEvent::alertResolved(alertId, note, at)));
+        alert.resolvedAt = at;
+        alert.resolutionNote = note;
+        m_alerts.insert(alert.id, alert);
+        persist(AuditEvent::alertResolved(alert.id, note, at));
     }
-    emit alertResolved(alertId);
+    emit alertResolved(alert.id);
     return {};
 }
 
 Status AlertManager::flush(int timeoutMs) {
     QList<AuditWriter::Ticket> pending;
+    AuditWriter* writer = nullptr;
     {
         QMutexLocker lock(&m_mutex);
         pending.swap(m_pending);
+        writer = m_writer;
     }
     Status result;
     for (const AuditWriter::Ticket& ticket : pending) {
-        const AuditAck ack = m_writer->waitForAck(ticket, timeoutMs);
+        const AuditAck ack = writer->waitForAck(ticket, timeoutMs);
         if (!ack && result)
             result = std::unexpected(ack.error());
     }
@@ -130,6 +160,10 @@ Result<QList<Alert>> AlertManager::list(const AlertFilter& filter) const {
             return std::unexpected(stored.error());
         alerts = *stored;
     }
+    return merge(std::move(alerts), filter);
+}
+
+QList<Alert> AlertManager::merge(QList<Alert> alerts, const AlertFilter& filter) const {
     QMutexLocker lock(&m_mutex);
     // This process's view is newer than the store's until the writer caught up.
     for (Alert& a : alerts)

@@ -38,6 +38,9 @@ struct AlertManagerOptions {
 //
 // Thread-safety: raise() and resolve() from any thread; list(), find() and statistics() read the
 // store on the connection given to the constructor, so call them on the thread that opened it.
+// A program whose UI thread holds no connection (the desktop) constructs it without one, reads
+// the stored alerts on a worker (AlertRepository on the worker's own connection) and passes them
+// to merge() and resolve(const Alert&) here, which touch no database.
 class AlertManager : public QObject {
     Q_OBJECT
 
@@ -56,6 +59,9 @@ public:
     ~AlertManager() override;
 
     void setTelemetry(Telemetry* telemetry) { m_telemetry = telemetry; }
+    // For a writer that starts after the manager (the desktop opens the store on a worker):
+    // what was raised or resolved before is written now, in order. Set once.
+    void setWriter(AuditWriter* writer);
 
     Raised raise(Alert::Category category, Alert::Level level, const QString& message,
                  const QString& runId = {}, const QJsonObject& details = {},
@@ -63,11 +69,18 @@ public:
     // "alert.not_found", "alert.already_resolved", "alert.query"; the write itself completes
     // asynchronously: flush() reports its result.
     Status resolve(const QString& alertId, const QString& note);
+    // The same for an alert the caller read from the store itself (this process's newer state
+    // of it wins); no database access.
+    Status resolve(const Alert& stored, const QString& note);
     // Waits until every write submitted so far is acknowledged; the first failure, if any.
     // Not on the UI thread.
     Status flush(int timeoutMs = 10000);
 
     Result<QList<Alert>> list(const AlertFilter& filter = {}) const;
+    // What list() returns, for alerts the caller read from the store itself (AlertRepository on
+    // a connection of its own): this process's newer states and its alerts whose write is still
+    // under way merged in, filtered, newest first, limited. No database access.
+    QList<Alert> merge(QList<Alert> stored, const AlertFilter& filter) const;
     Result<std::optional<Alert>> find(const QString& alertId) const;
     Result<QHash<Alert::Category, AlertCategoryStats>> statistics() const;
     quint64 suppressedCount() const;
@@ -82,6 +95,9 @@ signals:
 
 private:
     qint64 now() const;
+    Status resolveKnown(Alert alert, const QString& note);
+    // Submits to the writer, or keeps it for setWriter(). Under m_mutex.
+    void persist(const AuditEvent& event);
 
     AuditWriter* m_writer;
     AlertRepository m_repository;
@@ -94,6 +110,7 @@ private:
     QHash<QString, QString> m_openByDedupeKey; // dedupe key -> alert id
     QHash<Alert::Category, std::deque<qint64>> m_recentByCategory;
     QList<AuditWriter::Ticket> m_pending;
+    QList<AuditEvent> m_unwritten; // raised or resolved before there was a writer
     quint64 m_suppressed = 0;
     struct Subscription {
         int id;

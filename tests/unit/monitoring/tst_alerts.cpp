@@ -1,6 +1,7 @@
 // The alert manager through a real SQLite audit store: raise, filter, resolve, statistics,
 // callbacks, folding of repeats; persisted alerts read back by a fresh manager.
 #include "monitoring/AlertManager.h"
+#include "monitoring/AlertRepository.h"
 #include "monitoring/SecretRedactor.h"
 #include "store/AuditStore.h"
 
@@ -107,6 +108,52 @@ private Q_SLOTS:
         QCOMPARE(alerts.list()->size(), 1); // written or not, it is listed
         QVERIFY(alerts.flush());
         QCOMPARE(alerts.list()->size(), 1); // and not twice once written
+    }
+
+    // The desktop's way: no store connection in the manager (its thread holds none); the stored
+    // alerts are read elsewhere and merged, resolved from the record; the writer comes later and
+    // then writes what was raised before it.
+    void withoutConnectionMergeAndLateWriter() {
+        {
+            AlertManager other(m_writer.get(), m_store->connectionName(), options());
+            other.raise(Alert::Category::ExecutionError, Alert::Level::Warning,
+                        QStringLiteral("stored by another process"));
+            QVERIFY(other.flush());
+        }
+        AlertManager alerts(nullptr, {}, options());
+        m_now += 1000;
+        const auto early = alerts.raise(Alert::Category::Performance, Alert::Level::Critical,
+                                        QStringLiteral("before the writer"));
+        const m1::AlertRepository repository(m_store->connectionName());
+        auto stored = repository.list({});
+        QVERIFY(stored);
+        QCOMPARE(stored->size(), 1);
+        QList<Alert> merged = alerts.merge(*stored, {});
+        QCOMPARE(merged.size(), 2);
+        QCOMPARE(merged.at(0).message, QStringLiteral("before the writer")); // newest first
+        AlertFilter critical;
+        critical.level = Alert::Level::Critical;
+        QCOMPARE(alerts.merge(*stored, critical).size(), 1);
+        // Resolving the stored one needs only its record.
+        QVERIFY(alerts.resolve(stored->at(0), QStringLiteral("seen")));
+        QCOMPARE(alerts.resolve(stored->at(0), QStringLiteral("again")).error().code,
+                 QStringLiteral("alert.already_resolved"));
+        AlertFilter open;
+        open.openOnly = true;
+        QCOMPARE(alerts.merge(*stored, open).size(), 1);
+        // The writer arrives: the early alert and the resolution are written, in order.
+        alerts.setWriter(m_writer.get());
+        QVERIFY(alerts.flush());
+        const auto after = repository.list({});
+        QVERIFY(after);
+        QCOMPARE(after->size(), 2);
+        const auto found = repository.find(early.id);
+        QVERIFY(found && *found);
+        QCOMPARE((*found)->message, QStringLiteral("before the writer"));
+        QVERIFY((*found)->isOpen());
+        const auto resolved = repository.find(stored->at(0).id);
+        QVERIFY(resolved && *resolved);
+        QCOMPARE((*resolved)->resolutionNote, QStringLiteral("seen"));
     }
 
     void repeatsAreFolded() {
