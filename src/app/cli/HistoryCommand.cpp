@@ -54,13 +54,21 @@ int historyList(Cli& cli, const QStringList& args) {
                                       Cli::tr("The next page: the cursor printed by the previous "
                                               "page."),
                                       QStringLiteral("CURSOR"));
+    const QCommandLineOption sortOpt(
+        QStringLiteral("sort"),
+        Cli::tr("Order by KEY: started (default), agent, model, stop-reason, steps, calls, "
+                "tokens, cost, duration. Largest first unless --ascending; ties by start time."),
+        QStringLiteral("KEY"));
+    const QCommandLineOption ascendingOpt(QStringLiteral("ascending"),
+                                          Cli::tr("Smallest (oldest) first."));
     const QCommandLineOption jsonOpt(
         QStringLiteral("json"), Cli::tr("Print {\"runs\":[...],\"hasMore\":...,\"next\":...}."));
-    parser.addOptions(
-        {limitOpt, agentOpt, stopOpt, modelOpt, sinceOpt, untilOpt, searchOpt, afterOpt, jsonOpt});
+    parser.addOptions({limitOpt, agentOpt, stopOpt, modelOpt, sinceOpt, untilOpt, searchOpt,
+                       sortOpt, ascendingOpt, afterOpt, jsonOpt});
     int exitCode = kOk;
     if (!cli.parse(parser, args, QStringLiteral("history list"),
-                   Cli::tr("Lists runs from the audit store, newest first, one page at a time.\n"
+                   Cli::tr("Lists runs from the audit store, newest first (or by --sort), one "
+                           "page at a time.\n"
                            "Exit status: 0 listed (also when none match), 1 error (database), "
                            "2 usage."),
                    0, &exitCode))
@@ -71,6 +79,14 @@ int historyList(Cli& cli, const QStringList& args) {
     filter.stopReason = parser.value(stopOpt);
     filter.model = parser.value(modelOpt);
     filter.search = parser.value(searchOpt);
+    if (parser.isSet(sortOpt)) {
+        const auto sort = AuditQueries::historySortFromName(parser.value(sortOpt));
+        if (!sort)
+            return cli.error(kUsage, Cli::tr("--sort takes started, agent, model, stop-reason, "
+                                             "steps, calls, tokens, cost or duration"));
+        filter.sort = *sort;
+    }
+    filter.descending = !parser.isSet(ascendingOpt);
     int limit = 20;
     if (parser.isSet(limitOpt)) {
         bool ok = false;
@@ -87,7 +103,8 @@ int historyList(Cli& cli, const QStringList& args) {
         const auto cursor = AuditQueries::HistoryCursor::fromString(parser.value(afterOpt));
         if (!cursor)
             return cli.error(kUsage, Cli::tr("--after must be a cursor printed by a previous page "
-                                             "(STARTED_MS:RUN_ID)"));
+                                             "(STARTED_MS:RUN_ID, or KEY@STARTED_MS:RUN_ID when "
+                                             "sorted)"));
         after = *cursor;
     }
 
@@ -127,7 +144,7 @@ int historyList(Cli& cli, const QStringList& args) {
             << cell(run.goal, 60).trimmed() << '\n';
     }
     if (page->hasMore)
-        out << Cli::tr("more: m1ctl history list --after %1 (with the same filters)")
+        out << Cli::tr("more: m1ctl history list --after %1 (with the same filters and order)")
                    .arg(page->next.toString())
             << '\n';
     out.flush();

@@ -13,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <limits>
+
 using m1::test::ProcessResult;
 using m1::test::readFile;
 using m1::test::runM1ctl;
@@ -125,6 +127,32 @@ private Q_SLOTS:
             m1ctl({"history", "list", "--search", "CHANGELOG", "--since", "90d", "--json"});
         for (const QJsonValue& v : json(search).value("runs").toArray())
             QVERIFY(v.toObject().value("goal").toString().contains("changelog"));
+
+        // Sorted in the store: the costliest runs first, the next page goes on below them.
+        const QJsonObject costly =
+            json(m1ctl({"history", "list", "--sort", "cost", "--limit", "4", "--json"}));
+        QCOMPARE(costly.value("runs").toArray().size(), 4);
+        qint64 previous = std::numeric_limits<qint64>::max();
+        for (const QJsonValue& v : costly.value("runs").toArray()) {
+            const qint64 cost = v.toObject().value("costMicros").toInteger(-1);
+            QVERIFY(cost <= previous);
+            previous = cost;
+        }
+        QVERIFY(costly.value("next").toString().contains('@'));
+        const QJsonArray cheaper =
+            json(m1ctl({"history", "list", "--sort", "cost", "--limit", "4", "--after",
+                        costly.value("next").toString(), "--json"}))
+                .value("runs")
+                .toArray();
+        QCOMPARE(cheaper.size(), 4);
+        QVERIFY(cheaper.at(0).toObject().value("costMicros").toInteger(-1) <= previous);
+        const QJsonArray oldest =
+            json(m1ctl({"history", "list", "--ascending", "--limit", "2", "--json"}))
+                .value("runs")
+                .toArray();
+        QVERIFY(oldest.at(0).toObject().value("startedAt").toInteger() <=
+                oldest.at(1).toObject().value("startedAt").toInteger());
+        QCOMPARE(m1ctl({"history", "list", "--sort", "goal"}).exitCode, 2);
 
         const ProcessResult table = m1ctl({"history", "list", "--limit", "3"});
         QCOMPARE(table.exitCode, 0);
