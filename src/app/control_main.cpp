@@ -23,8 +23,7 @@ namespace {
 // (standard buttons) from the installed Qt translations when present.
 void installTranslators(QApplication& app) {
     auto* own = new QTranslator(&app);
-    if (own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"),
-                  QStringLiteral(":/i18n")))
+    if (own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"), QStringLiteral(":/i18n")))
         QApplication::installTranslator(own);
     auto* qt = new QTranslator(&app);
     if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
@@ -108,9 +107,15 @@ int main(int argc, char** argv) {
 
     m1::MainWindow window(**context);
     window.show();
+    // The store opens on a worker while the window paints (a database server may be slow to
+    // answer); runs wait for it, the window says so.
+    (*context)->openStore();
     if (parser.isSet(probe)) {
         window.grab();
-        return 0;
+        // The same work as a real start, store included, before the probe ends.
+        while ((*context)->isStoreOpening())
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+        return (*context)->isStoreOpen() ? 0 : 1;
     }
     (*context)->loadSecrets();
     return app.exec();

@@ -1,7 +1,11 @@
 #include "AlertsView.h"
 
 #include "AppContext.h"
+#include "Background.h"
 #include "ScopeStyle.h"
+
+#include "monitoring/AlertRepository.h"
+#include "store/StoreConnection.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -11,12 +15,19 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 
 namespace m1 {
+
+struct AlertsView::Listed {
+    Result<QList<Alert>> alerts;
+    Result<QList<Alert>> open;
+    AlertFilter filter;
+};
 
 AlertsView::AlertsView(AppContext& context, QWidget* parent) : QWidget(parent), m_context(context) {
     auto* layout = new QVBoxLayout(this);
@@ -55,8 +66,13 @@ AlertsView::AlertsView(AppContext& context, QWidget* parent) : QWidget(parent), 
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setAlternatingRowColors(true);
     layout->addWidget(m_table, 1);
+    auto* statusRow = new QHBoxLayout;
     m_status = new QLabel(this);
-    layout->addWidget(m_status);
+    m_status->setTextFormat(Qt::PlainText);
+    m_busy = makeBusyBar(this, tr("Reading the alerts"));
+    statusRow->addWidget(m_status, 1);
+    statusRow->addWidget(m_busy);
+    layout->addLayout(statusRow);
 
     connect(m_openOnly, &QCheckBox::toggled, this, &AlertsView::refresh);
     connect(m_level, &QComboBox::currentIndexChanged, this, &AlertsView::refresh);
@@ -67,25 +83,68 @@ AlertsView::AlertsView(AppContext& context, QWidget* parent) : QWidget(parent), 
             [this] { m_resolve->setEnabled(!m_table->selectedItems().isEmpty()); });
     connect(&context.alerts(), &AlertManager::alertRaised, this, &AlertsView::refresh,
             Qt::QueuedConnection);
+    connect(&context.alerts(), &AlertManager::alertResolved, this, &AlertsView::refresh,
+            Qt::QueuedConnection);
+    connect(&context, &AppContext::storeOpened, this, &AlertsView::refresh);
     // After the window's first paint: the start shows at once and the count follows.
     QTimer::singleShot(0, this, &AlertsView::refresh);
 }
 
 void AlertsView::refresh() {
+    if (!m_context.isStoreOpen()) {
+        m_status->setText(m_context.storeError().code.isEmpty()
+                              ? tr("Opening the audit database…")
+                              : tr("No audit database: %1").arg(m_context.storeError().toString()));
+        return;
+    }
+    if (!m_load.begin())
+        return;
+    m_busy->show();
     AlertFilter filter;
     filter.openOnly = m_openOnly->isChecked();
     filter.level = Alert::levelFromName(m_level->currentData().toString());
     filter.category = Alert::categoryFromName(m_category->currentData().toString());
     filter.limit = 1000;
-    const auto alerts = m_context.alerts().list(filter);
-    if (!alerts) {
-        m_status->setText(tr("Alerts could not be read: %1").arg(alerts.error().toString()));
+    const StoreConfig store = m_context.storeConfig();
+    runInBackground(
+        this,
+        [store, filter] {
+            Listed listed;
+            listed.filter = filter;
+            auto connection = StoreConnection::open(store, QStringLiteral("alerts"),
+                                                    StoreConnection::Schema::RequireLatest);
+            if (!connection) {
+                listed.alerts = listed.open = std::unexpected(connection.error());
+                return listed;
+            }
+            const AlertRepository repository((*connection)->name());
+            listed.alerts = repository.list(filter);
+            AlertFilter open;
+            open.openOnly = true;
+            listed.open = repository.list(open);
+            return listed;
+        },
+        [this](const Listed& listed) {
+            const bool again = m_load.end();
+            m_busy->hide();
+            show(listed);
+            emit refreshed();
+            if (again)
+                refresh();
+        });
+}
+
+void AlertsView::show(const Listed& listed) {
+    if (!listed.alerts) {
+        m_status->setText(tr("Alerts could not be read: %1").arg(listed.alerts.error().toString()));
         return;
     }
-    m_table->setRowCount(int(alerts->size()));
+    // This process's alerts whose write is still under way, and its newer states, join here.
+    m_alerts = m_context.alerts().merge(*listed.alerts, listed.filter);
+    m_table->setRowCount(int(m_alerts.size()));
     const QPalette pal = palette();
-    for (int row = 0; row < alerts->size(); ++row) {
-        const Alert& a = alerts->at(row);
+    for (int row = 0; row < m_alerts.size(); ++row) {
+        const Alert& a = m_alerts.at(row);
         auto* raised = new QTableWidgetItem(QDateTime::fromMSecsSinceEpoch(a.raisedAt)
                                                 .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
         raised->setData(Qt::UserRole, a.id);
@@ -111,24 +170,28 @@ void AlertsView::refresh() {
     m_table->resizeColumnToContents(2);
     AlertFilter open;
     open.openOnly = true;
-    const auto openAlerts = m_context.alerts().list(open);
-    m_open = openAlerts ? int(openAlerts->size()) : 0;
+    m_open = listed.open ? int(m_context.alerts().merge(*listed.open, open).size()) : 0;
     m_status->setText(tr("%n open alert(s)", nullptr, m_open));
     emit openCountChanged(m_open);
 }
 
 void AlertsView::resolveSelected() {
     const int row = m_table->currentRow();
-    if (row < 0)
+    if (row < 0 || row >= m_alerts.size())
         return;
-    const QString id = m_table->item(row, 0)->data(Qt::UserRole).toString();
     bool ok = false;
     const QString note = QInputDialog::getText(this, tr("Resolve alert"),
                                                tr("What was done about it (kept with the alert):"),
                                                QLineEdit::Normal, QString(), &ok);
-    if (!ok)
+    if (ok)
+        resolveRow(row, note);
+}
+
+void AlertsView::resolveRow(int row, const QString& note) {
+    if (row < 0 || row >= m_alerts.size())
         return;
-    if (auto done = m_context.alerts().resolve(id, note); !done)
+    // The alert as read: resolving it writes an event through the writer, no read here.
+    if (auto done = m_context.alerts().resolve(m_alerts.at(row), note); !done)
         QMessageBox::warning(this, tr("Not resolved"), done.error().toString());
     refresh();
 }

@@ -1,13 +1,14 @@
 #include "AppContext.h"
 
+#include "Background.h"
+
 #include "config/SecretStore.h"
 #include "monitoring/PricingTable.h"
 #include "monitoring/SecretRedactor.h"
 
-#include <QFutureWatcher>
 #include <QProcessEnvironment>
 #include <QSettings>
-#include <QtConcurrent/QtConcurrentRun>
+#include <QThread>
 
 namespace m1 {
 
@@ -44,17 +45,11 @@ Result<std::unique_ptr<AppContext>> AppContext::create(const Options& options) {
         return std::unexpected(storeConfig.error());
     SecretRedactor::global().addSecretsFromEnvironment();
     storeConfig->textFilter = SecretRedactor::global().textFilter();
-    auto store = AuditStore::open(*storeConfig);
-    if (!store)
-        return std::unexpected(store.error());
-    context->m_store = std::move(*store);
+    context->m_storeConfig = *storeConfig;
     context->m_database = options.database;
-    auto writer = context->m_store->startWriter();
-    if (!writer)
-        return std::unexpected(writer.error());
-    context->m_writer = std::move(*writer);
-    context->m_alerts =
-        std::make_unique<AlertManager>(context->m_writer.get(), context->m_store->connectionName());
+    // No writer and no read connection yet: openStore() gives it the writer; the alerts view
+    // reads the stored alerts on a worker and merges them here.
+    context->m_alerts = std::make_unique<AlertManager>();
     // The same prices as m1ctl run: resources/pricing.json plus the user's override.
     auto pricing = PricingTable::load();
     if (!pricing)
@@ -66,6 +61,51 @@ Result<std::unique_ptr<AppContext>> AppContext::create(const Options& options) {
 
 AppContext::~AppContext() = default;
 
+void AppContext::openStore() {
+    if (m_storeOpening || m_writer)
+        return;
+    m_storeOpening = true;
+    m_storeError = {};
+    struct Opened {
+        std::shared_ptr<AuditWriter> writer;
+        Error error;
+    };
+    const StoreConfig config = m_storeConfig;
+    QThread* ui = QThread::currentThread();
+    runInBackground(
+        this,
+        [config, ui] {
+            Opened opened;
+            // Open with every check and the migrations, then close again on this thread: the
+            // UI thread keeps no connection.
+            auto store = AuditStore::open(config);
+            if (!store) {
+                opened.error = store.error();
+                return opened;
+            }
+            auto writer = (*store)->startWriter();
+            if (!writer) {
+                opened.error = writer.error();
+                return opened;
+            }
+            // Its signals and deleteLater belong to the UI thread's event loop.
+            (*writer)->moveToThread(ui);
+            opened.writer = std::move(*writer);
+            return opened;
+        },
+        [this](const Opened& opened) {
+            m_storeOpening = false;
+            if (opened.writer) {
+                m_writer = opened.writer;
+                m_alerts->setWriter(m_writer.get());
+            } else {
+                m_storeError = opened.error;
+            }
+            emit storeOpened();
+        });
+    emit storeOpening();
+}
+
 QString AppContext::baseUrl() const {
     return QProcessEnvironment::systemEnvironment().value(QStringLiteral("ANTHROPIC_BASE_URL"));
 }
@@ -75,48 +115,48 @@ void AppContext::loadSecrets() {
         return;
     m_loading = true;
     const bool skipApiKey = m_forceReplay;
-    auto* watcher = new QFutureWatcher<SecretLookup>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const SecretLookup found = watcher->result();
-        m_loading = false;
-        m_secretsLoaded = true;
-        if (found.jwt)
-            SecretRedactor::global().addSecret(*found.jwt);
-        if (found.apiKey)
-            SecretRedactor::global().addSecret(*found.apiKey);
-        if (found.jwt) {
-            TokenService::Options tokenOptions;
-            tokenOptions.defaultTtlSeconds = m_settings.tokenTtlSeconds;
-            auto tokens = TokenService::create(*found.jwt, tokenOptions);
-            if (tokens) {
-                m_tokens = std::move(*tokens);
-                m_tokenError = {};
-            } else {
-                m_tokenError = tokens.error();
-            }
-        } else {
-            m_tokenError = found.jwt.error();
-        }
-        if (found.apiKey) {
-            m_apiKey = found.apiKey->toUtf8();
-            m_apiKeyError = {};
-        } else {
-            m_apiKey.clear();
-            m_apiKeyError = found.apiKey.error();
-        }
-        emit secretsLoaded();
-    });
     // The keychain may wait for an unlock prompt: never on the UI thread (SEC-02).
-    watcher->setFuture(QtConcurrent::run([skipApiKey] {
-        SecretLookup lookup;
-        lookup.jwt = SecretStore::jwtSecret();
-        if (!skipApiKey)
-            lookup.apiKey = SecretStore::apiKey();
-        else
-            lookup.apiKey = std::unexpected(Error{QStringLiteral("secret.not_found"), QString()});
-        return lookup;
-    }));
+    runInBackground(
+        this,
+        [skipApiKey] {
+            SecretLookup lookup;
+            lookup.jwt = SecretStore::jwtSecret();
+            if (!skipApiKey)
+                lookup.apiKey = SecretStore::apiKey();
+            else
+                lookup.apiKey =
+                    std::unexpected(Error{QStringLiteral("secret.not_found"), QString()});
+            return lookup;
+        },
+        [this](const SecretLookup& found) {
+            m_loading = false;
+            m_secretsLoaded = true;
+            if (found.jwt)
+                SecretRedactor::global().addSecret(*found.jwt);
+            if (found.apiKey)
+                SecretRedactor::global().addSecret(*found.apiKey);
+            if (found.jwt) {
+                TokenService::Options tokenOptions;
+                tokenOptions.defaultTtlSeconds = m_settings.tokenTtlSeconds;
+                auto tokens = TokenService::create(*found.jwt, tokenOptions);
+                if (tokens) {
+                    m_tokens = std::move(*tokens);
+                    m_tokenError = {};
+                } else {
+                    m_tokenError = tokens.error();
+                }
+            } else {
+                m_tokenError = found.jwt.error();
+            }
+            if (found.apiKey) {
+                m_apiKey = found.apiKey->toUtf8();
+                m_apiKeyError = {};
+            } else {
+                m_apiKey.clear();
+                m_apiKeyError = found.apiKey.error();
+            }
+            emit secretsLoaded();
+        });
 }
 
 } // namespace m1

@@ -20,10 +20,14 @@
 
 namespace m1 {
 
-// What every window shares: settings, profiles, models, the tool registry, the audit store and
-// its writer, the alert manager, and the secrets (the JWT secret for approval tokens, whether an
-// API key exists). Secrets are looked up on a worker thread because a keychain may wait for a
-// person (SEC-02); until secretsLoaded() fires no run can start.
+// What every window shares: settings, profiles, models, the tool registry, the audit store's
+// configuration and writer, the alert manager, and the secrets (the JWT secret for approval
+// tokens, whether an API key exists). Secrets are looked up on a worker thread because a keychain
+// may wait for a person (SEC-02); the audit store is opened (checked, migrated) and its writer
+// started on a worker because a database server may take seconds to answer and a migration
+// longer. Until both secretsLoaded() and storeOpened() fired without error no run can start.
+// The UI thread holds no database connection: every read opens its own on a worker
+// (runInBackground).
 class AppContext : public QObject {
     Q_OBJECT
 public:
@@ -41,14 +45,24 @@ public:
     const ModelCatalog& catalog() const { return m_catalog; }
     const ToolRegistry& registry() const { return m_registry; }
     const CostEstimator& costs() const { return *m_costs; }
-    AuditStore& store() const { return *m_store; }
+    // Only once isStoreOpen().
     AuditWriter& writer() const { return *m_writer; }
     AlertManager& alerts() const { return *m_alerts; }
-    const StoreConfig& storeConfig() const { return m_store->config(); }
-    // As given ("" = the default audit database): what worker threads open their own
-    // connections to.
+    // Where the store is (resolved, with the secret redactor as its text filter): what worker
+    // threads open their own connections with.
+    const StoreConfig& storeConfig() const { return m_storeConfig; }
+    // As given ("" = the default audit database).
     QString databaseLocation() const { return m_database; }
-    QString databaseDisplayName() const { return m_store->config().displayName(); }
+    QString databaseDisplayName() const { return m_storeConfig.displayName(); }
+
+    // Opens the store (every check, the migrations) and starts its writer on a worker;
+    // storeOpened() when done, successful or not (storeError() says why not). Again after a
+    // failure: the person's retry. Nothing happens while an open is under way or once open.
+    void openStore();
+    bool isStoreOpen() const { return m_writer != nullptr; }
+    bool isStoreOpening() const { return m_storeOpening; }
+    // Empty code while opening or open.
+    const Error& storeError() const { return m_storeError; }
     bool forceReplay() const { return m_forceReplay; }
     // How long a proposal may wait for a person before it expires (the ui setting; the run loop
     // enforces it).
@@ -68,6 +82,9 @@ public:
 
 signals:
     void secretsLoaded();
+    // openStore() began (isStoreOpening()), then ended (open, or storeError()).
+    void storeOpening();
+    void storeOpened();
 
 private:
     AppContext() = default;
@@ -78,14 +95,16 @@ private:
     ToolRegistry m_registry;
     std::unique_ptr<CostTracker> m_costTracker;
     std::unique_ptr<PricingCostEstimator> m_costs;
-    std::unique_ptr<AuditStore> m_store;
-    std::unique_ptr<AuditWriter> m_writer;
+    StoreConfig m_storeConfig;
+    std::shared_ptr<AuditWriter> m_writer;
     std::unique_ptr<AlertManager> m_alerts;
     QString m_database;
     bool m_forceReplay = false;
     int m_approvalTimeoutMs = 600000;
     bool m_secretsLoaded = false;
     bool m_loading = false;
+    bool m_storeOpening = false;
+    Error m_storeError;
     std::optional<TokenService> m_tokens;
     Error m_tokenError;
     QByteArray m_apiKey;

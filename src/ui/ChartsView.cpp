@@ -1,6 +1,7 @@
 #include "ChartsView.h"
 
 #include "AppContext.h"
+#include "Background.h"
 #include "Icons.h"
 
 #include "store/CostCsvWriter.h"
@@ -8,26 +9,31 @@
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QDateEdit>
 #include <QFileDialog>
-#include <QFutureWatcher>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
-#include <QHorizontalStackedBarSeries>
+#include <QHorizontalBarSeries>
 #include <QLabel>
 #include <QLegend>
 #include <QLineSeries>
+#include <QLocale>
+#include <QLogValueAxis>
 #include <QMessageBox>
-#include <QPercentBarSeries>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QStackedBarSeries>
 #include <QTimeZone>
 #include <QToolTip>
 #include <QValueAxis>
-#include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
+#include <limits>
 
 namespace m1 {
 
@@ -38,8 +44,8 @@ struct ChartsView::Data {
     QList<AuditQueries::ToolStat> tools;
     AuditQueries::ApprovalMetrics approvals;
     QList<AuditQueries::ErrorRatePoint> errors;
+    QList<AuditQueries::LatencyDay> apiLatency;
     AuditQueries::MonthlyProjection projection;
-    AuditQueries::Percentiles apiLatency;
     qint64 fromDay = 0;
     qint64 toDay = 0;
 };
@@ -47,10 +53,10 @@ struct ChartsView::Data {
 namespace {
 
 constexpr qint64 kDayMs = 86400000;
+constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
 
-QString dayLabel(qint64 day) {
-    return QDateTime::fromMSecsSinceEpoch(day * kDayMs, QTimeZone::utc())
-        .toString(QStringLiteral("dd"));
+QString dayText(qint64 day, const QString& format) {
+    return QDateTime::fromMSecsSinceEpoch(day * kDayMs, QTimeZone::utc()).toString(format);
 }
 
 QChartView* makeChartView(const QString& accessibleName, QWidget* parent) {
@@ -59,6 +65,36 @@ QChartView* makeChartView(const QString& accessibleName, QWidget* parent) {
     view->setAccessibleName(accessibleName);
     view->setMinimumSize(320, 220);
     return view;
+}
+
+// One chart's data: per named series a value for each category (kNone: no value, a gap in a
+// line).
+struct Series {
+    QString name;
+    QList<double> values;
+};
+
+struct ChartSpec {
+    QString title;
+    QStringList categories;  // what the axis shows
+    QStringList hoverLabels; // what a tooltip names (empty: the categories)
+    QList<Series> series;
+    QString axisFormat = QStringLiteral("%.0f");
+    QString prefix = {}; // around the value in a tooltip: "$" before, " ms" after
+    QString suffix = {};
+    int decimals = 0;
+    bool categoryLabels = true;
+    // Categories on the left, values along the bottom (room for long names).
+    bool horizontal = false;
+    // Values on a base-10 log scale from 1 (run times that span milliseconds to minutes).
+    bool logScale = false;
+};
+
+QString hoverText(const ChartSpec& spec, int index, const QString& series, double value) {
+    const QStringList& labels = spec.hoverLabels.isEmpty() ? spec.categories : spec.hoverLabels;
+    return QStringLiteral("%1 · %2: %3%4%5")
+        .arg(labels.value(index), series, spec.prefix,
+             QLocale().toString(value, 'f', spec.decimals), spec.suffix);
 }
 
 QChart* newChart(const QString& title, const QPalette& palette) {
@@ -74,27 +110,120 @@ QChart* newChart(const QString& title, const QPalette& palette) {
     return chart;
 }
 
-void styleAxis(QAbstractAxis* axis, const QPalette& palette) {
-    axis->setLabelsColor(palette.color(QPalette::Text));
-    axis->setTitleBrush(palette.color(QPalette::Text));
-    axis->setGridLineColor(palette.color(QPalette::Midlight));
-    axis->setLinePenColor(palette.color(QPalette::Mid));
+void styleAxes(QChart* chart, const QPalette& palette) {
+    for (QAbstractAxis* axis : chart->axes()) {
+        axis->setLabelsColor(palette.color(QPalette::Text));
+        axis->setTitleBrush(palette.color(QPalette::Text));
+        axis->setGridLineColor(palette.color(QPalette::Midlight));
+        axis->setLinePenColor(palette.color(QPalette::Mid));
+    }
 }
 
-void hoverValues(QAbstractBarSeries* series, const QStringList& categories, const QString& format) {
-    QObject::connect(series, &QAbstractBarSeries::hovered, series,
-                     [categories, format](bool on, int index, QBarSet* set) {
-                         if (!on) {
-                             QToolTip::hideText();
-                             return;
-                         }
-                         QToolTip::showText(
-                             QCursor::pos(),
-                             QStringLiteral("%1 · %2: %3")
-                                 .arg(categories.value(index), set->label(),
-                                      format.arg(set->at(index), 0, 'f',
-                                                 format.contains(QLatin1Char('$')) ? 4 : 0)));
-                     });
+// Bars over the categories: stacked or side by side, upright or lying, as the series given.
+QChart* barChart(ChartSpec spec, QAbstractBarSeries* bars, const QPalette& palette) {
+    QChart* chart = newChart(spec.title, palette);
+    // Lying bars are drawn bottom up: reversed, the first category reads first (at the top).
+    if (spec.horizontal) {
+        std::reverse(spec.categories.begin(), spec.categories.end());
+        std::reverse(spec.hoverLabels.begin(), spec.hoverLabels.end());
+        for (Series& s : spec.series)
+            std::reverse(s.values.begin(), s.values.end());
+    }
+    // The longest bar: the largest value, or the largest sum when stacked.
+    const bool stacked = qobject_cast<QStackedBarSeries*>(bars) != nullptr;
+    QList<double> lengths(spec.categories.size(), 0.0);
+    for (const Series& s : spec.series) {
+        auto* set = new QBarSet(s.name);
+        set->append(s.values);
+        bars->append(set);
+        for (int i = 0; i < s.values.size() && i < lengths.size(); ++i)
+            lengths[i] =
+                stacked ? lengths[i] + s.values.at(i) : std::max(lengths[i], s.values.at(i));
+    }
+    const double top = lengths.isEmpty() ? 0 : *std::max_element(lengths.begin(), lengths.end());
+    chart->addSeries(bars);
+    auto* categories = new QBarCategoryAxis;
+    categories->append(spec.categories);
+    categories->setLabelsVisible(spec.categoryLabels);
+    categories->setTruncateLabels(false); // tool names are short; "..." says nothing
+    QAbstractAxis* values = nullptr;
+    if (spec.logScale) {
+        auto* log = new QLogValueAxis;
+        log->setBase(10);
+        log->setLabelFormat(QStringLiteral("%g"));
+        log->setMinorTickCount(-1);
+        values = log;
+    } else {
+        auto* linear = new QValueAxis;
+        linear->setLabelFormat(spec.axisFormat);
+        values = linear;
+    }
+    chart->addAxis(categories, spec.horizontal ? Qt::AlignLeft : Qt::AlignBottom);
+    chart->addAxis(values, spec.horizontal ? Qt::AlignBottom : Qt::AlignLeft);
+    bars->attachAxis(categories);
+    bars->attachAxis(values);
+    // Round ticks: 0, 500, 1000 rather than 0, 2139, 4278.
+    if (auto* log = qobject_cast<QLogValueAxis*>(values))
+        log->setRange(1, std::max(10.0, std::pow(10, std::ceil(std::log10(std::max(top, 1.0))))));
+    else if (auto* linear = qobject_cast<QValueAxis*>(values)) {
+        linear->setRange(0, std::max(top, 1.0));
+        linear->applyNiceNumbers();
+    }
+    QObject::connect(
+        bars, &QAbstractBarSeries::hovered, bars, [spec](bool on, int index, QBarSet* set) {
+            if (on)
+                QToolTip::showText(QCursor::pos(),
+                                   hoverText(spec, index, set->label(), set->at(index)));
+            else
+                QToolTip::hideText();
+        });
+    styleAxes(chart, palette);
+    return chart;
+}
+
+// A line per series over the categories (x = the category's index), a few of them labelled; the
+// value axis from 0 to the data's maximum in round steps.
+QChart* lineChart(const ChartSpec& spec, const QPalette& palette) {
+    QChart* chart = newChart(spec.title, palette);
+    const int n = int(spec.categories.size());
+    auto* x = new QCategoryAxis;
+    x->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+    x->setRange(0, std::max(1, n - 1));
+    const int step = std::max(1, (n + 4) / 5);
+    for (int i = 0; i < n; i += step)
+        x->append(spec.categories.at(i), i);
+    auto* y = new QValueAxis;
+    y->setLabelFormat(spec.axisFormat);
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    double top = 0;
+    for (const Series& s : spec.series) {
+        auto* line = new QLineSeries;
+        line->setName(s.name);
+        line->setPointsVisible(true);
+        for (int i = 0; i < s.values.size(); ++i) {
+            if (!std::isnan(s.values.at(i))) {
+                line->append(i, s.values.at(i));
+                top = std::max(top, s.values.at(i));
+            }
+        }
+        chart->addSeries(line);
+        line->attachAxis(x);
+        line->attachAxis(y);
+        // The exact value of the nearest day, not the line's height between two points.
+        QObject::connect(
+            line, &QLineSeries::hovered, line, [spec, s](const QPointF& point, bool on) {
+                const int i = qRound(point.x());
+                if (on && i >= 0 && i < s.values.size() && !std::isnan(s.values.at(i)))
+                    QToolTip::showText(QCursor::pos(), hoverText(spec, i, s.name, s.values.at(i)));
+                else
+                    QToolTip::hideText();
+            });
+    }
+    y->setRange(0, std::max(1.0, top));
+    y->applyNiceNumbers();
+    styleAxes(chart, palette);
+    return chart;
 }
 
 } // namespace
@@ -112,19 +241,20 @@ ChartsView::ChartsView(AppContext& context, QWidget* parent) : QWidget(parent), 
     fromLabel->setBuddy(m_from);
     auto* toLabel = new QLabel(tr("&to"), this);
     toLabel->setBuddy(m_to);
-    auto* exportButton =
-        new QPushButton(Icons::icon(Icons::Export), tr("Export cost report (&CSV)…"), this);
-    exportButton->setObjectName(QStringLiteral("exportCsv"));
+    m_export = new QPushButton(Icons::icon(Icons::Export), tr("Export cost report (&CSV)…"), this);
+    m_export->setObjectName(QStringLiteral("exportCsv"));
     m_summary = new QLabel(this);
     m_summary->setTextFormat(Qt::PlainText);
     m_summary->setObjectName(QStringLiteral("chartsSummary"));
+    m_busy = makeBusyBar(this, tr("Reading the charts or writing the report"));
     bar->addWidget(fromLabel);
     bar->addWidget(m_from);
     bar->addWidget(toLabel);
     bar->addWidget(m_to);
     bar->addSpacing(12);
     bar->addWidget(m_summary, 1);
-    bar->addWidget(exportButton);
+    bar->addWidget(m_busy);
+    bar->addWidget(m_export);
     layout->addLayout(bar);
 
     auto* grid = new QGridLayout;
@@ -133,13 +263,15 @@ ChartsView::ChartsView(AppContext& context, QWidget* parent) : QWidget(parent), 
     m_tools = makeChartView(tr("Tool calls by tool"), this);
     m_approvals = makeChartView(tr("Approval outcomes"), this);
     m_errors = makeChartView(tr("Error rate over time"), this);
-    m_latency = makeChartView(tr("Latency percentiles"), this);
+    m_toolLatency = makeChartView(tr("Tool run time percentiles"), this);
+    m_apiLatency = makeChartView(tr("API latency percentiles per day"), this);
     grid->addWidget(m_cost, 0, 0, 1, 2);
     grid->addWidget(m_tokens, 0, 2);
-    grid->addWidget(m_latency, 1, 0);
-    grid->addWidget(m_approvals, 1, 1);
+    grid->addWidget(m_toolLatency, 1, 0);
+    grid->addWidget(m_apiLatency, 1, 1);
     grid->addWidget(m_errors, 1, 2);
-    grid->addWidget(m_tools, 2, 0, 1, 3);
+    grid->addWidget(m_tools, 2, 0, 1, 2);
+    grid->addWidget(m_approvals, 2, 2);
     grid->setRowStretch(0, 3);
     grid->setRowStretch(1, 3);
     grid->setRowStretch(2, 2);
@@ -150,18 +282,10 @@ ChartsView::ChartsView(AppContext& context, QWidget* parent) : QWidget(parent), 
     connect(&m_throttle, &QTimer::timeout, this, &ChartsView::refresh);
     connect(m_from, &QDateEdit::dateChanged, this, &ChartsView::refresh);
     connect(m_to, &QDateEdit::dateChanged, this, &ChartsView::refresh);
-    connect(exportButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export cost report"),
-            QStringLiteral("costs-%1-%2.csv")
-                .arg(m_from->date().toString(Qt::ISODate), m_to->date().toString(Qt::ISODate)),
-            tr("CSV (*.csv)"));
-        if (path.isEmpty())
-            return;
-        QString error;
-        if (!exportCsv(path, &error))
-            QMessageBox::warning(this, tr("Export failed"),
-                                 tr("%1\nChoose another file or folder and try again.").arg(error));
+    connect(m_export, &QPushButton::clicked, this, &ChartsView::chooseAndExport);
+    connect(&context, &AppContext::storeOpened, this, [this] {
+        if (isVisible())
+            refresh();
     });
 }
 
@@ -185,62 +309,58 @@ void ChartsView::scheduleRefresh() {
         m_throttle.start();
 }
 
+void ChartsView::updateBusy() {
+    m_busy->setVisible(m_load.busy() || m_exporting);
+}
+
 void ChartsView::refresh() {
-    if (m_loading) {
-        m_again = true;
+    if (!m_context.isStoreOpen()) {
+        m_summary->setText(
+            m_context.storeError().code.isEmpty()
+                ? tr("Opening the audit database…")
+                : tr("No audit database: %1").arg(m_context.storeError().toString()));
         return;
     }
-    m_loading = true;
+    if (!m_load.begin())
+        return;
+    updateBusy();
     m_summary->setText(tr("Loading…"));
     const StoreConfig store = m_context.storeConfig();
     const AuditQueries::TimeRange r = range();
-    auto* watcher = new QFutureWatcher<Data>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        m_loading = false;
-        show(watcher->result());
-        emit refreshed();
-        if (m_again) {
-            m_again = false;
-            refresh();
-        }
-    });
-    watcher->setFuture(QtConcurrent::run([store, r] {
-        Data d;
-        d.fromDay = *r.fromMs / kDayMs;
-        d.toDay = *r.toMs / kDayMs - 1;
-        auto q = AuditQueries::open(store);
-        if (!q) {
-            d.error = q.error().toString();
+    runInBackground(
+        this,
+        [store, r] {
+            Data d;
+            d.fromDay = *r.fromMs / kDayMs;
+            d.toDay = *r.toMs / kDayMs - 1;
+            auto q = AuditQueries::open(store);
+            if (!q) {
+                d.error = q.error().toString();
+                return d;
+            }
+            const auto take = [&d](auto result, auto& into) {
+                if (result)
+                    into = std::move(*result);
+                else
+                    d.error = result.error().toString();
+            };
+            take((*q)->costByModelDay(r), d.costs);
+            take((*q)->tokensByDay(r), d.tokens);
+            take((*q)->toolStats(r), d.tools);
+            take((*q)->approvalMetrics(r), d.approvals);
+            take((*q)->errorRate(AuditQueries::Interval::Day, r), d.errors);
+            take((*q)->apiLatencyByDay(r), d.apiLatency);
+            take((*q)->monthlyProjection(), d.projection);
             return d;
-        }
-        auto fail = [&d](const Error& e) { d.error = e.toString(); };
-        if (auto v = (*q)->costByModelDay(r))
-            d.costs = *v;
-        else
-            fail(v.error());
-        if (auto v = (*q)->tokensByDay(r))
-            d.tokens = *v;
-        else
-            fail(v.error());
-        if (auto v = (*q)->toolStats(r))
-            d.tools = *v;
-        else
-            fail(v.error());
-        if (auto v = (*q)->approvalMetrics(r))
-            d.approvals = *v;
-        else
-            fail(v.error());
-        if (auto v = (*q)->errorRate(AuditQueries::Interval::Day, r))
-            d.errors = *v;
-        else
-            fail(v.error());
-        if (auto v = (*q)->monthlyProjection())
-            d.projection = *v;
-        else
-            fail(v.error());
-        return d;
-    }));
+        },
+        [this](const Data& data) {
+            const bool again = m_load.end();
+            updateBusy();
+            show(data);
+            emit refreshed();
+            if (again)
+                refresh();
+        });
 }
 
 void ChartsView::show(const Data& d) {
@@ -249,47 +369,46 @@ void ChartsView::show(const Data& d) {
         m_summary->setText(tr("The charts could not be read: %1").arg(d.error));
         return;
     }
+    // Day labels must be unique on a category axis: the day of the month while the range fits
+    // in one, else month and day.
+    const int dayCount = int(std::max<qint64>(0, d.toDay - d.fromDay + 1));
+    const QString dayFormat = dayCount <= 31 ? QStringLiteral("dd") : QStringLiteral("MM-dd");
     QStringList days;
-    for (qint64 day = d.fromDay; day <= d.toDay; ++day)
-        days << dayLabel(day);
+    QStringList dates;
+    for (qint64 day = d.fromDay; day <= d.toDay; ++day) {
+        days << dayText(day, dayFormat);
+        dates << dayText(day, QStringLiteral("yyyy-MM-dd"));
+    }
     auto dayIndex = [&](qint64 day) { return int(day - d.fromDay); };
+    const auto perDay = [&](const QString& name, double initial = 0) {
+        return Series{name, QList<double>(days.size(), initial)};
+    };
 
     // Cost per day stacked by model, with the average day of the projection and the budget.
     {
-        QChart* chart = newChart(tr("Cost per day by model (USD)"), pal);
-        auto* series = new QStackedBarSeries;
-        QMap<QString, QBarSet*> sets;
+        QMap<QString, Series> byModel;
         qint64 total = 0;
         for (const auto& row : d.costs) {
-            QBarSet*& set = sets[row.model];
-            if (!set) {
-                set = new QBarSet(row.model);
-                for (int i = 0; i < days.size(); ++i)
-                    *set << 0;
-            }
+            auto it = byModel.find(row.model);
+            if (it == byModel.end())
+                it = byModel.insert(row.model, perDay(row.model));
             const int i = dayIndex(row.day);
             if (i >= 0 && i < days.size())
-                set->replace(i, set->at(i) + double(row.costMicros) / 1e6);
+                it->values[i] += double(row.costMicros) / 1e6;
             total += row.costMicros;
         }
-        for (QBarSet* set : std::as_const(sets))
-            series->append(set);
-        chart->addSeries(series);
-        auto* x = new QBarCategoryAxis;
-        x->append(days);
-        auto* y = new QValueAxis;
-        y->setLabelFormat(QStringLiteral("$%.2f"));
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        series->attachAxis(x);
-        series->attachAxis(y);
+        ChartSpec spec{tr("Cost per day by model (USD)"), days, dates, byModel.values()};
+        spec.axisFormat = QStringLiteral("$%.2f");
+        spec.prefix = QStringLiteral("$");
+        spec.decimals = 4;
+        QChart* chart = barChart(spec, new QStackedBarSeries, pal);
+        auto* y = qobject_cast<QValueAxis*>(chart->axes(Qt::Vertical).value(0));
         auto addLine = [&](const QString& name, double value, Qt::PenStyle style) {
             auto* line = new QLineSeries;
             line->setName(name);
             line->append(-0.5, value);
             line->append(days.size() - 0.5, value);
-            QPen pen(pal.color(QPalette::Text), 1.5, style);
-            line->setPen(pen);
+            line->setPen(QPen(pal.color(QPalette::Text), 1.5, style));
             chart->addSeries(line);
             auto* lx = new QValueAxis;
             lx->setRange(-0.5, days.size() - 0.5);
@@ -297,8 +416,10 @@ void ChartsView::show(const Data& d) {
             chart->addAxis(lx, Qt::AlignTop);
             line->attachAxis(lx);
             line->attachAxis(y);
-            if (y->max() < value * 1.1)
+            if (y->max() < value * 1.1) {
                 y->setMax(value * 1.1);
+                y->applyNiceNumbers();
+            }
         };
         if (d.projection.dailyAverageMicros > 0)
             addLine(tr("average day (projection)"), double(d.projection.dailyAverageMicros) / 1e6,
@@ -307,17 +428,10 @@ void ChartsView::show(const Data& d) {
             addLine(tr("daily budget"), double(*daily) / 1e6, Qt::DotLine);
         else if (const auto monthly = m_context.settings().monitoring.monthlyBudgetMicros)
             addLine(tr("monthly budget per day"), double(*monthly) / 1e6 / 30.0, Qt::DotLine);
-        hoverValues(series, days, QStringLiteral("$%1"));
-        for (QAbstractAxis* a : chart->axes())
-            styleAxis(a, pal);
-        x->setTitleText(
-            days.isEmpty()
-                ? QString()
-                : tr("day of month (UTC), %1 to %2")
-                      .arg(QDateTime::fromMSecsSinceEpoch(d.fromDay * kDayMs, QTimeZone::utc())
-                               .toString(QStringLiteral("yyyy-MM-dd")),
-                           QDateTime::fromMSecsSinceEpoch(d.toDay * kDayMs, QTimeZone::utc())
-                               .toString(QStringLiteral("yyyy-MM-dd"))));
+        if (QAbstractAxis* x = chart->axes(Qt::Horizontal).value(0); x && !dates.isEmpty()) {
+            x->setTitleText(tr("day (UTC), %1 to %2").arg(dates.first(), dates.last()));
+            x->setTitleBrush(pal.color(QPalette::Text));
+        }
         m_cost->setChart(chart);
         m_summary->setText(tr("Cost in range: $%1 · month to date $%2 · projected month $%3")
                                .arg(double(total) / 1e6, 0, 'f', 2)
@@ -326,199 +440,154 @@ void ChartsView::show(const Data& d) {
     }
     // Tokens per day by kind.
     {
-        QChart* chart = newChart(tr("Tokens per day"), pal);
-        auto* series = new QStackedBarSeries;
-        auto* in = new QBarSet(tr("input"));
-        auto* out = new QBarSet(tr("output"));
-        auto* cw = new QBarSet(tr("cache write"));
-        auto* cr = new QBarSet(tr("cache read"));
-        for (int i = 0; i < days.size(); ++i) {
-            *in << 0;
-            *out << 0;
-            *cw << 0;
-            *cr << 0;
-        }
+        QList<Series> kinds{perDay(tr("input")), perDay(tr("output")), perDay(tr("cache write")),
+                            perDay(tr("cache read"))};
         for (const auto& t : d.tokens) {
             const int i = dayIndex(t.day);
             if (i < 0 || i >= days.size())
                 continue;
-            in->replace(i, double(t.inputTokens));
-            out->replace(i, double(t.outputTokens));
-            cw->replace(i, double(t.cacheWriteTokens));
-            cr->replace(i, double(t.cacheReadTokens));
+            kinds[0].values[i] = double(t.inputTokens);
+            kinds[1].values[i] = double(t.outputTokens);
+            kinds[2].values[i] = double(t.cacheWriteTokens);
+            kinds[3].values[i] = double(t.cacheReadTokens);
         }
-        series->append({in, out, cw, cr});
-        chart->addSeries(series);
-        auto* x = new QBarCategoryAxis;
-        x->append(days);
-        x->setLabelsVisible(false);
-        auto* y = new QValueAxis;
-        y->setLabelFormat(QStringLiteral("%.0f"));
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        series->attachAxis(x);
-        series->attachAxis(y);
-        hoverValues(series, days, QStringLiteral("%1"));
-        for (QAbstractAxis* a : chart->axes())
-            styleAxis(a, pal);
-        m_tokens->setChart(chart);
+        ChartSpec spec{tr("Tokens per day"), days, dates, kinds};
+        spec.categoryLabels = false;
+        m_tokens->setChart(barChart(spec, new QStackedBarSeries, pal));
     }
-    // Tool calls by tool: executed, failed, denied.
+    // Tool calls by tool (executed, failed, denied) and their run time percentiles.
     {
-        QChart* chart = newChart(tr("Tool calls by tool"), pal);
-        auto* series = new QStackedBarSeries;
-        auto* executed = new QBarSet(tr("executed"));
-        auto* failed = new QBarSet(tr("failed"));
-        auto* denied = new QBarSet(tr("denied"));
         QStringList tools;
+        QList<Series> outcomes{{tr("executed"), {}}, {tr("failed"), {}}, {tr("denied"), {}}};
+        QList<Series> percentiles{
+            {QStringLiteral("p50"), {}}, {QStringLiteral("p95"), {}}, {QStringLiteral("p99"), {}}};
         for (const auto& t : d.tools) {
             tools << t.tool;
-            *executed << double(t.executed);
-            *failed << double(t.failed);
-            *denied << double(t.denied);
+            outcomes[0].values << double(t.executed);
+            outcomes[1].values << double(t.failed);
+            outcomes[2].values << double(t.denied);
+            percentiles[0].values << double(t.durationMs.p50.value_or(0));
+            percentiles[1].values << double(t.durationMs.p95.value_or(0));
+            percentiles[2].values << double(t.durationMs.p99.value_or(0));
         }
-        series->append({executed, failed, denied});
-        chart->addSeries(series);
-        auto* x = new QBarCategoryAxis;
-        x->append(tools);
-        auto* y = new QValueAxis;
-        y->setLabelFormat(QStringLiteral("%.0f"));
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        series->attachAxis(x);
-        series->attachAxis(y);
-        hoverValues(series, tools, QStringLiteral("%1"));
-        for (QAbstractAxis* a : chart->axes())
-            styleAxis(a, pal);
-        m_tools->setChart(chart);
+        m_tools->setChart(
+            barChart({tr("Tool calls by tool"), tools, {}, outcomes}, new QStackedBarSeries, pal));
+        ChartSpec spec{tr("Tool run time percentiles (ms, log scale)"), tools, {}, percentiles};
+        spec.suffix = tr(" ms");
+        spec.horizontal = true;
+        spec.logScale = true;
+        m_toolLatency->setChart(barChart(spec, new QHorizontalBarSeries, pal));
+    }
+    // API latency percentiles per day (every attempt, failed ones too).
+    {
+        QList<Series> percentiles{perDay(QStringLiteral("p50"), kNone),
+                                  perDay(QStringLiteral("p95"), kNone),
+                                  perDay(QStringLiteral("p99"), kNone)};
+        QStringList labels = dates;
+        for (const auto& day : d.apiLatency) {
+            const int i = dayIndex(day.day);
+            if (i < 0 || i >= days.size())
+                continue;
+            const auto& p = day.latencyMs;
+            percentiles[0].values[i] = p.p50 ? double(*p.p50) : kNone;
+            percentiles[1].values[i] = p.p95 ? double(*p.p95) : kNone;
+            percentiles[2].values[i] = p.p99 ? double(*p.p99) : kNone;
+            labels[i] = tr("%1 (%n API call(s))", nullptr, int(p.n)).arg(dates.at(i));
+        }
+        ChartSpec spec{tr("API latency per day (ms)"), days, labels, percentiles};
+        spec.suffix = tr(" ms");
+        m_apiLatency->setChart(lineChart(spec, pal));
     }
     // Approval outcomes by who decided.
     {
-        QChart* chart = newChart(tr("Approval outcomes"), pal);
-        auto* series = new QStackedBarSeries;
-        auto* approved = new QBarSet(tr("approved"));
-        auto* denied = new QBarSet(tr("denied"));
         QStringList kinds;
+        QList<Series> outcomes{{tr("approved"), {}}, {tr("denied"), {}}};
         for (const auto& k : d.approvals.byApproverKind) {
             kinds << k.kind;
-            *approved << double(k.approved);
-            *denied << double(k.denied);
+            outcomes[0].values << double(k.approved);
+            outcomes[1].values << double(k.denied);
         }
-        series->append({approved, denied});
-        chart->addSeries(series);
-        auto* x = new QBarCategoryAxis;
-        x->append(kinds);
-        auto* y = new QValueAxis;
-        y->setLabelFormat(QStringLiteral("%.0f"));
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        series->attachAxis(x);
-        series->attachAxis(y);
-        hoverValues(series, kinds, QStringLiteral("%1"));
-        for (QAbstractAxis* a : chart->axes())
-            styleAxis(a, pal);
-        m_approvals->setChart(chart);
+        m_approvals->setChart(
+            barChart({tr("Approval outcomes"), kinds, {}, outcomes}, new QStackedBarSeries, pal));
     }
     // Error rate per day (tools and API), in percent.
     {
-        QChart* chart = newChart(tr("Error rate per day (%)"), pal);
-        auto* tools = new QLineSeries;
-        tools->setName(tr("tool runs"));
-        auto* api = new QLineSeries;
-        api->setName(tr("API calls"));
+        QList<Series> rates{perDay(tr("tool runs"), kNone), perDay(tr("API calls"), kNone)};
         for (const auto& p : d.errors) {
             const int i = dayIndex(p.bucketStartMs / kDayMs);
-            tools->append(i, 100.0 * p.toolErrorRate());
-            api->append(i, 100.0 * p.apiErrorRate());
+            if (i < 0 || i >= days.size())
+                continue;
+            rates[0].values[i] = p.toolRuns > 0 ? 100.0 * p.toolErrorRate() : kNone;
+            rates[1].values[i] = p.apiCalls > 0 ? 100.0 * p.apiErrorRate() : kNone;
         }
-        tools->setPointsVisible(true);
-        api->setPointsVisible(true);
-        for (QLineSeries* s : {tools, api})
-            connect(s, &QLineSeries::hovered, s, [s, days](const QPointF& point, bool on) {
-                if (on)
-                    QToolTip::showText(QCursor::pos(),
-                                       QStringLiteral("%1 · %2: %3 %")
-                                           .arg(days.value(qRound(point.x())), s->name())
-                                           .arg(point.y(), 0, 'f', 1));
-                else
-                    QToolTip::hideText();
-            });
-        chart->addSeries(tools);
-        chart->addSeries(api);
-        auto* x = new QValueAxis;
-        x->setRange(0, std::max<qsizetype>(1, days.size() - 1));
-        x->setLabelsVisible(false);
-        auto* y = new QValueAxis;
-        y->setRange(0, 100);
-        y->setLabelFormat(QStringLiteral("%.0f%%"));
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        for (QLineSeries* s : {tools, api}) {
-            s->attachAxis(x);
-            s->attachAxis(y);
-        }
-        for (QAbstractAxis* a : chart->axes())
-            styleAxis(a, pal);
-        m_errors->setChart(chart);
-    }
-    // Tool latency percentiles (and the approvals' time to decision).
-    {
-        QChart* chart = newChart(tr("Tool run time percentiles (ms)"), pal);
-        auto* series = new QBarSeries;
-        auto* p50 = new QBarSet(QStringLiteral("p50"));
-        auto* p95 = new QBarSet(QStringLiteral("p95"));
-        auto* p99 = new QBarSet(QStringLiteral("p99"));
-        QStringList names;
-        for (const auto& t : d.tools) {
-            names << t.tool;
-            *p50 << double(t.durationMs.p50.value_or(0));
-            *p95 << double(t.durationMs.p95.value_or(0));
-            *p99 << double(t.durationMs.p99.value_or(0));
-        }
-        series->append({p50, p95, p99});
-        chart->addSeries(series);
-        auto* x = new QBarCategoryAxis;
-        x->append(names);
-        auto* y = new QValueAxis;
-        y->setLabelFormat(QStringLiteral("%.0f"));
-        chart->addAxis(x, Qt::AlignBottom);
-        chart->addAxis(y, Qt::AlignLeft);
-        series->attachAxis(x);
-        series->attachAxis(y);
-        hoverValues(series, names, QStringLiteral("%1 ms"));
-        for (QAbstractAxis* a : chart->axes())
-            styleAxis(a, pal);
-        m_latency->setChart(chart);
+        ChartSpec spec{tr("Error rate per day (%)"), days, dates, rates};
+        spec.axisFormat = QStringLiteral("%.0f%%");
+        spec.suffix = QStringLiteral(" %");
+        spec.decimals = 1;
+        m_errors->setChart(lineChart(spec, pal));
     }
 }
 
-bool ChartsView::exportCsv(const QString& path, QString* error) {
-    // Small enough to write here (rows stream from the query); a worker would need its own
-    // connection for nothing.
-    auto queries = AuditQueries::open(m_context.storeConfig());
-    if (!queries) {
-        if (error)
-            *error = queries.error().toString();
+void ChartsView::chooseAndExport() {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export cost report"),
+        QStringLiteral("costs-%1-%2.csv")
+            .arg(m_from->date().toString(Qt::ISODate), m_to->date().toString(Qt::ISODate)),
+        tr("CSV (*.csv)"));
+    if (!path.isEmpty())
+        exportCsv(path);
+}
+
+bool ChartsView::exportCsv(const QString& path) {
+    if (m_exporting)
         return false;
-    }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        if (error)
-            *error = tr("Could not open %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    const auto rows = CostCsvWriter::write(**queries, range(), file, true);
-    if (!rows) {
-        if (error)
-            *error = rows.error().toString();
-        file.cancelWriting();
-        return false;
-    }
-    if (!file.commit()) {
-        if (error)
-            *error = tr("Could not write %1: %2").arg(path, file.errorString());
-        return false;
-    }
+    m_exporting = true;
+    m_export->setEnabled(false);
+    m_export->setToolTip(tr("Writing %1…").arg(path));
+    updateBusy();
+    const StoreConfig store = m_context.storeConfig();
+    const AuditQueries::TimeRange r = range();
+    const bool open = m_context.isStoreOpen();
+    runInBackground(
+        this,
+        [store, r, path, open]() -> QString {
+            if (!open)
+                return tr("The audit database is not open yet.");
+            // Rows stream from the query to the file: memory stays flat for a long range.
+            auto queries = AuditQueries::open(store);
+            if (!queries)
+                return queries.error().toString();
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly))
+                return tr("Could not open %1: %2").arg(path, file.errorString());
+            const auto rows = CostCsvWriter::write(**queries, r, file, true);
+            if (!rows) {
+                file.cancelWriting();
+                return rows.error().toString();
+            }
+            if (!file.commit())
+                return tr("Could not write %1: %2").arg(path, file.errorString());
+            return {};
+        },
+        [this, path](const QString& error) {
+            m_exporting = false;
+            m_export->setEnabled(true);
+            m_export->setToolTip(error.isEmpty() ? tr("Last report: %1").arg(path) : QString());
+            updateBusy();
+            emit exported(path, error);
+            if (error.isEmpty())
+                return;
+            auto* box = new QMessageBox(QMessageBox::Warning, tr("Export failed"),
+                                        tr("The cost report was not written: %1").arg(error),
+                                        QMessageBox::Close, this);
+            box->setObjectName(QStringLiteral("exportErrorBox"));
+            box->setInformativeText(
+                tr("Choose another file or folder (one you may write to, with free space) and "
+                   "export again. If the database is the problem, the Alerts and History pages "
+                   "show whether it can be read."));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        });
     return true;
 }
 

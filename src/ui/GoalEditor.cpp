@@ -159,6 +159,8 @@ GoalEditor::GoalEditor(AppContext& context, QWidget* parent) : QWidget(parent), 
     });
     connect(m_agent, &QComboBox::currentIndexChanged, this, &GoalEditor::applyProfile);
     connect(&context, &AppContext::secretsLoaded, this, &GoalEditor::refreshProvider);
+    connect(&context, &AppContext::storeOpening, this, &GoalEditor::refreshProvider);
+    connect(&context, &AppContext::storeOpened, this, &GoalEditor::refreshProvider);
     applyProfile();
     rebuildRecent();
     refreshProvider();
@@ -178,6 +180,14 @@ void GoalEditor::applyProfile() {
 void GoalEditor::refreshProvider() {
     if (!m_context.areSecretsLoaded()) {
         m_provider->setText(tr("Looking up the keychain…"));
+        m_start->setEnabled(false);
+        return;
+    }
+    if (!m_context.isStoreOpen()) {
+        m_provider->setText(m_context.isStoreOpening() || m_context.storeError().code.isEmpty()
+                                ? tr("Opening the audit database…")
+                                : tr("Runs cannot start without the audit database: %1")
+                                      .arg(m_context.storeError().toString()));
         m_start->setEnabled(false);
         return;
     }
@@ -232,7 +242,7 @@ void GoalEditor::setRunning(bool running) {
                        static_cast<QWidget*>(m_dryRun), static_cast<QWidget*>(m_recent)})
         w->setEnabled(!running);
     m_stop->setEnabled(running);
-    m_start->setEnabled(!running && m_context.areSecretsLoaded());
+    m_start->setEnabled(!running && m_context.areSecretsLoaded() && m_context.isStoreOpen());
 }
 
 void GoalEditor::rememberGoal(const QString& goal) {

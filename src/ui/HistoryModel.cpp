@@ -1,14 +1,75 @@
 #include "HistoryModel.h"
 
+#include "Background.h"
+
 #include <QDateTime>
-#include <QFutureWatcher>
 #include <QLocale>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace m1 {
 
+namespace {
+
+using Sort = AuditQueries::HistorySort;
+
+// The store's order for each column (none for the goal: free text, found with the filter).
+std::optional<Sort> sortOf(int column) {
+    switch (column) {
+    case HistoryModel::Started:
+        return Sort::Started;
+    case HistoryModel::Agent:
+        return Sort::Agent;
+    case HistoryModel::Model:
+        return Sort::Model;
+    case HistoryModel::StopReason:
+        return Sort::StopReason;
+    case HistoryModel::Steps:
+        return Sort::Steps;
+    case HistoryModel::Calls:
+        return Sort::Calls;
+    case HistoryModel::Tokens:
+        return Sort::Tokens;
+    case HistoryModel::Cost:
+        return Sort::Cost;
+    case HistoryModel::Duration:
+        return Sort::Duration;
+    default:
+        return std::nullopt;
+    }
+}
+
+} // namespace
+
 HistoryModel::HistoryModel(StoreConfig store, QObject* parent)
     : QAbstractTableModel(parent), m_store(std::move(store)) {}
+
+bool HistoryModel::isSortable(int column) {
+    return sortOf(column).has_value();
+}
+
+int HistoryModel::sortColumn() const {
+    for (int c = 0; c < ColumnCount; ++c) {
+        if (sortOf(c) == m_filter.sort)
+            return c;
+    }
+    return Started;
+}
+
+Qt::SortOrder HistoryModel::sortOrder() const {
+    return m_filter.descending ? Qt::DescendingOrder : Qt::AscendingOrder;
+}
+
+void HistoryModel::sort(int column, Qt::SortOrder order) {
+    const auto sort = sortOf(column);
+    if (!sort)
+        return;
+    const bool descending = order == Qt::DescendingOrder;
+    if (*sort == m_filter.sort && descending == m_filter.descending)
+        return;
+    m_filter.sort = *sort;
+    m_filter.descending = descending;
+    if (m_active)
+        reload();
+}
 
 int HistoryModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : int(m_runs.size());
@@ -51,26 +112,6 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= m_runs.size())
         return {};
     const AuditQueries::RunSummary& r = m_runs.at(index.row());
-    // Sort role: raw values, so the proxy sorts numbers as numbers.
-    if (role == Qt::UserRole) {
-        switch (index.column()) {
-        case Started:
-            return r.startedAt;
-        case Steps:
-            return r.steps;
-        case Calls:
-            return r.callsProposed;
-        case Tokens:
-            return r.inputTokens + r.outputTokens;
-        case Cost:
-            return r.costMicros.value_or(-1);
-        case Duration:
-            return r.durationMs.value_or(-1);
-        default:
-            break;
-        }
-        role = Qt::DisplayRole;
-    }
     if (role == Qt::ToolTipRole && index.column() == Goal)
         return r.goal;
     if (role == Qt::TextAlignmentRole && index.column() >= Steps)
@@ -126,45 +167,48 @@ void HistoryModel::fetchMore(const QModelIndex& parent) {
     const auto cursor = m_next;
     const quint64 generation = m_generation;
     using PageResult = Result<AuditQueries::HistoryPage>;
-    auto* watcher = new QFutureWatcher<PageResult>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
-        watcher->deleteLater();
-        if (generation != m_generation)
-            return;
-        m_loading = false;
-        const PageResult page = watcher->result();
-        if (!page) {
-            m_hasMore = false;
-            m_error = page.error().toString();
-            emit failed(m_error);
-            return;
-        }
-        m_error.clear();
-        if (!page->runs.isEmpty()) {
-            beginInsertRows({}, int(m_runs.size()), int(m_runs.size() + page->runs.size()) - 1);
-            m_runs.append(page->runs);
-            endInsertRows();
-        }
-        m_hasMore = page->hasMore;
-        m_next = page->next;
-        emit pageLoaded(int(page->runs.size()));
-    });
     // A connection of its own on the worker: QtSql connections never cross threads.
-    watcher->setFuture(QtConcurrent::run([store, filter, cursor]() -> PageResult {
-        auto queries = AuditQueries::open(store);
-        if (!queries)
-            return std::unexpected(queries.error());
-        return cursor.isValid() ? (*queries)->history(filter, kPageSize, cursor)
-                                : (*queries)->history(filter, kPageSize);
-    }));
+    runInBackground(
+        this,
+        [store, filter, cursor]() -> PageResult {
+            auto queries = AuditQueries::open(store);
+            if (!queries)
+                return std::unexpected(queries.error());
+            return (*queries)->history(filter, kPageSize, cursor);
+        },
+        [this, generation](const PageResult& page) {
+            if (generation != m_generation)
+                return;
+            m_loading = false;
+            if (!page) {
+                m_hasMore = false;
+                m_error = page.error().toString();
+                emit failed(m_error);
+                return;
+            }
+            m_error.clear();
+            if (!page->runs.isEmpty()) {
+                beginInsertRows({}, int(m_runs.size()), int(m_runs.size() + page->runs.size()) - 1);
+                m_runs.append(page->runs);
+                endInsertRows();
+            }
+            m_hasMore = page->hasMore;
+            m_next = page->next;
+            emit pageLoaded(int(page->runs.size()));
+        });
 }
 
 void HistoryModel::setFilter(const AuditQueries::HistoryFilter& filter) {
+    const Sort sort = m_filter.sort;
+    const bool descending = m_filter.descending;
     m_filter = filter;
+    m_filter.sort = sort;
+    m_filter.descending = descending;
     reload();
 }
 
 void HistoryModel::reload() {
+    m_active = true;
     ++m_generation;
     beginResetModel();
     m_runs.clear();

@@ -7,9 +7,12 @@
 
 namespace m1 {
 
-// Past runs, newest first, loaded lazily: fetchMore() asks a worker thread for the next keyset
-// page (its own connection, read to the end and closed: SQL-09), so a store with 100 000 runs
-// opens at once and scrolling loads more as needed.
+// Past runs, loaded lazily: fetchMore() asks a worker thread for the next keyset page (its own
+// connection, read to the end and closed: SQL-09), so a store with 100 000 runs opens at once and
+// scrolling loads more as needed. Sorting happens in the store: sort() reloads from the first
+// page in the new order (AuditQueries::HistorySort, an index for each), so the first rows are
+// the first of all matching runs, not of those loaded so far. Nothing loads before setFilter()
+// or reload().
 class HistoryModel : public QAbstractTableModel {
     Q_OBJECT
 public:
@@ -36,7 +39,13 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
     bool canFetchMore(const QModelIndex& parent) const override;
     void fetchMore(const QModelIndex& parent) override;
+    // Columns without a store order (the goal) are ignored.
+    void sort(int column, Qt::SortOrder order) override;
+    static bool isSortable(int column);
+    int sortColumn() const;
+    Qt::SortOrder sortOrder() const;
 
+    // Keeps the current order (the filter's own sort fields are ignored).
     void setFilter(const AuditQueries::HistoryFilter& filter);
     // Reloads from the first page (new runs appear).
     void reload();
@@ -53,8 +62,9 @@ private:
     AuditQueries::HistoryFilter m_filter;
     QList<AuditQueries::RunSummary> m_runs;
     AuditQueries::HistoryCursor m_next;
-    bool m_hasMore = true;
+    bool m_hasMore = false;
     bool m_loading = false;
+    bool m_active = false; // setFilter() or reload() was called
     quint64 m_generation = 0;
     QString m_error;
 };

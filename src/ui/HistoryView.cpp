@@ -1,6 +1,7 @@
 #include "HistoryView.h"
 
 #include "AppContext.h"
+#include "Background.h"
 #include "HistoryModel.h"
 #include "Icons.h"
 #include "TimelineModel.h"
@@ -12,7 +13,6 @@
 #include <QComboBox>
 #include <QDateEdit>
 #include <QFileDialog>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -22,12 +22,10 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
-#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace m1 {
 
@@ -78,17 +76,15 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
     layout->addLayout(filters);
 
     m_model = new HistoryModel(context.storeConfig(), this);
-    m_proxy = new QSortFilterProxyModel(this);
-    m_proxy->setSourceModel(m_model);
-    m_proxy->setSortRole(Qt::UserRole);
     m_splitter = new QSplitter(Qt::Vertical, this);
     m_splitter->setObjectName(QStringLiteral("historySplitter"));
     m_table = new QTableView(m_splitter);
     m_table->setObjectName(QStringLiteral("historyTable"));
     m_table->setAccessibleName(tr("Past runs"));
-    m_table->setModel(m_proxy);
+    m_table->setModel(m_model);
+    // The model sorts in the store (all matching runs, not the loaded ones).
+    m_table->horizontalHeader()->setSortIndicator(HistoryModel::Started, Qt::DescendingOrder);
     m_table->setSortingEnabled(true);
-    m_table->sortByColumn(HistoryModel::Started, Qt::DescendingOrder);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
@@ -96,7 +92,7 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().lineSpacing() + 8);
     m_table->horizontalHeader()->setSectionResizeMode(HistoryModel::Goal, QHeaderView::Stretch);
     m_table->horizontalHeader()->setToolTip(
-        tr("Sorting orders the runs loaded so far; scroll down to load more."));
+        tr("Click a column to order all matching runs by it (the goal column does not sort)."));
     for (int c : {int(HistoryModel::Started), int(HistoryModel::Agent), int(HistoryModel::Model),
                   int(HistoryModel::StopReason), int(HistoryModel::Calls)})
         m_table->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
@@ -139,11 +135,26 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
     connect(m_useDates, &QCheckBox::toggled, this, &HistoryView::applyFilter);
     connect(m_from, &QDateEdit::dateChanged, this, &HistoryView::applyFilter);
     connect(m_to, &QDateEdit::dateChanged, this, &HistoryView::applyFilter);
-    connect(m_table, &QTableView::activated, this, [this](const QModelIndex& index) {
-        openRun(m_model->run(m_proxy->mapToSource(index).row()).runId);
+    // A click on the goal column would move the indicator without an order to match: put it
+    // back where the model's order is.
+    connect(m_table->horizontalHeader(), &QHeaderView::sortIndicatorChanged, this, [this] {
+        QHeaderView* header = m_table->horizontalHeader();
+        if (header->sortIndicatorSection() == m_model->sortColumn() &&
+            header->sortIndicatorOrder() == m_model->sortOrder())
+            return;
+        const QSignalBlocker block(header);
+        header->setSortIndicator(m_model->sortColumn(), m_model->sortOrder());
     });
+    connect(m_table, &QTableView::activated, this,
+            [this](const QModelIndex& index) { openRun(m_model->run(index.row()).runId); });
     connect(m_model, &HistoryModel::pageLoaded, this, [this] {
+        const QString column =
+            m_model->headerData(m_model->sortColumn(), Qt::Horizontal, Qt::DisplayRole).toString();
         m_count->setText(tr("%n run(s) loaded", nullptr, m_model->rowCount()) +
+                         tr(" · ordered by %1, %2")
+                             .arg(column, m_model->sortOrder() == Qt::DescendingOrder
+                                              ? tr("descending")
+                                              : tr("ascending")) +
                          (m_model->canFetchMore({}) ? tr("; scroll for more") : QString()));
     });
     connect(m_model, &HistoryModel::failed, this, [this](const QString& message) {
@@ -160,11 +171,13 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
             QMessageBox::warning(this, tr("Export failed"),
                                  tr("Could not write %1. Choose another folder.").arg(path));
     });
+    connect(&context, &AppContext::storeOpened, this, &HistoryView::applyFilter);
     applyFilter();
 }
 
 void HistoryView::refresh() {
-    m_model->reload();
+    if (m_context.isStoreOpen())
+        m_model->reload();
 }
 
 void HistoryView::applyFilter() {
@@ -179,33 +192,40 @@ void HistoryView::applyFilter() {
         f.started.fromMs = m_from->date().startOfDay(Qt::UTC).toMSecsSinceEpoch();
         f.started.toMs = m_to->date().addDays(1).startOfDay(Qt::UTC).toMSecsSinceEpoch();
     }
+    // Before the store is open (and migrated) there is nothing to read yet.
+    if (!m_context.isStoreOpen()) {
+        m_count->setText(m_context.storeError().code.isEmpty()
+                             ? tr("Opening the audit database…")
+                             : tr("No audit database: %1").arg(m_context.storeError().toString()));
+        return;
+    }
     m_model->setFilter(f);
 }
 
 void HistoryView::openRun(const QString& runId) {
     const StoreConfig store = m_context.storeConfig();
     using DetailResult = Result<AuditQueries::RunDetail>;
-    auto* watcher = new QFutureWatcher<DetailResult>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const DetailResult detail = watcher->result();
-        if (!detail) {
-            m_openedLabel->setText(tr("Could not open the run: %1").arg(detail.error().toString()));
-            return;
-        }
-        m_opened = *detail;
-        fillTimeline(m_timeline, *detail);
-        m_openedLabel->setText(
-            tr("Run %1 — %2").arg(detail->run.runId, detail->run.goal.simplified().left(100)));
-        m_export->setEnabled(true);
-        emit runOpened(detail->run.runId);
-    });
-    watcher->setFuture(QtConcurrent::run([store, runId]() -> DetailResult {
-        auto queries = AuditQueries::open(store);
-        if (!queries)
-            return std::unexpected(queries.error());
-        return (*queries)->run(runId);
-    }));
+    runInBackground(
+        this,
+        [store, runId]() -> DetailResult {
+            auto queries = AuditQueries::open(store);
+            if (!queries)
+                return std::unexpected(queries.error());
+            return (*queries)->run(runId);
+        },
+        [this](const DetailResult& detail) {
+            if (!detail) {
+                m_openedLabel->setText(
+                    tr("Could not open the run: %1").arg(detail.error().toString()));
+                return;
+            }
+            m_opened = *detail;
+            fillTimeline(m_timeline, *detail);
+            m_openedLabel->setText(
+                tr("Run %1 — %2").arg(detail->run.runId, detail->run.goal.simplified().left(100)));
+            m_export->setEnabled(true);
+            emit runOpened(detail->run.runId);
+        });
 }
 
 bool HistoryView::exportRun(const QString& path) {
@@ -220,27 +240,26 @@ bool HistoryView::exportRun(const QString& path) {
 
 void HistoryView::verifyAudit() {
     m_verify->setText(tr("Verifying…"));
-    const QString location = m_context.databaseLocation();
+    const StoreConfig config = m_context.storeConfig();
     using VerifyResult = Result<AuditChain::VerifyReport>;
-    auto* watcher = new QFutureWatcher<VerifyResult>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const VerifyResult r = watcher->result();
-        if (!r)
-            m_verify->setText(tr("Audit check failed: %1").arg(r.error().toString()));
-        else if (r->intact)
-            m_verify->setText(
-                tr("Audit trail intact (%n event(s) checked)", nullptr, int(r->checkedEvents)));
-        else
-            m_verify->setText(
-                tr("AUDIT TRAIL BROKEN at event %1: %2").arg(r->brokenAtSeq).arg(r->message));
-    });
-    watcher->setFuture(QtConcurrent::run([location]() -> VerifyResult {
-        auto store = AuditStore::open(location);
-        if (!store)
-            return std::unexpected(store.error());
-        return (*store)->verify();
-    }));
+    runInBackground(
+        this,
+        [config]() -> VerifyResult {
+            auto store = AuditStore::open(config);
+            if (!store)
+                return std::unexpected(store.error());
+            return (*store)->verify();
+        },
+        [this](const VerifyResult& r) {
+            if (!r)
+                m_verify->setText(tr("Audit check failed: %1").arg(r.error().toString()));
+            else if (r->intact)
+                m_verify->setText(
+                    tr("Audit trail intact (%n event(s) checked)", nullptr, int(r->checkedEvents)));
+            else
+                m_verify->setText(
+                    tr("AUDIT TRAIL BROKEN at event %1: %2").arg(r->brokenAtSeq).arg(r->message));
+        });
 }
 
 void HistoryView::fillTimeline(TimelineView* view, const AuditQueries::RunDetail& detail) {

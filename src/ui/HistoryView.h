@@ -12,7 +12,6 @@ class QDateEdit;
 class QLabel;
 class QLineEdit;
 class QPushButton;
-class QSortFilterProxyModel;
 class QSplitter;
 class QTableView;
 
@@ -51,7 +50,6 @@ private:
 
     AppContext& m_context;
     HistoryModel* m_model = nullptr;
-    QSortFilterProxyModel* m_proxy = nullptr;
     QTableView* m_table = nullptr;
     TimelineView* m_timeline = nullptr;
     QSplitter* m_splitter = nullptr;

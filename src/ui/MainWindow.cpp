@@ -3,6 +3,7 @@
 #include "AlertsView.h"
 #include "AppContext.h"
 #include "ApprovalDialog.h"
+#include "Background.h"
 #include "ChartsView.h"
 #include "GoalEditor.h"
 #include "GuiApprovalGate.h"
@@ -23,6 +24,7 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
@@ -128,7 +130,13 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
     m_runStatus->setTextFormat(Qt::PlainText);
     m_secretsStatus = new QLabel(this);
     m_secretsStatus->setTextFormat(Qt::PlainText);
+    m_storeStatus = new QLabel(this);
+    m_storeStatus->setObjectName(QStringLiteral("storeStatus"));
+    m_storeStatus->setTextFormat(Qt::PlainText);
+    m_storeBusy = makeBusyBar(this, tr("Opening the audit database"));
     statusBar()->addWidget(m_runStatus, 1);
+    statusBar()->addPermanentWidget(m_storeBusy);
+    statusBar()->addPermanentWidget(m_storeStatus);
     statusBar()->addPermanentWidget(m_secretsStatus);
     statusBar()->addPermanentWidget(m_pendingButton);
     connect(m_gate, &GuiApprovalGate::queueChanged, this, &MainWindow::onQueueChanged);
@@ -151,6 +159,10 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
                                          : tr("Offline replay"));
         }
     });
+
+    connect(&context, &AppContext::storeOpening, this, &MainWindow::showStoreState);
+    connect(&context, &AppContext::storeOpened, this, &MainWindow::showStoreState);
+    showStoreState();
 
     // Tray notifications for warning and critical alerts, where the desktop has a tray.
     if (QSystemTrayIcon::isSystemTrayAvailable()) {
@@ -192,8 +204,10 @@ void MainWindow::buildMenus() {
     QAction* newRunAction =
         file->addAction(Icons::icon(Icons::NewRun), tr("&New run"), this, &MainWindow::newRun);
     newRunAction->setShortcut(QKeySequence::New);
-    file->addAction(Icons::icon(Icons::Export), tr("&Export cost report…"), this,
-                    &MainWindow::exportCostReport);
+    file->addAction(Icons::icon(Icons::Export), tr("&Export cost report…"), this, [this] {
+        m_pages->setCurrentWidget(m_charts);
+        m_charts->chooseAndExport();
+    });
     file->addSeparator();
     QAction* settings = file->addAction(Icons::icon(Icons::Settings), tr("&Settings…"), this,
                                         &MainWindow::openSettings);
@@ -303,15 +317,50 @@ void MainWindow::openSettings() {
     dialog.exec();
 }
 
-void MainWindow::exportCostReport() {
-    m_pages->setCurrentWidget(m_charts);
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Export cost report"), QStringLiteral("costs.csv"), tr("CSV (*.csv)"));
-    if (path.isEmpty())
+QMessageBox* MainWindow::storeErrorBox() const {
+    return m_storeErrorBox;
+}
+
+void MainWindow::showStoreState() {
+    m_storeBusy->setVisible(m_context.isStoreOpening());
+    if (m_context.isStoreOpening()) {
+        m_storeStatus->setText(tr("Opening the audit database…"));
+        m_storeStatus->setToolTip(m_context.databaseDisplayName());
         return;
-    QString error;
-    if (!m_charts->exportCsv(path, &error))
-        QMessageBox::warning(this, tr("Export failed"), error);
+    }
+    if (m_context.isStoreOpen()) {
+        m_storeStatus->clear();
+        return;
+    }
+    if (m_context.storeError().code.isEmpty())
+        return; // not asked to open yet
+    m_storeStatus->setText(tr("No audit database: runs cannot start"));
+    m_storeStatus->setToolTip(m_context.storeError().toString());
+    if (m_storeErrorBox)
+        return;
+    // Not modal to the application: history, charts and settings stay usable (Settings is where
+    // the location is fixed).
+    auto* box = new QMessageBox(
+        QMessageBox::Critical, tr("Audit database unavailable"),
+        tr("The audit database %1 could not be opened: %2")
+            .arg(m_context.databaseDisplayName(), m_context.storeError().toString()),
+        QMessageBox::Retry | QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("storeErrorBox"));
+    box->setInformativeText(
+        tr("Runs need it: every decision is recorded before a tool runs. If it is a PostgreSQL "
+           "server, check that it runs and accepts the connection (password in ~/.pgpass); if it "
+           "is a file, check the folder's permissions and free space. Then press Retry. To use "
+           "another database, change it in Settings (Database) or start with --db, and "
+           "restart.\nError code: %1")
+            .arg(m_context.storeError().code));
+    box->setWindowModality(Qt::WindowModal);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this](int result) {
+        if (result == QMessageBox::Retry)
+            m_context.openStore();
+    });
+    m_storeErrorBox = box;
+    box->open();
 }
 
 void MainWindow::restoreState() {

@@ -1,9 +1,12 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QPointer>
 
 class QDockWidget;
 class QListWidget;
+class QMessageBox;
+class QProgressBar;
 class QTabWidget;
 class QToolButton;
 class QLabel;
@@ -35,6 +38,9 @@ public:
     AlertsView* alerts() const { return m_alerts; }
     QToolButton* pendingButton() const { return m_pendingButton; }
     QListWidget* pendingList() const { return m_pendingList; }
+    // The dialog that says the audit store could not be opened (null when none is shown).
+    QMessageBox* storeErrorBox() const;
+    QProgressBar* storeBusy() const { return m_storeBusy; }
     void openSettings();
 
 protected:
@@ -44,8 +50,8 @@ private:
     void buildMenus();
     void onQueueChanged(int count);
     void closeRunTab(int index);
-    void exportCostReport();
     void restoreState();
+    void showStoreState();
 
     AppContext& m_context;
     GuiApprovalGate* m_gate = nullptr;
@@ -59,6 +65,9 @@ private:
     QToolButton* m_pendingButton = nullptr;
     QLabel* m_runStatus = nullptr;
     QLabel* m_secretsStatus = nullptr;
+    QLabel* m_storeStatus = nullptr;
+    QProgressBar* m_storeBusy = nullptr;
+    QPointer<QMessageBox> m_storeErrorBox;
 };
 
 } // namespace m1

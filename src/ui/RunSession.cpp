@@ -23,6 +23,13 @@ RunSession::create(const AppContext& context, const RunRequest& request, Approva
             tr("Approval tokens cannot be issued: %1\nSet M1_JWT_SECRET (32 bytes or more) or "
                "unlock the keychain, then retry.")
                 .arg(context.tokenError().message)});
+    if (!context.isStoreOpen())
+        return std::unexpected(Error{
+            QStringLiteral("ui.no_store"),
+            tr("The audit database is not open (%1), and nothing runs unrecorded. Fix it as the "
+               "error dialog says, or choose another database in Settings, then retry.")
+                .arg(context.storeError().code.isEmpty() ? tr("still opening")
+                                                         : context.storeError().toString())});
     const auto agent = context.profiles().find(
         request.agent.isEmpty() ? context.profiles().defaultName() : request.agent);
     if (!agent)

@@ -3,6 +3,7 @@
 #include "AlertsView.h"
 #include "AppContext.h"
 #include "ApprovalDialog.h"
+#include "Background.h"
 #include "ChartsView.h"
 #include "GuiApprovalGate.h"
 #include "HistoryModel.h"
@@ -14,6 +15,7 @@
 #include "TimelineView.h"
 
 #include "store/AuditSeeder.h"
+#include "store/AuditStore.h"
 
 #include <QApplication>
 #include <QDateTime>
@@ -79,8 +81,27 @@ int ScreenshotTour::run(AppContext& context, const QString& dir) {
     seed.seed = 7;
     seed.spanDays = 30;
     seed.nowMs = last.endOfDay(QTimeZone::utc()).toMSecsSinceEpoch() - 3600000;
-    if (auto ok = AuditSeeder::seed(context.store(), seed); !ok) {
-        QTextStream(stderr) << "seeding failed: " << ok.error().toString() << '\n';
+    context.openStore();
+    if (!spinUntil([&] { return !context.isStoreOpening(); }, 60000) || !context.isStoreOpen()) {
+        QTextStream(stderr) << "no audit store: " << context.storeError().toString() << '\n';
+        return 1;
+    }
+    // Seeded on a worker with a connection of its own, like every store access of the desktop.
+    std::optional<QString> seeded;
+    const StoreConfig config = context.storeConfig();
+    runInBackground(
+        &context,
+        [config, seed]() -> QString {
+            auto store = AuditStore::open(config);
+            if (!store)
+                return store.error().toString();
+            auto report = AuditSeeder::seed(**store, seed);
+            return report ? QString() : report.error().toString();
+        },
+        [&seeded](const QString& error) { seeded = error; });
+    if (!spinUntil([&] { return seeded.has_value(); }, 120000) || !seeded->isEmpty()) {
+        QTextStream(stderr) << "seeding failed: " << seeded.value_or(QStringLiteral("timeout"))
+                            << '\n';
         return 1;
     }
     context.alerts().raise(Alert::Category::CostThreshold, Alert::Level::Warning,
@@ -148,7 +169,10 @@ int ScreenshotTour::run(AppContext& context, const QString& dir) {
     ok = save(&window, dir, QStringLiteral("charts.png")) && ok;
 
     window.pages()->setCurrentWidget(window.alerts());
+    bool alertsRead = false;
+    QObject::connect(window.alerts(), &AlertsView::refreshed, [&alertsRead] { alertsRead = true; });
     window.alerts()->refresh();
+    spinUntil([&] { return alertsRead && !window.alerts()->isLoading(); }, 20000);
     ok = save(&window, dir, QStringLiteral("alerts.png")) && ok;
 
     SettingsDialog settings(context, &window);

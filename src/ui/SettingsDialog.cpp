@@ -1,6 +1,7 @@
 #include "SettingsDialog.h"
 
 #include "AppContext.h"
+#include "Background.h"
 
 #include "config/SecretStore.h"
 #include "config/Settings.h"
@@ -21,7 +22,6 @@
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QFormLayout>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QLabel>
@@ -35,7 +35,6 @@
 #include <QTabWidget>
 #include <QUrl>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace m1 {
 
@@ -125,17 +124,15 @@ QWidget* SettingsDialog::buildClaudeTab() {
     form->addRow(tr("Pricing overrides:"), pathLabel(PricingTable::userFilePath(), page));
     connect(saveKey, &QPushButton::clicked, this, &SettingsDialog::saveApiKey);
     connect(removeKey, &QPushButton::clicked, this, [this] {
-        auto* watcher = new QFutureWatcher<Status>(this);
-        connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-            watcher->deleteLater();
-            const Status s = watcher->result();
-            if (!s)
-                showSecretError(s.error().code, s.error().message);
-            else
-                m_keyStatus->setText(tr("The stored key was removed."));
-            m_context.loadSecrets();
-        });
-        watcher->setFuture(QtConcurrent::run([] { return SecretStore::deleteApiKey(); }));
+        runInBackground(
+            this, [] { return SecretStore::deleteApiKey(); },
+            [this](const Status& s) {
+                if (!s)
+                    showSecretError(s.error().code, s.error().message);
+                else
+                    m_keyStatus->setText(tr("The stored key was removed."));
+                m_context.loadSecrets();
+            });
     });
     return page;
 }
@@ -146,20 +143,19 @@ void SettingsDialog::saveApiKey() {
         return;
     m_apiKey->clear();
     m_keyStatus->setText(tr("Storing the key in the keychain…"));
-    auto* watcher = new QFutureWatcher<Status>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const Status s = watcher->result();
-        if (!s) {
-            m_keyStatus->setText(tr("The key was not stored."));
-            showSecretError(s.error().code, s.error().message);
-            return;
-        }
-        m_keyStatus->setText(tr("The key is stored in the keychain (it is never shown again)."));
-        m_context.loadSecrets();
-    });
     // A keychain may prompt for an unlock and wait: never on the UI thread (SEC-02).
-    watcher->setFuture(QtConcurrent::run([key] { return SecretStore::setApiKey(key); }));
+    runInBackground(
+        this, [key] { return SecretStore::setApiKey(key); },
+        [this](const Status& s) {
+            if (!s) {
+                m_keyStatus->setText(tr("The key was not stored."));
+                showSecretError(s.error().code, s.error().message);
+                return;
+            }
+            m_keyStatus->setText(
+                tr("The key is stored in the keychain (it is never shown again)."));
+            m_context.loadSecrets();
+        });
 }
 
 void SettingsDialog::showSecretError(const QString& code, const QString& message) {
@@ -293,19 +289,17 @@ QWidget* SettingsDialog::buildStorageTab() {
 void SettingsDialog::testDatabase() {
     const QString location = m_database->text().trimmed();
     m_databaseStatus->setText(tr("Connecting…"));
-    auto* watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        m_databaseStatus->setText(watcher->result());
-    });
-    watcher->setFuture(QtConcurrent::run([location] {
-        auto store = AuditStore::open(location);
-        if (!store)
-            return tr("Connection failed: %1").arg(store.error().toString());
-        const auto check = (*store)->integrityCheck();
-        return check ? tr("Connected to %1: %2").arg((*store)->config().displayName(), *check)
-                     : tr("Connected, but the check failed: %1").arg(check.error().toString());
-    }));
+    runInBackground(
+        this,
+        [location] {
+            auto store = AuditStore::open(location);
+            if (!store)
+                return tr("Connection failed: %1").arg(store.error().toString());
+            const auto check = (*store)->integrityCheck();
+            return check ? tr("Connected to %1: %2").arg((*store)->config().displayName(), *check)
+                         : tr("Connected, but the check failed: %1").arg(check.error().toString());
+        },
+        [this](const QString& result) { m_databaseStatus->setText(result); });
 }
 
 QWidget* SettingsDialog::buildMonitoringTab() {

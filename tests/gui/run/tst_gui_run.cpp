@@ -12,6 +12,7 @@
 #include "MainWindow.h"
 #include "RunSession.h"
 #include "RunTab.h"
+#include "ScreenshotTour.h"
 #include "SettingsDialog.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
@@ -20,6 +21,7 @@
 #include "config/Settings.h"
 #include "store/AuditQueries.h"
 #include "store/AuditSeeder.h"
+#include "store/AuditStore.h"
 #include "store/CostCsvWriter.h"
 
 #include <QBuffer>
@@ -32,6 +34,7 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -95,9 +98,8 @@ private:
 private slots:
     void initTestCase() {
         QVERIFY(m_dir.isValid());
-        QStandardPaths::setTestModeEnabled(true);
-        qputenv("M1_SETTINGS", m_dir.filePath(QStringLiteral("settings.json")).toUtf8());
-        qputenv("M1_JWT_SECRET", "gui-test-secret-0123456789abcdef0123456789");
+        // Settings, QSettings and the token secret of this test only (as for screenshots).
+        ScreenshotTour::isolate(m_dir.path());
         QFile::remove(Settings::defaultFilePath());
         m_workspace = m_dir.filePath(QStringLiteral("ws"));
         QDir().mkpath(m_workspace);
@@ -128,9 +130,11 @@ private slots:
         auto context = AppContext::create(options);
         QVERIFY2(context, qPrintable(context ? QString() : context.error().toString()));
         m_context = std::move(*context);
+        m_context->openStore();
         m_context->loadSecrets();
         QTRY_VERIFY_WITH_TIMEOUT(m_context->areSecretsLoaded(), 20000);
         QVERIFY(m_context->tokens());
+        QTRY_VERIFY_WITH_TIMEOUT(m_context->isStoreOpen(), 20000);
     }
 
     void approveWriteThenDenyCommandWithFeedback() {
@@ -231,7 +235,11 @@ private slots:
         AuditSeeder::Options seed;
         seed.runs = 50;
         seed.callsPerRun = 3;
-        QVERIFY(AuditSeeder::seed(m_context->store(), seed));
+        {
+            auto store = AuditStore::open(m_context->storeConfig());
+            QVERIFY(store);
+            QVERIFY(AuditSeeder::seed(**store, seed));
+        }
         MainWindow window(*m_context);
         window.show();
         window.pages()->setCurrentWidget(window.history());
@@ -250,8 +258,10 @@ private slots:
 
         ChartsView* charts = window.charts();
         const QString csv = m_dir.filePath(QStringLiteral("costs.csv"));
-        QString error;
-        QVERIFY2(charts->exportCsv(csv, &error), qPrintable(error));
+        QSignalSpy exported(charts, &ChartsView::exported);
+        QVERIFY(charts->exportCsv(csv));
+        QVERIFY(exported.wait(20000));
+        QCOMPARE(exported.at(0).at(1).toString(), QString());
         QFile csvFile(csv);
         QVERIFY(csvFile.open(QIODevice::ReadOnly));
         auto queries = AuditQueries::open(m_context->storeConfig());
