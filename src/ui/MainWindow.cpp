@@ -19,7 +19,6 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
-#include <QFileDialog>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -342,25 +341,24 @@ void MainWindow::showStoreState() {
     // the location is fixed).
     auto* box = new QMessageBox(
         QMessageBox::Critical, tr("Audit database unavailable"),
-        tr("The audit database %1 could not be opened: %2")
-            .arg(m_context.databaseDisplayName(), m_context.storeError().toString()),
+        tr("The audit database %1 could not be opened.").arg(m_context.databaseDisplayName()),
         QMessageBox::Retry | QMessageBox::Close, this);
     box->setObjectName(QStringLiteral("storeErrorBox"));
     box->setInformativeText(
-        tr("Runs need it: every decision is recorded before a tool runs. If it is a PostgreSQL "
-           "server, check that it runs and accepts the connection (password in ~/.pgpass); if it "
-           "is a file, check the folder's permissions and free space. Then press Retry. To use "
-           "another database, change it in Settings (Database) or start with --db, and "
-           "restart.\nError code: %1")
-            .arg(m_context.storeError().code));
-    box->setWindowModality(Qt::WindowModal);
+        tr("%1\n\nRuns need it: every decision is recorded before a tool runs. If it is a "
+           "PostgreSQL server, check that it runs and accepts the connection (password in "
+           "~/.pgpass); if it is a file, check the folder's permissions and free space. Then "
+           "press Retry. To use another database, change it in Settings (Database) or start "
+           "with --db, and restart.\n\nError code: %2")
+            .arg(m_context.storeError().message, m_context.storeError().code));
+    box->setWindowModality(Qt::NonModal);
     box->setAttribute(Qt::WA_DeleteOnClose);
     connect(box, &QMessageBox::finished, this, [this](int result) {
         if (result == QMessageBox::Retry)
             m_context.openStore();
     });
     m_storeErrorBox = box;
-    box->open();
+    box->show();
 }
 
 void MainWindow::restoreState() {
