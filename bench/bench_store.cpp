@@ -165,6 +165,40 @@ QList<Result> history() {
                             [&] { doNotOptimize(q.run(f.run200)->toolCalls.size()); });
     show.extra.insert(QStringLiteral("toolCalls"), q.run(f.run200)->toolCalls.size());
     results.append(show);
+
+    // Sorted in the store (a click on a column of the history): the most expensive runs first,
+    // a page half way down that order, and the filtered page above ordered by duration.
+    AuditQueries::HistoryFilter byCost;
+    byCost.sort = AuditQueries::HistorySort::Cost;
+    Result sorted = measureMs(QStringLiteral("history_sorted_first_page"), 50,
+                              [&] { doNotOptimize(q.history(byCost, 50)->runs.size()); });
+    AuditQueries::HistoryFilter byDuration;
+    byDuration.sort = AuditQueries::HistorySort::Duration;
+    byDuration.descending = false;
+    sorted.extra.insert(QStringLiteral("sort"), QStringLiteral("cost, descending"));
+    sorted.extra.insert(QStringLiteral("by_duration_ascending_ms"),
+                        onceMs([&] { doNotOptimize(q.history(byDuration, 50)->runs.size()); }));
+    results.append(sorted);
+    QSqlQuery median(QSqlDatabase::database(f.store->connectionName(), false));
+    median.exec(QStringLiteral("SELECT coalesce(cost_micros, -1) FROM runs ORDER BY 1 DESC LIMIT 1 "
+                               "OFFSET 50000"));
+    const qint64 midCost = median.next() ? median.value(0).toLongLong() : 0;
+    median.finish();
+    const AuditQueries::HistoryCursor half{f.now, QStringLiteral("~"), midCost};
+    Result deepSorted = measureMs(QStringLiteral("history_sorted_deep_page"), 50,
+                                  [&] { doNotOptimize(q.history(byCost, 50, half)->runs.size()); });
+    deepSorted.extra.insert(QStringLiteral("rows"), q.history(byCost, 50, half)->runs.size());
+    results.append(deepSorted);
+    AuditQueries::HistoryFilter filteredByDuration = filter;
+    filteredByDuration.sort = AuditQueries::HistorySort::Duration;
+    Result sortedFiltered = measureMs(QStringLiteral("history_sorted_filtered_page"), 50, [&] {
+        doNotOptimize(q.history(filteredByDuration, 50)->runs.size());
+    });
+    sortedFiltered.extra.insert(QStringLiteral("filter"),
+                                QStringLiteral("agent + stop reason + goal text, by duration"));
+    sortedFiltered.extra.insert(QStringLiteral("rows"),
+                                q.history(filteredByDuration, 50)->runs.size());
+    results.append(sortedFiltered);
     return results;
 }
 
