@@ -110,9 +110,12 @@ Status StreamAssembler::handle(const SseEvent& event) {
         return {}; // nothing after message_stop changes a finished message
     ++m_eventCount;
 
-    QByteArray type = event.type;
-    if ((type == "content_block_delta" || type == "message") && appendFastDelta(event.data))
+    if ((event.type == QByteArrayView("content_block_delta") ||
+         event.type == QByteArrayView("message")) &&
+        appendFastDelta(event.data))
         return {};
+
+    QByteArray type = event.type;
 
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(event.data, &parseError);
