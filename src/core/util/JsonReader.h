@@ -10,7 +10,7 @@ namespace m1 {
 // QJsonDocument::fromJson with the same result for every input, but fast on large strings with
 // escape sequences. Qt 6.4's parser decodes such a string one character at a time (a
 // QString::append per character): a model's 6.6 MB tool input with a \n or \" every few
-// characters took 130 ms there, 10 ms here.
+// characters takes 56 ms of CPU there, 13 ms here.
 //
 // The reader parses only what it can prove Qt parses the same way: valid UTF-8, the standard
 // escapes (no lone surrogates), RFC 8259 numbers that are exact integers or doubles within 2^53
