@@ -263,7 +263,8 @@ bool ClaudeProvider::emitOutbox(quint64 serial) {
 void ClaudeProvider::consumeStream(QByteArrayView bytes) {
     const quint64 serial = m_serial;
     QList<SseEvent> events;
-    const Status fed = m_parser->feed(bytes, events);
+    // The events are handled before m_readBuffer is read into again: no copy of their data.
+    const Status fed = m_parser->feedBorrowing(bytes, events);
     for (const SseEvent& e : events) {
         const Status handled = m_assembler->handle(e);
         // Tool signals go out in order with the text before them; text alone waits for the

@@ -36,6 +36,17 @@ Status SseParser::tooLarge() {
     return std::unexpected(m_error);
 }
 
+Status SseParser::feedBorrowing(QByteArrayView chunk, QList<SseEvent>& out) {
+    m_borrowFrom = chunk.data();
+    m_borrowTo = chunk.data() + chunk.size();
+    const Status s = feed(chunk, out);
+    m_borrowFrom = m_borrowTo = nullptr;
+    // An event still being collected must not point into the caller's buffer.
+    if (m_hasData && !m_data.isEmpty())
+        m_data.detach();
+    return s;
+}
+
 Status SseParser::feed(QByteArrayView chunk, QList<SseEvent>& out) {
     if (failed())
         return std::unexpected(m_error);
@@ -151,9 +162,15 @@ void SseParser::processLine(const char* p, qsizetype n, QList<SseEvent>& out) {
     if (fieldIs(p, fieldLen, "data", 4)) {
         if (m_hasData)
             m_data.append('\n');
-        if (m_data.isEmpty() && !m_hasData)
-            m_data = utf8Value(value, valueLen);
-        else
+        if (m_data.isEmpty() && !m_hasData) {
+            // Borrowed only from the caller's chunk, never from m_partial (reused below).
+            const auto at = quintptr(value);
+            if (at >= quintptr(m_borrowFrom) && at + quintptr(valueLen) <= quintptr(m_borrowTo) &&
+                isValidUtf8(value, valueLen))
+                m_data = QByteArray::fromRawData(value, valueLen);
+            else
+                m_data = utf8Value(value, valueLen);
+        } else
             m_data.append(utf8Value(value, valueLen));
         m_hasData = true;
     } else if (fieldIs(p, fieldLen, "event", 5)) {
