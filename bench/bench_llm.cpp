@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <memory>
 
 using m1::AssistantMessage;
@@ -260,6 +261,12 @@ private:
     QSemaphore m_ready;
 };
 
+double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
 // The baseline: a plain QTcpSocket on the same thread reads the same response from the same
 // server into one reused buffer, so the figure shows what the server and the loopback link
 // allow on this machine at this moment.
@@ -303,6 +310,7 @@ QList<Result> sseLoopback() {
     request.model = QStringLiteral("claude-sonnet-4-6");
     request.messages = QJsonArray{QJsonObject{{"role", "user"}, {"content", "write the table"}}};
     QList<double> mbps;
+    QList<double> cpuMs; // of this thread, which parses and assembles: less sensitive to load
     qsizetype inputChars = 0;
     QString failure;
     for (int rep = 0; rep < reps; ++rep) {
@@ -326,9 +334,11 @@ QList<Result> sseLoopback() {
         });
         QElapsedTimer t;
         t.start();
+        const double cpuStart = threadCpuMs();
         provider.startTurn(request);
         loop.exec();
         const double seconds = double(t.nsecsElapsed()) / 1e9;
+        cpuMs.append(threadCpuMs() - cpuStart);
         QObject::disconnect(c1);
         QObject::disconnect(c2);
         if (!ok) {
@@ -345,6 +355,9 @@ QList<Result> sseLoopback() {
     Result r = throughput(QStringLiteral("sse_loopback_50mb"), mbps,
                           QStringLiteral(">= 3x 66 MB/s = 198 MB/s"));
     r.extra.insert(QStringLiteral("tool_input_chars"), double(inputChars));
+    std::sort(cpuMs.begin(), cpuMs.end());
+    r.extra.insert(QStringLiteral("main_thread_cpu_ms"),
+                   qRound(cpuMs.at(cpuMs.size() / 2) * 10) / 10.0);
     if (raw.isEmpty())
         return {r};
     r.baseline = QStringLiteral("sse_loopback_raw_read");
