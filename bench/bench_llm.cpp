@@ -18,9 +18,13 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <memory>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 using m1::AssistantMessage;
 using m1::ClaudeProvider;
@@ -186,9 +190,10 @@ QList<Result> proposalLatency() {
     return {r};
 }
 
-// A minimal HTTP server on its own thread: answers every POST with the 50 MB stream, keeping
-// at most 4 MiB queued in the socket. Event-driven, so a connection the client opens without
-// using it (QNAM may open one while the previous one is closing) blocks nothing.
+// A minimal HTTP server on its own thread: answers every POST with the 50 MB stream, sent
+// from the generated buffer straight to the kernel. Requests are read event-driven, so a
+// connection the client opens without using it (QNAM may open one while the previous one is
+// closing) blocks nothing.
 class StreamServerThread : public QThread {
 public:
     quint16 port = 0;
@@ -211,45 +216,48 @@ public:
     }
 
 private:
-    struct Connection {
-        QByteArray request;
-        qsizetype sent = -1; // -1 until the request is complete
-        bool closing = false;
-    };
-
     static void serve(QTcpSocket* socket) {
-        auto state = std::make_shared<Connection>();
+        auto request = std::make_shared<QByteArray>("");
         QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket, state] {
-            if (state->sent >= 0) {
-                (void)socket->readAll();
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket, request] {
+            if (request->isNull())
+                return; // answered
+            *request += socket->readAll();
+            const qsizetype headerEnd = request->indexOf("\r\n\r\n");
+            if (headerEnd < 0 || request->size() < headerEnd + 4 + contentLength(*request))
                 return;
-            }
-            state->request += socket->readAll();
-            const qsizetype headerEnd = state->request.indexOf("\r\n\r\n");
-            if (headerEnd < 0 ||
-                state->request.size() < headerEnd + 4 + contentLength(state->request))
-                return;
-            socket->write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
-                          "request-id: req_bench\r\nconnection: close\r\n\r\n");
-            state->sent = 0;
-            pump(socket, *state);
+            *request = QByteArray();
+            // Straight from the generated stream into the kernel: QTcpSocket::write would
+            // copy every byte once more into its own buffer first. The client may close
+            // early (the provider stops reading at message_stop).
+            const int fd = int(socket->socketDescriptor());
+            if (sendAll(fd,
+                        QByteArrayView(
+                            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; "
+                            "charset=utf-8\r\nrequest-id: req_bench\r\nconnection: close\r\n\r\n")))
+                (void)sendAll(fd, stream());
+            socket->disconnectFromHost();
         });
-        QObject::connect(socket, &QTcpSocket::bytesWritten, socket,
-                         [socket, state] { pump(socket, *state); });
     }
 
-    static void pump(QTcpSocket* socket, Connection& c) {
-        const QByteArray& s = stream();
-        while (c.sent >= 0 && c.sent < s.size() && socket->bytesToWrite() < (4 << 20)) {
-            const qsizetype n = qMin<qsizetype>(1 << 20, s.size() - c.sent);
-            socket->write(s.constData() + c.sent, n);
-            c.sent += n;
+    // Blocks this thread until everything is in the kernel or the peer is gone.
+    static bool sendAll(int fd, QByteArrayView bytes) {
+        const char* p = bytes.data();
+        qsizetype n = bytes.size();
+        while (n > 0) {
+            const ssize_t w = ::send(fd, p, size_t(n), MSG_NOSIGNAL);
+            if (w > 0) {
+                p += w;
+                n -= w;
+            } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                pollfd writable{fd, POLLOUT, 0};
+                if (::poll(&writable, 1, 30000) <= 0)
+                    return false;
+            } else if (!(w < 0 && errno == EINTR)) {
+                return false;
+            }
         }
-        if (c.sent == s.size() && socket->bytesToWrite() == 0 && !c.closing) {
-            c.closing = true;
-            socket->disconnectFromHost();
-        }
+        return true;
     }
 
     static qsizetype contentLength(const QByteArray& request) {
