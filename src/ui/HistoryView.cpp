@@ -3,6 +3,7 @@
 #include "AppContext.h"
 #include "HistoryModel.h"
 #include "Icons.h"
+#include "ScopeStyle.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
 
@@ -49,7 +50,8 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
          {"completed", "running", "user_cancelled", "max_steps", "max_tool_calls", "max_runtime",
           "budget_exceeded", "api_error", "provider_refused", "max_tokens", "context_exhausted",
           "audit_failed"})
-        m_stopReason->addItem(QString::fromLatin1(reason), QString::fromLatin1(reason));
+        m_stopReason->addItem(ScopeStyle::stopReasonText(QString::fromLatin1(reason)),
+                              QString::fromLatin1(reason));
     m_modelFilter = new QComboBox(this);
     m_modelFilter->setAccessibleName(tr("Filter by model"));
     m_modelFilter->addItem(tr("All models"), QString());
@@ -301,8 +303,9 @@ void HistoryView::fillTimeline(TimelineView* view, const AuditQueries::RunDetail
     }
     while (api < detail.apiCalls.size())
         addApi(detail.apiCalls.at(api++));
-    model->addNotice(run.stopReason.isEmpty() ? tr("Still running (or ended without a record).")
-                                              : tr("Ended: %1").arg(run.stopReason));
+    model->addNotice(run.stopReason.isEmpty()
+                         ? tr("Still running (or ended without a record).")
+                         : tr("Ended: %1").arg(ScopeStyle::stopReasonText(run.stopReason)));
     model->flush();
 }
 

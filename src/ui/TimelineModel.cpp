@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
+#include <QPalette>
 
 namespace m1 {
 
@@ -241,18 +242,36 @@ QString TimelineModel::describe(const TimelineEntry& e) {
         break;
     }
     QString out;
-    out += tr("Tool: %1 (%2)").arg(e.tool, e.scope) + QLatin1Char('\n');
+    out += tr("Tool: %1 (%2)").arg(e.tool, ScopeStyle::badge(e.scope, QPalette()).text) +
+           QLatin1Char('\n');
     out += tr("Call id: %1").arg(e.callId) + QLatin1Char('\n');
     out += tr("Status: %1").arg(ScopeStyle::statusText(e.status)) + QLatin1Char('\n');
-    if (!e.policy.isEmpty())
-        out += tr("Policy: %1 — %2").arg(e.policy, VT::visible(e.policyReason)) + QLatin1Char('\n');
-    if (!e.approverKind.isEmpty())
-        out +=
-            tr("Decided by: %1%2")
-                .arg(e.approverKind, e.decisionReason.isEmpty()
-                                         ? QString()
-                                         : QStringLiteral(" — ") + VT::visible(e.decisionReason)) +
-            QLatin1Char('\n');
+    if (!e.policy.isEmpty()) {
+        QString decision = e.policy;
+        if (e.policy == QLatin1String("allow"))
+            decision = tr("allow", "policy decision");
+        else if (e.policy == QLatin1String("ask"))
+            decision = tr("ask", "policy decision");
+        else if (e.policy == QLatin1String("deny"))
+            decision = tr("deny", "policy decision");
+        out += tr("Policy: %1 — %2").arg(decision, VT::visible(e.policyReason)) + QLatin1Char('\n');
+    }
+    if (!e.approverKind.isEmpty()) {
+        QString approver = e.approverKind;
+        if (e.approverKind == QLatin1String("person"))
+            approver = tr("you", "who decided");
+        else if (e.approverKind == QLatin1String("rule"))
+            approver = tr("a policy rule", "who decided");
+        else if (e.approverKind == QLatin1String("token"))
+            approver = tr("a pre-authorised token", "who decided");
+        else if (e.approverKind == QLatin1String("auto"))
+            approver = tr("automatic approval", "who decided");
+        out += tr("Decided by: %1%2")
+                   .arg(approver, e.decisionReason.isEmpty()
+                                      ? QString()
+                                      : QStringLiteral(" — ") + VT::visible(e.decisionReason)) +
+               QLatin1Char('\n');
+    }
     if (e.edited)
         out += tr("The arguments were edited before approval.") + QLatin1Char('\n');
     if (e.durationMs >= 0)
