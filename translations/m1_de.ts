@@ -1769,6 +1769,18 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <source>monitoring must be an object</source>
         <translation>monitoring muss ein Objekt sein</translation>
     </message>
+    <message>
+        <source>claude must be an object</source>
+        <translation>claude muss ein Objekt sein</translation>
+    </message>
+    <message>
+        <source>unknown key &quot;claude.%1&quot;</source>
+        <translation>unbekannter Schlüssel &quot;claude.%1&quot;</translation>
+    </message>
+    <message>
+        <source>claude.baseUrl must be a string</source>
+        <translation>claude.baseUrl muss eine Zeichenkette sein</translation>
+    </message>
 </context>
 <context>
     <name>ShellScriptParser</name>
@@ -4071,10 +4083,6 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
         <translation>API-Schlüssel:</translation>
     </message>
     <message>
-        <source>Set by ANTHROPIC_BASE_URL in the environment; never taken from a workspace.</source>
-        <translation>Wird über ANTHROPIC_BASE_URL in der Umgebung gesetzt; wird nie aus einem Arbeitsbereich übernommen.</translation>
-    </message>
-    <message>
         <source>Base URL:</source>
         <translation>Basis-URL:</translation>
     </message>
@@ -4252,6 +4260,18 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
     <message>
         <source>Could not write %1: %2</source>
         <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Claude API base URL</source>
+        <translation>Basis-URL der Claude-API</translation>
+    </message>
+    <message>
+        <source>Set by ANTHROPIC_BASE_URL in the environment, which wins over this setting.</source>
+        <translation>Durch ANTHROPIC_BASE_URL in der Umgebung festgelegt, die Vorrang vor dieser Einstellung hat.</translation>
+    </message>
+    <message>
+        <source>Leave empty for https://api.anthropic.com. Only https, or plain http to this computer (a local proxy). Never taken from a workspace.</source>
+        <translation>Leer lassen für https://api.anthropic.com. Nur https oder reines http zu diesem Computer (ein lokaler Proxy). Wird nie aus einem Arbeitsbereich übernommen.</translation>
     </message>
 </context>
 <context>

@@ -344,8 +344,7 @@ int runRun(Cli& cli, const QStringList& args) {
         provider = std::make_unique<ReplayProvider>(*transcript, options);
     } else {
         ClaudeProvider::Options options;
-        const QString base =
-            QProcessEnvironment::systemEnvironment().value(QStringLiteral("ANTHROPIC_BASE_URL"));
+        const QString base = settings->effectiveBaseUrl();
         if (!base.isEmpty())
             options.baseUrl = QUrl(base);
         if (auto ok = ClaudeProvider::checkBaseUrl(options.baseUrl); !ok)

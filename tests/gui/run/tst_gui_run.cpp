@@ -267,6 +267,7 @@ private slots:
             SettingsDialog dialog(*m_context);
             dialog.maxStepsSpin()->setValue(42);
             dialog.readApprovalCheck()->setChecked(true);
+            dialog.baseUrlEdit()->setText(QStringLiteral("http://127.0.0.1:8089"));
             dialog.rulesEdit()->setPlainText(
                 QStringLiteral("{\"allow\": [\"read_file(src/**)\"], \"ask\": [], \"deny\": []}"));
             QVERIFY(dialog.rulesStatus()->text().startsWith(QStringLiteral("Valid")));
@@ -280,6 +281,18 @@ private slots:
         QCOMPARE(m_context->settings().policy.maxStepsPerRun, 42);
         SettingsDialog again(*m_context);
         QCOMPARE(again.maxStepsSpin()->value(), 42);
+        QCOMPARE(loaded->claudeBaseUrl, QStringLiteral("http://127.0.0.1:8089"));
+        QCOMPARE(m_context->baseUrl(), QStringLiteral("http://127.0.0.1:8089"));
+        QCOMPARE(again.baseUrlEdit()->text(), QStringLiteral("http://127.0.0.1:8089"));
+        // Plain http to another machine is refused with the provider's reason; nothing written.
+        again.baseUrlEdit()->setText(QStringLiteral("http://api.example.com"));
+        {
+            QString error;
+            QVERIFY(!again.save(&error));
+            QVERIFY2(error.contains(QStringLiteral("only https")), qPrintable(error));
+            QCOMPARE(Settings::load()->claudeBaseUrl, QStringLiteral("http://127.0.0.1:8089"));
+        }
+        again.baseUrlEdit()->setText(QStringLiteral("http://127.0.0.1:8089"));
         // An invalid rule is refused and nothing is written.
         again.rulesEdit()->setPlainText(QStringLiteral("{\"allow\": [\"no_such_tool\"]}"));
         QVERIFY(again.rulesStatus()->text().startsWith(QStringLiteral("Not valid")));
