@@ -2909,6 +2909,10 @@ Korrigieren Sie die Datei (oder entfernen Sie sie) und versuchen Sie es dann ern
         <source>%1 needs a person&apos;s approval (%2), but there is no terminal to ask and no --token or --auto-approve covers it</source>
         <translation>%1 benötigt die Freigabe einer Person (%2), aber es gibt kein Terminal für eine Rückfrage, und weder --token noch --auto-approve deckt dies ab</translation>
     </message>
+    <message>
+        <source>%1 needs a person&apos;s approval (%2); --auto-approve covers only calls that need approval because of their scope, never a rule&apos;s or a built-in protection&apos;s question, and there is no terminal to ask</source>
+        <translation>%1 braucht die Freigabe durch eine Person (%2); --auto-approve deckt nur Aufrufe ab, die wegen ihres Bereichs eine Freigabe brauchen, nie die Rückfrage einer Regel oder eines eingebauten Schutzes, und es gibt kein Terminal zum Nachfragen</translation>
+    </message>
 </context>
 <context>
     <name>m1::ChartsView</name>
