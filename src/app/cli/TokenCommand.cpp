@@ -183,8 +183,16 @@ int tokenVerify(Cli& cli, const QStringList& args) {
     out << "  argsSha256  " << claims->argsSha256 << '\n';
     out << "  jti         " << claims->jti << '\n';
     out << "  issued      " << when(claims->iat) << '\n';
-    out << "  expires     " << when(claims->exp)
-        << Cli::tr(" (in %1 s)").arg(claims->exp - service->now()) << Qt::endl;
+    const qint64 left = claims->exp - service->now();
+    out << "  expires     " << when(claims->exp);
+    if (left >= 0)
+        out << Cli::tr(" (in %1 s)").arg(left);
+    else
+        out << Cli::tr(" (%1 s ago; still accepted for %2 s within the %3 s clock leeway)")
+                   .arg(-left)
+                   .arg(service->options().leewaySeconds + left)
+                   .arg(service->options().leewaySeconds);
+    out << Qt::endl;
     return kOk;
 }
 
