@@ -285,11 +285,12 @@ void MainWindow::onQueueChanged(int count) {
     m_pendingButton->setAccessibleName(tr("%n approval(s) pending", nullptr, count));
     m_pendingList->clear();
     for (const PendingApproval& p : m_gate->pending()) {
-        auto* item = new QListWidgetItem(
-            tr("%1 (%2) — run %3, step %4")
-                .arg(p.call.toolName, scopeToString(p.scope), p.call.runId.right(8))
-                .arg(p.step),
-            m_pendingList);
+        QString text = tr("%1 (%2) — run %3, step %4")
+                           .arg(p.call.toolName, scopeToString(p.scope), p.call.runId.right(8))
+                           .arg(p.step);
+        if (p.batchSize > 1)
+            text += tr(", call %1 of %2 of its message").arg(p.batchIndex + 1).arg(p.batchSize);
+        auto* item = new QListWidgetItem(text, m_pendingList);
         item->setData(Qt::UserRole, p.call.runId);
         item->setData(Qt::UserRole + 1, p.call.id);
         item->setToolTip(p.decision.reason);
