@@ -11,7 +11,9 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
+#include <QFrame>
 #include <QHBoxLayout>
+#include <QIcon>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QKeyEvent>
@@ -19,6 +21,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSplitter>
@@ -74,14 +77,31 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     // The batch: every call of the message by name (a list beside the page), one page each.
     auto* split = new QSplitter(Qt::Horizontal, this);
     split->setChildrenCollapsible(false);
-    m_list = new QListWidget(split);
+    m_listPane = new QWidget(split);
+    auto* listLayout = new QVBoxLayout(m_listPane);
+    listLayout->setContentsMargins(0, 0, 0, 0);
+    auto* listLabel = new QLabel(tr("Calls &in this message:"), m_listPane);
+    m_list = new QListWidget(m_listPane);
     m_list->setObjectName(QStringLiteral("batchList"));
     m_list->setAccessibleName(tr("The calls of this message that need a decision"));
     m_list->setTextElideMode(Qt::ElideRight);
-    m_list->setMinimumWidth(200);
+    m_list->setMinimumWidth(220);
     m_list->setWordWrap(false);
+    m_list->setSpacing(3);
+    m_list->setIconSize(QSize(12, 12));
+    listLabel->setBuddy(m_list);
+    m_previous = new QPushButton(tr("&Previous"), m_listPane);
+    m_previous->setObjectName(QStringLiteral("previousCall"));
+    m_next = new QPushButton(tr("&Next"), m_listPane);
+    m_next->setObjectName(QStringLiteral("nextCall"));
+    auto* paging = new QHBoxLayout;
+    paging->addWidget(m_previous);
+    paging->addWidget(m_next);
+    listLayout->addWidget(listLabel);
+    listLayout->addWidget(m_list, 1);
+    listLayout->addLayout(paging);
     m_pages = new QStackedWidget(split);
-    split->addWidget(m_list);
+    split->addWidget(m_listPane);
     split->addWidget(m_pages);
     split->setStretchFactor(0, 0);
     split->setStretchFactor(1, 1);
@@ -103,10 +123,40 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     feedbackRow->addWidget(m_feedback, 1);
     layout->addLayout(feedbackRow);
 
-    // Batch actions (shown with more than one call).
+    // The call shown.
+    auto* buttons = new QHBoxLayout;
+    m_thisCall = new QLabel(tr("This call:"), this);
+    m_approveOnce = new QPushButton(Icons::icon(Icons::Approve), tr("&Approve once"), this);
+    m_approveOnce->setObjectName(QStringLiteral("approveOnce"));
+    m_approveRun = new QPushButton(tr("Approve for this &run"), this);
+    m_approveRun->setObjectName(QStringLiteral("approveRun"));
+    m_alwaysAllow = new QPushButton(tr("A&lways allow…"), this);
+    m_alwaysAllow->setObjectName(QStringLiteral("alwaysAllow"));
+    m_alwaysAllow->setToolTip(tr("Add an allow rule to your policy file (shown first)."));
+    m_denyFeedback = new QPushButton(tr("Deny &with feedback"), this);
+    m_denyFeedback->setObjectName(QStringLiteral("denyFeedback"));
+    m_deny = new QPushButton(Icons::icon(Icons::Deny), tr("&Deny"), this);
+    m_deny->setObjectName(QStringLiteral("deny"));
+    buttons->addWidget(m_thisCall);
+    buttons->addWidget(m_approveOnce);
+    buttons->addWidget(m_approveRun);
+    buttons->addWidget(m_alwaysAllow);
+    buttons->addStretch(1);
+    buttons->addWidget(m_denyFeedback);
+    buttons->addWidget(m_deny);
+    layout->addLayout(buttons);
+
+    // Every call of the message still waiting (shown with more than one call).
     m_batchRow = new QWidget(this);
-    auto* batch = new QHBoxLayout(m_batchRow);
-    batch->setContentsMargins(0, 0, 0, 0);
+    auto* batchBox = new QVBoxLayout(m_batchRow);
+    batchBox->setContentsMargins(0, 0, 0, 0);
+    auto* rule = new QFrame(m_batchRow);
+    rule->setFrameShape(QFrame::HLine);
+    rule->setFrameShadow(QFrame::Sunken);
+    batchBox->addWidget(rule);
+    auto* batch = new QHBoxLayout;
+    batchBox->addLayout(batch);
+    m_allWaiting = new QLabel(m_batchRow);
     m_approveAll = new QPushButton(Icons::icon(Icons::Approve), QString(), m_batchRow);
     m_approveAll->setObjectName(QStringLiteral("approveAll"));
     m_approveAll->setToolTip(tr("Approve every call of this message still waiting, each with its "
@@ -120,36 +170,12 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     m_batchNote->setObjectName(QStringLiteral("batchNote"));
     m_batchNote->setTextFormat(Qt::PlainText);
     m_batchNote->setWordWrap(true);
-    m_previous = new QPushButton(tr("&Previous"), m_batchRow);
-    m_previous->setObjectName(QStringLiteral("previousCall"));
-    m_next = new QPushButton(tr("&Next"), m_batchRow);
-    m_next->setObjectName(QStringLiteral("nextCall"));
+    batch->addWidget(m_allWaiting);
     batch->addWidget(m_approveAll);
     batch->addWidget(m_denyAll);
+    batch->addSpacing(8);
     batch->addWidget(m_batchNote, 1);
-    batch->addWidget(m_previous);
-    batch->addWidget(m_next);
     layout->addWidget(m_batchRow);
-
-    auto* buttons = new QHBoxLayout;
-    m_approveOnce = new QPushButton(Icons::icon(Icons::Approve), tr("&Approve once"), this);
-    m_approveOnce->setObjectName(QStringLiteral("approveOnce"));
-    m_approveRun = new QPushButton(tr("Approve for this &run"), this);
-    m_approveRun->setObjectName(QStringLiteral("approveRun"));
-    m_alwaysAllow = new QPushButton(tr("A&lways allow…"), this);
-    m_alwaysAllow->setObjectName(QStringLiteral("alwaysAllow"));
-    m_alwaysAllow->setToolTip(tr("Add an allow rule to your policy file (shown first)."));
-    m_denyFeedback = new QPushButton(tr("Deny &with feedback"), this);
-    m_denyFeedback->setObjectName(QStringLiteral("denyFeedback"));
-    m_deny = new QPushButton(Icons::icon(Icons::Deny), tr("&Deny"), this);
-    m_deny->setObjectName(QStringLiteral("deny"));
-    buttons->addWidget(m_approveOnce);
-    buttons->addWidget(m_approveRun);
-    buttons->addWidget(m_alwaysAllow);
-    buttons->addStretch(1);
-    buttons->addWidget(m_denyFeedback);
-    buttons->addWidget(m_deny);
-    layout->addLayout(buttons);
 
     // Enter must never be the riskier answer: for commands (anywhere in the batch) it denies the
     // call shown; otherwise it approves that one call once armed; never all of them.
@@ -380,8 +406,9 @@ void ApprovalDialog::updateHeader() {
 
 void ApprovalDialog::updateList() {
     const bool batch = m_items.size() > 1;
-    m_list->setVisible(batch);
+    m_listPane->setVisible(batch);
     m_batchRow->setVisible(batch);
+    m_thisCall->setVisible(batch);
     if (!batch)
         return;
     const QSignalBlocker blocker(m_list);
@@ -390,14 +417,18 @@ void ApprovalDialog::updateList() {
     for (int i = 0; i < m_items.size(); ++i) {
         const Item& item = m_items.at(i);
         QListWidgetItem* row = m_list->item(i);
-        const QString state = item.decided ? tr("decided")
-                              : item.shown ? tr("shown")
-                                           : tr("not shown yet");
-        const QString head = tr("%1. %2 (%3) — %4")
-                                 .arg(i + 1)
-                                 .arg(VisibleText::visible(item.pending.call.toolName),
-                                      scopeToString(item.pending.scope), state);
+        const QString scope = scopeToString(item.pending.scope);
+        QString head = tr("%1. %2 (%3)")
+                           .arg(i + 1)
+                           .arg(VisibleText::visible(item.pending.call.toolName), scope);
+        if (item.decided)
+            head += tr(" — decided");
+        else if (!item.shown)
+            head += tr(" — not shown yet");
         row->setText(head + QLatin1Char('\n') + summary(item.pending));
+        QPixmap chip(12, 12);
+        chip.fill(ScopeStyle::badge(scope, palette()).background);
+        row->setIcon(QIcon(chip));
         row->setToolTip(head + QLatin1Char('\n') +
                         VisibleText::summary(summary(item.pending), 2000));
         row->setFlags(item.decided ? Qt::NoItemFlags : (Qt::ItemIsEnabled | Qt::ItemIsSelectable));
@@ -465,11 +496,12 @@ void ApprovalDialog::updateButtons() {
     int shown = 0;
     for (const Item& i : m_items)
         shown += (!i.decided && i.shown) ? 1 : 0;
-    m_batchNote->setText(allShown()
-                             ? tr("All %n waiting call(s) shown.", nullptr, waiting)
-                             : tr("%1 of %2 shown: page through them all (Alt+N) to approve all.")
-                                   .arg(shown)
-                                   .arg(waiting));
+    m_allWaiting->setText(tr("All %1 still waiting:").arg(waiting));
+    m_batchNote->setText(allShown() ? tr("Every call has been shown.")
+                                    : tr("%1 of %2 shown: page through the rest (Alt+N) to "
+                                         "approve them all.")
+                                          .arg(shown)
+                                          .arg(waiting));
     const bool previous = [&] {
         for (int i = 0; i < m_current; ++i)
             if (!m_items.at(i).decided)

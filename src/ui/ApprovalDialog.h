@@ -154,7 +154,10 @@ private:
     QLabel* m_countdownLabel = nullptr;
     QLabel* m_batchNote = nullptr;
     QListWidget* m_list = nullptr;
+    QWidget* m_listPane = nullptr;
     QWidget* m_batchRow = nullptr;
+    QLabel* m_thisCall = nullptr;
+    QLabel* m_allWaiting = nullptr;
     QStackedWidget* m_pages = nullptr;
     QLineEdit* m_feedback = nullptr;
     QPushButton* m_approveOnce = nullptr;
