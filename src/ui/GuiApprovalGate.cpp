@@ -121,9 +121,13 @@ void GuiApprovalGate::decide(const QString& runId, const QString& callId,
 
 void GuiApprovalGate::denyAll(const QString& reason) {
     const QList<PendingApproval> all = m_queue;
-    for (const PendingApproval& p : all)
-        decide(p.call.runId, p.call.id,
-               ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"), reason));
+    for (const PendingApproval& p : all) {
+        ApprovalDecision d =
+            ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"), reason);
+        d.inBatch = true;
+        d.decidedBy = ApprovalDecision::localUser();
+        decide(p.call.runId, p.call.id, d);
+    }
 }
 
 void GuiApprovalGate::focus(const QString& runId, const QString& callId) {

@@ -103,11 +103,15 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
     connect(show, &QPushButton::clicked, this, showSelected);
     connect(m_pendingList, &QListWidget::itemActivated, this, showSelected);
     connect(denySelected, &QPushButton::clicked, this, [this] {
-        for (QListWidgetItem* item : m_pendingList->selectedItems())
+        const QList<QListWidgetItem*> selected = m_pendingList->selectedItems();
+        for (QListWidgetItem* item : selected) {
+            ApprovalDecision d = ApprovalDecision::deny(
+                QStringLiteral("person"), QStringLiteral("gui"), tr("denied from the queue list"));
+            d.inBatch = selected.size() > 1;
+            d.decidedBy = ApprovalDecision::localUser();
             m_gate->decide(item->data(Qt::UserRole).toString(),
-                           item->data(Qt::UserRole + 1).toString(),
-                           ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"),
-                                                  tr("denied from the queue list")));
+                           item->data(Qt::UserRole + 1).toString(), d);
+        }
     });
     connect(denyAll, &QPushButton::clicked, this, [this] {
         if (QMessageBox::question(this, tr("Deny all?"),
