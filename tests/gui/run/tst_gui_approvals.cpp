@@ -441,6 +441,41 @@ private slots:
         QCOMPARE(run.toolCalls.at(0).decidedInBatch, std::optional<bool>(false));
     }
 
+    // Two writes of one file in one message: the second's diff is against the file as it is
+    // now, and its Changes tab says so.
+    void secondWriteOfAFileSaysItsDiffIsAgainstTheFileNow() {
+        PendingApproval first;
+        first.call.runId = QStringLiteral("run_x");
+        first.call.id = QStringLiteral("toolu_f1");
+        first.call.toolName = QStringLiteral("write_file");
+        first.call.arguments = writeFile(QStringLiteral("same.txt"), QStringLiteral("a\n"));
+        first.scope = Scope::Write;
+        first.step = 4;
+        first.batchSize = 2;
+        PendingApproval second = first;
+        second.call.id = QStringLiteral("toolu_f2");
+        second.call.arguments = writeFile(QStringLiteral("./same.txt"), QStringLiteral("b\n"));
+        second.batchIndex = 1;
+        PendingApproval other = first;
+        other.call.id = QStringLiteral("toolu_f3");
+        other.step = 5;
+        ApprovalDialog::Context context;
+        context.registry = &m_context->registry();
+        ApprovalDialog dialog(first, context);
+        QVERIFY(dialog.belongsToBatch(second));
+        QVERIFY(!dialog.belongsToBatch(other)); // another message
+        dialog.addPending(second);
+        QCOMPARE(dialog.count(), 2);
+        const QLabel* firstNote =
+            dialog.currentView()->findChild<QLabel*>(QStringLiteral("diffNote"));
+        QVERIFY(!firstNote || !firstNote->text().contains(QStringLiteral("this message")));
+        dialog.setCurrentIndex(1);
+        const QLabel* note = dialog.currentView()->findChild<QLabel*>(QStringLiteral("diffNote"));
+        QVERIFY(note);
+        QVERIFY(note->text().contains(QStringLiteral("Call 1 of this message")));
+        dialog.withdraw();
+    }
+
     void cleanupTestCase() { m_context.reset(); }
 };
 
