@@ -8,6 +8,7 @@
 #include "TimelineView.h"
 
 #include "store/AuditStore.h"
+#include "util/CanonicalJson.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -299,6 +300,18 @@ void HistoryView::fillTimeline(TimelineView* view, const AuditQueries::RunDetail
         e.status = c.status;
         e.output = c.error.isEmpty() ? c.output : c.error + QLatin1Char('\n') + c.output;
         e.durationMs = c.execDurationMs.value_or(-1);
+        e.decisionMs = c.decisionMs;
+        e.argsSeenWhole = c.argsSeenWhole;
+        e.decidedInBatch = c.decidedInBatch;
+        e.decidedBy = c.decidedBy;
+        // The token bound the arguments that were approved (the edited ones when edited).
+        if (!c.tokenJti.isEmpty()) {
+            const QString approved =
+                !c.argsEditedJson.isEmpty() ? c.argsEditedJson : c.argsProposedJson;
+            e.tokenFingerprint = QString::fromLatin1(
+                CanonicalJson::sha256Hex(QJsonDocument::fromJson(approved.toUtf8()).object())
+                    .left(12));
+        }
         model->append(e);
     }
     while (api < detail.apiCalls.size())

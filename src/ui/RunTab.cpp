@@ -175,6 +175,8 @@ void RunTab::connectSession() {
                 model->setDecided(id, status, kind, reason);
                 emit runEvent();
             });
+    connect(run, &RunController::proposalTokenIssued, model, &TimelineModel::setTokenIssued);
+    connect(run, &RunController::proposalTokenSpent, model, &TimelineModel::setTokenSpent);
     connect(run, &RunController::proposalExecuting, model, &TimelineModel::setExecuting);
     connect(run, &RunController::proposalExecuted, this,
             [this, model](const QString& id, const QString& status, const QString& output) {

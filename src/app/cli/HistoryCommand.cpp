@@ -209,6 +209,19 @@ int historyShow(Cli& cli, const QStringList& args) {
         if (call.execDurationMs)
             out << Cli::tr("  %1 ms").arg(*call.execDurationMs);
         out << '\n' << "      " << call.argsProposedJson << '\n';
+        // SBX-27: how the person decided (only where a person was prompted).
+        QStringList evidence;
+        if (call.decisionMs)
+            evidence << Cli::tr("decided in %1 s").arg(*call.decisionMs / 1000.0, 0, 'f', 1);
+        if (!call.decidedBy.isEmpty())
+            evidence << Cli::tr("by %1").arg(call.decidedBy);
+        if (call.argsSeenWhole)
+            evidence << (*call.argsSeenWhole ? Cli::tr("whole arguments scrolled into view")
+                                             : Cli::tr("not all arguments scrolled into view"));
+        if (call.decidedInBatch && *call.decidedInBatch)
+            evidence << Cli::tr("with \"all\" of the message");
+        if (!evidence.isEmpty())
+            out << "      " << evidence.join(QStringLiteral(", ")) << '\n';
         if (!call.error.isEmpty())
             out << "      " << Cli::tr("error: %1").arg(call.error) << '\n';
     }

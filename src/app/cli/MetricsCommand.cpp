@@ -64,7 +64,8 @@ int runMetrics(Cli& cli, const QStringList& args) {
     if (!cli.parse(parser, args, QStringLiteral("metrics"),
                    Cli::tr("Prints the dashboards from the audit store: runs by stop reason with "
                            "completion and error rates and duration percentiles, tool statistics, "
-                           "agents, approvals, error rate per interval, cost by model and by day, "
+                           "agents, approvals, prompts and the approval rate per scope, error rate "
+                           "per interval, cost by model and by day, "
                            "tokens by day and a projection of this month's cost. Percentiles are "
                            "exact (nearest rank).\n"
                            "Exit status: 0 printed, 1 error (database), 2 usage."),
@@ -110,6 +111,9 @@ int runMetrics(Cli& cli, const QStringList& args) {
     const auto approvals = queries.approvalMetrics(range);
     if (!approvals)
         return cli.error(kError, approvals.error());
+    const auto scopes = queries.approvalsByScope(range);
+    if (!scopes)
+        return cli.error(kError, scopes.error());
     const auto errors = queries.errorRate(interval, range);
     if (!errors)
         return cli.error(kError, errors.error());
@@ -135,6 +139,7 @@ int runMetrics(Cli& cli, const QStringList& args) {
              {QStringLiteral("tools"), jsonArray(*tools)},
              {QStringLiteral("agents"), jsonArray(*agents)},
              {QStringLiteral("approvals"), approvals->toJson()},
+             {QStringLiteral("approvalsByScope"), jsonArray(*scopes)},
              {QStringLiteral("errorRate"),
               QJsonObject{{QStringLiteral("interval"), AuditQueries::intervalName(interval)},
                           {QStringLiteral("points"), jsonArray(*errors)}}},
@@ -192,6 +197,25 @@ int runMetrics(Cli& cli, const QStringList& args) {
                    .arg(k.approved)
                    .arg(k.denied)
                    .arg(ms(k.decideMs.p50))
+            << '\n';
+    out << '\n'
+        << Cli::tr("Prompts by scope (the policy asked; approval rate = approved by a person / "
+                   "decided or expired)")
+        << '\n';
+    for (const auto& s : *scopes)
+        out << "  " << s.scope.leftJustified(18) << ' '
+            << Cli::tr("%1 prompts: %2 approved, %3 denied, %4 expired, %5 otherwise; approval "
+                       "rate %6, median time to decide %7, %8 of %9 with the whole arguments "
+                       "seen, %10 decided with \"all\"")
+                   .arg(s.prompts)
+                   .arg(s.approved)
+                   .arg(s.denied)
+                   .arg(s.expired)
+                   .arg(s.otherwise)
+                   .arg(percent(s.approvalRate), ms(s.decisionMs.p50))
+                   .arg(s.seenWhole)
+                   .arg(s.seenKnown)
+                   .arg(s.inBatch)
             << '\n';
     out << '\n' << Cli::tr("Error rate per %1").arg(AuditQueries::intervalName(interval)) << '\n';
     for (const auto& p : *errors)

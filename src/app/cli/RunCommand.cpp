@@ -454,20 +454,23 @@ int runRun(Cli& cli, const QStringList& args) {
         });
     QObject::connect(
         &run, &RunController::proposalDecided,
-        [&](const QString&, const QString& status, const QString& kind, const QString& reason) {
-            live << Cli::tr("  %1%2: %3")
-                        .arg(status, kind.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kind),
+        [&](const QString& id, const QString& status, const QString& kind, const QString& reason) {
+            // With the call id: the proposals of one message are asked together, so this line
+            // may follow the prompt for another one.
+            live << Cli::tr("  %1 %2%3: %4")
+                        .arg(id, status,
+                             kind.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kind),
                              TerminalApprovalGate::visible(reason))
                  << Qt::endl;
         });
     QObject::connect(&run, &RunController::proposalExecuted,
-                     [&](const QString&, const QString& status, const QString& output) {
+                     [&](const QString& id, const QString& status, const QString& output) {
                          // A terminal may be recorded or shared: no key shown there either.
                          const QString masked = SecretRedactor::global().redact(output);
                          QString shown = TerminalApprovalGate::visible(masked.left(300));
                          if (masked.size() > 300)
                              shown += QStringLiteral("…");
-                         live << Cli::tr("  %1: %2").arg(status, shown) << Qt::endl;
+                         live << Cli::tr("  %1 %2: %3").arg(id, status, shown) << Qt::endl;
                      });
     QObject::connect(&run, &RunController::planUpdated, [&](const QJsonArray& steps) {
         live << Cli::tr("  plan:") << Qt::endl;

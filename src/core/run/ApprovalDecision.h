@@ -25,6 +25,18 @@ struct ApprovalDecision {
     // and runs them instead of the proposed ones.
     std::optional<QJsonObject> editedArguments;
 
+    // The evidence of a person's decision (SBX-27), audited with it; unset when no person was
+    // shown a prompt. decisionMs: from the prompt first showing this call to the decision.
+    // argsSeenWhole: the whole argv / argument text was scrolled into view. inBatch: decided
+    // with "approve all" / "deny all" of one message. decidedBy: the person's login name.
+    std::optional<qint64> decisionMs;
+    std::optional<bool> argsSeenWhole;
+    std::optional<bool> inBatch;
+    QString decidedBy;
+
+    // The login name of the account this process runs as (who sits at the prompt).
+    static QString localUser();
+
     static ApprovalDecision approve(const QString& kind, const QString& approver,
                                     const QString& reason = {}) {
         ApprovalDecision d;

@@ -22,6 +22,10 @@ QVariant nullableInteger(const QJsonValue& value) {
     return value.isDouble() ? QVariant(value.toInteger()) : QVariant(QMetaType::fromType<qint64>());
 }
 
+QVariant nullableFlag(const QJsonValue& value) {
+    return value.isBool() ? QVariant(value.toBool() ? 1 : 0) : QVariant(QMetaType::fromType<int>());
+}
+
 QString json(const QJsonValue& value) {
     if (value.isObject())
         return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
@@ -337,7 +341,8 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
         const bool approved = event.kind == Kind::CallApproved;
         QSqlQuery* q = statement(QStringLiteral(
             "UPDATE tool_calls SET status = ?, approver_kind = ?, approver = ?, token_jti = ?, "
-            "args_edited_json = ?, decision_reason = ?, decided_at = ?, updated_at = ? WHERE "
+            "args_edited_json = ?, decision_reason = ?, decided_at = ?, updated_at = ?, "
+            "decision_ms = ?, args_seen_whole = ?, decided_in_batch = ?, decided_by = ? WHERE "
             "run_id = ? AND request_id = ? AND status = 'proposed'"));
         if (q) {
             q->bindValue(0, approved ? QStringLiteral("approved") : QStringLiteral("denied"));
@@ -350,7 +355,11 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(5, text(string(d, "reason")));
             q->bindValue(6, at);
             q->bindValue(7, at);
-            bindCall(q, 8);
+            q->bindValue(8, nullableInteger(d.value(QLatin1String("decision_ms"))));
+            q->bindValue(9, nullableFlag(d.value(QLatin1String("args_seen_whole"))));
+            q->bindValue(10, nullableFlag(d.value(QLatin1String("batch"))));
+            q->bindValue(11, text(string(d, "decided_by")));
+            bindCall(q, 12);
         }
         if (const Status done = transition(q, approved ? tr("Approval") : tr("Denial")); !done)
             return done;
