@@ -57,7 +57,9 @@ QString mainHelp() {
         "Environment:\n"
         "  M1_JWT_SECRET     JWT secret (at least 32 bytes) instead of the OS keychain\n"
         "  ANTHROPIC_API_KEY API key instead of the OS keychain\n"
-        "  M1_SETTINGS       settings file (default: ~/.config/m1-agent-control/settings.json)\n");
+        "  M1_SETTINGS       settings file (default: ~/.config/m1-agent-control/settings.json);\n"
+        "                    when set, the file must exist\n"
+        "  M1_LOG_LEVEL      log level: debug, info, warning or critical (over the settings)\n");
 }
 
 } // namespace
@@ -96,6 +98,8 @@ int main(int argc, char** argv) {
         return command.isEmpty() ? m1::cli::kUsage : m1::cli::kOk;
     }
     args.removeFirst();
+    if (const m1::Status environment = m1::cli::Services::checkEnvironment(); !environment)
+        return cli.error(m1::cli::kError, environment.error());
     using Handler = int (*)(m1::cli::Cli&, const QStringList&);
     static const QHash<QString, Handler> handlers{
         {QStringLiteral("policy"), &m1::cli::runPolicy},

@@ -68,7 +68,13 @@ void ScreenshotTour::isolate(const QString& scratchDir) {
     // Settings, profiles, models, QSettings and the demo workspace all resolve under the test
     // locations: the person's own files never show up in a screenshot.
     QStandardPaths::setTestModeEnabled(true);
-    qputenv("M1_SETTINGS", QDir(scratchDir).filePath(QStringLiteral("settings.json")).toUtf8());
+    const QString settings = QDir(scratchDir).filePath(QStringLiteral("settings.json"));
+    // The defaults: a file M1_SETTINGS names must exist.
+    QFile file(settings);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write("{}\n");
+    file.close();
+    qputenv("M1_SETTINGS", settings.toUtf8());
     // Approval tokens for this throwaway store only.
     if (qEnvironmentVariableIsEmpty("M1_JWT_SECRET"))
         qputenv("M1_JWT_SECRET", "screenshot-mode-secret-not-for-real-use-0123456789");

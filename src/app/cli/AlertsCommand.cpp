@@ -13,8 +13,9 @@ namespace m1::cli {
 
 namespace {
 
+// Both commands need a store that exists: a mistyped --db must not create an empty one.
 Result<std::unique_ptr<AuditStore>> openStore(Cli& cli) {
-    return Services::store(cli.database());
+    return Services::existingStore(cli.database());
 }
 
 QString timeText(qint64 ms) {
@@ -41,10 +42,13 @@ int runList(Cli& cli, const QStringList& args) {
     const QCommandLineOption json(QStringLiteral("json"), Cli::tr("One JSON object on stdout."));
     parser.addOptions({open, category, level, run, limit, json});
     int exitCode = kOk;
-    if (!cli.parse(parser, args, QStringLiteral("alerts list"),
-                   Cli::tr("List the alerts in the audit store, newest first.\n"
-                           "Exit status: 0 listed, 1 the store cannot be read, 2 usage."),
-                   0, &exitCode))
+    if (!cli.parse(
+            parser, args, QStringLiteral("alerts list"),
+            Cli::tr(
+                "List the alerts in the audit store, newest first.\n"
+                "Exit status: 0 listed, 1 the store cannot be read (no audit database at --db), "
+                "2 usage."),
+            0, &exitCode))
         return exitCode;
 
     AlertFilter filter;

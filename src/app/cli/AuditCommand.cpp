@@ -2,6 +2,9 @@
 #include "cli/DateArgument.h"
 #include "cli/Services.h"
 
+#include <QFileInfo>
+#include <QJsonObject>
+
 namespace m1::cli {
 
 namespace {
@@ -18,18 +21,44 @@ int auditVerify(Cli& cli, const QStringList& args) {
                            "Reports the first broken position and the head hash (record it "
                            "elsewhere to detect a rollback of the whole file).\n"
                            "Exit status: 0 intact, 3 broken or damaged (the first broken row is "
-                           "named), 1 error (could not check), 2 usage."),
+                           "named; also a file that is not an SQLite database, is cut short or "
+                           "empty), 1 error (could not check: no database, connection), 2 usage."),
                    0, &exitCode))
         return exitCode;
+    // A file that is not a database, or is cut short, is what verify exists to catch: status 3
+    // like a broken chain, not 1 ("could not check").
+    const auto failed = [&](const Error& e) {
+        if (e.code != QLatin1String("store.corrupt"))
+            return cli.error(kError, e);
+        if (parser.isSet(jsonOpt)) {
+            cli.printJson(
+                {{QStringLiteral("intact"), false},
+                 {QStringLiteral("damaged"), true},
+                 {QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), e.code},
+                                                       {QStringLiteral("message"), e.message}}}});
+            return int(kRefused);
+        }
+        return cli.error(kRefused,
+                         Cli::tr("the audit database is damaged (%1): %2").arg(e.code, e.message));
+    };
+    const auto config = StoreConfig::fromLocation(cli.database());
+    if (config && config->dialect.isSqlite() && QFileInfo::exists(config->sqlitePath) &&
+        QFileInfo(config->sqlitePath).size() == 0)
+        // SQLite would take an empty file for a new database and verify would find nothing
+        // wrong with it: an audit file cut to nothing is damaged.
+        return failed(Error{QStringLiteral("store.corrupt"),
+                            Cli::tr("%1 is empty (0 bytes): it holds no audit trail; if it held "
+                                    "one, it was truncated. It was not changed.")
+                                .arg(config->sqlitePath)});
     const auto store = Services::existingStore(cli.database());
     if (!store)
-        return cli.error(kError, store.error());
+        return failed(store.error());
     const auto integrity = (*store)->integrityCheck();
     if (!integrity)
-        return cli.error(kError, integrity.error());
+        return failed(integrity.error());
     const auto report = (*store)->verify();
     if (!report)
-        return cli.error(kError, report.error());
+        return failed(report.error());
     const bool sound = *integrity == QLatin1String("ok");
     if (parser.isSet(jsonOpt)) {
         cli.printJson({{QStringLiteral("intact"), report->intact && sound},

@@ -1,4 +1,5 @@
 #include "cli/Cli.h"
+#include "cli/InterruptHandler.h"
 #include "cli/Services.h"
 
 #include "config/SecretStore.h"
@@ -100,11 +101,13 @@ int runRun(Cli& cli, const QStringList& args) {
     const QCommandLineOption tokenOpt(
         QStringLiteral("token"),
         Cli::tr("Pre-authorised approval token (repeatable): a proposal it covers exactly runs "
-                "without a prompt. Mint it for this run's --run-id."),
+                "without a prompt. Mint it for this run's --run-id; a token that is malformed, "
+                "expired, spent or for another run is refused at start (usage error)."),
         QStringLiteral("TOKEN"));
     const QCommandLineOption runIdOpt(
         QStringLiteral("run-id"),
-        Cli::tr("Run id to use (so tokens can be minted for the run in advance)."),
+        Cli::tr("Run id to use (so tokens can be minted for the run in advance); it must be new "
+                "to the audit store."),
         QStringLiteral("ID"));
     const QCommandLineOption stepsOpt(QStringLiteral("max-steps"), Cli::tr("Model turns at most."),
                                       QStringLiteral("N"));
@@ -135,9 +138,11 @@ int runRun(Cli& cli, const QStringList& args) {
                     "Exit status: 0 completed; 3 the model refused (provider_refused); 6 a limit "
                     "stopped the run (max_steps, max_tool_calls, max_runtime, budget_exceeded), or "
                     "no run started because the day's or month's budget is used up; "
-                    "7 the answer was cut (max_tokens, context_exhausted); 8 cancelled; 9 the "
-                    "model API failed (api_error); 10 the audit store refused a write "
-                    "(audit_failed, nothing more ran); 1 could not start; 2 usage."),
+                    "7 the answer was cut (max_tokens, context_exhausted); 8 cancelled (Ctrl-C or "
+                    "SIGTERM; a second one quits at once with 130 or 143 and leaves the run "
+                    "unfinished); 9 the model API failed (api_error); 10 the audit store refused "
+                    "a write (audit_failed, nothing more ran); 1 could not start; 2 usage (also: "
+                    "the --run-id exists already, a --token that cannot be used)."),
             0, &exitCode))
         return exitCode;
     if (!parser.isSet(goalOpt) || parser.value(goalOpt).trimmed().isEmpty())
@@ -290,6 +295,16 @@ int runRun(Cli& cli, const QStringList& args) {
     const auto store = Services::store(cli.database());
     if (!store)
         return cli.error(kError, store.error());
+    if (parser.isSet(runIdOpt)) {
+        // Refused before anything is recorded: a second run must not borrow the first one's id.
+        const auto taken = Services::runExists(**store, parser.value(runIdOpt));
+        if (!taken)
+            return cli.error(kError, taken.error());
+        if (*taken)
+            return cli.error(kUsage, Cli::tr("run id %1 already exists in the audit store; choose "
+                                             "another --run-id")
+                                         .arg(parser.value(runIdOpt)));
+    }
 
     // Day and month budgets: spending so far comes from the audit trail, in the same exact
     // micro-dollars the calls are stored with.
@@ -360,6 +375,15 @@ int runRun(Cli& cli, const QStringList& args) {
     for (QString token : parser.values(tokenOpt)) {
         if (token == QLatin1String("-"))
             token = QString::fromUtf8(cli.readStdin(100 * 1024)).trimmed();
+        // A token that can never cover a call is a mistake to report now, not a silent prompt
+        // or denial later.
+        if (const Status usable =
+                Services::checkRunToken(*tokens, token, int(gateOptions.tokens.size()) + 1,
+                                        parser.value(runIdOpt), cli.database());
+            !usable)
+            return cli.error(usable.error().code.startsWith(QLatin1String("token.")) ? kUsage
+                                                                                     : kError,
+                             usable.error());
         gateOptions.tokens.append(token);
     }
     gateOptions.fallback = terminal.get();
@@ -387,7 +411,8 @@ int runRun(Cli& cli, const QStringList& args) {
     services.workspace = &*workspace;
     services.policy = &policy;
     services.tokens = &*tokens;
-    services.openLedger = [] { return TokenLedger::open(TokenLedger::defaultPath()); };
+    // The ledger of the audit store given with --db, like tool exec and token revoke.
+    services.openLedger = [database = cli.database()] { return TokenLedger::open(database); };
     services.audit = writer->get();
     services.provider = provider.get();
     services.gate = &gate;
@@ -495,6 +520,18 @@ int runRun(Cli& cli, const QStringList& args) {
 
     QEventLoop loop;
     QObject::connect(&run, &RunController::finished, &loop, &QEventLoop::quit);
+    // Ctrl-C or SIGTERM: the run stops as user_cancelled with its audit records (exit 8); a
+    // second one quits at once (128 + the signal), leaving the run unfinished in the trail.
+    const auto interrupt = InterruptHandler::install(
+        Cli::tr("\nm1ctl: stopping the run (it ends as cancelled and is recorded); press Ctrl-C "
+                "again to quit at once.\n")
+            .toLocal8Bit(),
+        Cli::tr("\nm1ctl: quitting at once; the run stays unfinished (running) in the audit "
+                "trail.\n")
+            .toLocal8Bit());
+    if (interrupt)
+        QObject::connect(interrupt.get(), &InterruptHandler::interrupted, &run,
+                         [&run] { run.cancel(); });
     run.start();
     if (!run.isFinished())
         loop.exec();

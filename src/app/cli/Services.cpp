@@ -6,6 +6,9 @@
 #include "monitoring/SecretRedactor.h"
 
 #include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 
 namespace m1::cli {
 
@@ -52,6 +55,60 @@ Result<std::unique_ptr<AuditStore>> Services::store(const QString& database) {
 
 Result<std::unique_ptr<AuditStore>> Services::existingStore(const QString& database) {
     return openStore(database, true);
+}
+
+Result<bool> Services::runExists(const AuditStore& store, const QString& runId) {
+    QSqlQuery q(QSqlDatabase::database(store.connectionName(), false));
+    q.prepare(QStringLiteral("SELECT 1 FROM runs WHERE run_id = ?"));
+    q.bindValue(0, runId);
+    if (!q.exec())
+        return std::unexpected(store.dialect().toError(q.lastError(), QStringLiteral("store.read"),
+                                                       tr("Looking up run %1").arg(runId)));
+    return q.next();
+}
+
+Status Services::checkRunToken(const TokenService& tokens, const QString& token, int position,
+                               const QString& runId, const QString& database) {
+    if (runId.isEmpty())
+        return fail(QStringLiteral("token.run"),
+                    tr("--token #%1 cannot match this run: a run started without --run-id gets a "
+                       "new id. Mint the token with --run ID and start the run with --run-id ID.")
+                        .arg(position));
+    auto ledger = TokenLedger::open(database);
+    if (!ledger)
+        return std::unexpected(ledger.error());
+    TokenService::Expectation expectation;
+    expectation.runId = runId;
+    const auto claims = tokens.verify(token, expectation, ledger->get());
+    if (!claims)
+        // The refusal names its code (and the token's id when the signature held), never the
+        // token itself.
+        return fail(claims.error().code,
+                    claims.error().code == QLatin1String("token.run")
+                        ? tr("--token #%1: %2; it was minted for another run, not %3: mint it "
+                             "with --run %3.")
+                              .arg(position)
+                              .arg(claims.error().message, runId)
+                        : tr("--token #%1: %2").arg(position).arg(claims.error().message));
+    return {};
+}
+
+Status Services::checkEnvironment() {
+    const QString settingsFile = qEnvironmentVariable("M1_SETTINGS");
+    if (!settingsFile.isEmpty() && !QFileInfo::exists(settingsFile))
+        return fail(QStringLiteral("config.missing"),
+                    tr("M1_SETTINGS names the settings file %1, which does not exist "
+                       "(config.missing). Fix the path, or unset M1_SETTINGS to use the default "
+                       "settings file.")
+                        .arg(settingsFile));
+    const QString level = qEnvironmentVariable("M1_LOG_LEVEL");
+    if (!level.isEmpty() && !JsonLogger::levelFromName(level))
+        return fail(QStringLiteral("config.log_level"),
+                    tr("M1_LOG_LEVEL is \"%1\", which is no log level (config.log_level). Use "
+                       "one of: debug, info, warning, critical; or unset it to use the settings' "
+                       "monitoring.log.level.")
+                        .arg(level.left(40)));
+    return {};
 }
 
 void Services::startLogging() {

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStandardPaths>
@@ -37,7 +38,17 @@ QString Settings::effectiveBaseUrl() const {
 }
 
 Result<Settings> Settings::load() {
-    return loadFile(defaultFilePath());
+    const QString path = defaultFilePath();
+    // Only the default file may be absent (then the defaults apply). A file M1_SETTINGS names
+    // must exist: after a typo, falling back to the defaults would silently loosen a locked-down
+    // configuration.
+    if (!qEnvironmentVariable("M1_SETTINGS").isEmpty() && !QFileInfo::exists(path)) {
+        QFile file(path);
+        (void)file.open(QIODevice::ReadOnly); // fails: its errorString() says why
+        return fail(QStringLiteral("config.missing"),
+                    tr("Cannot read the settings file %1: %2").arg(path, file.errorString()));
+    }
+    return loadFile(path);
 }
 
 Result<Settings> Settings::loadFile(const QString& path) {

@@ -35,7 +35,8 @@ public:
 
     // The settings file in use: M1_SETTINGS if set, else <AppConfigLocation>/settings.json.
     static QString defaultFilePath();
-    // Defaults + the file (a missing file is fine) + environment.
+    // Defaults + the file + environment. A missing default file is fine (the defaults apply); a
+    // file M1_SETTINGS names must exist ("config.missing" otherwise).
     static Result<Settings> load();
     static Result<Settings> loadFile(const QString& path);
     static Result<Settings> parse(const QByteArray& json, const QString& fileName);

@@ -80,6 +80,12 @@ class TestReplayRun : public QObject {
     }
 
 private slots:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        // The defaults, in the file env() names (a file M1_SETTINGS names must exist).
+        QVERIFY(test::writeFile(m_dir.filePath("settings.json"), "{}\n"));
+    }
+
     void demoTranscriptRunsOnTheDemoWorkspace() {
         RunHarness h;
         QString error;

@@ -2,6 +2,8 @@
 // and where the Claude API address comes from.
 #include "config/Settings.h"
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QTest>
 
 using m1::Settings;
@@ -84,6 +86,27 @@ private slots:
         qputenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:1234");
         QCOMPARE(s->effectiveBaseUrl(), QStringLiteral("http://127.0.0.1:1234"));
         QCOMPARE(s->claudeBaseUrl, QStringLiteral("https://a.example"));
+    }
+
+    // A file M1_SETTINGS names must exist: a typo must not quietly bring back the defaults
+    // (m1ctl and the desktop app both load through Settings::load()).
+    void namedFileMustExist() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("settings.json"));
+        qputenv("M1_SETTINGS", path.toUtf8());
+        const auto missing = Settings::load();
+        QVERIFY(!missing);
+        QCOMPARE(missing.error().code, QStringLiteral("config.missing"));
+        QVERIFY2(missing.error().message.contains(path), qPrintable(missing.error().message));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("{\"tokens\": {\"ttlSeconds\": 120}}");
+        file.close();
+        const auto loaded = Settings::load();
+        QVERIFY2(loaded, qPrintable(loaded ? QString() : loaded.error().message));
+        QCOMPARE(loaded->tokenTtlSeconds, 120);
+        qunsetenv("M1_SETTINGS");
     }
 };
 
