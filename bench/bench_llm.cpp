@@ -1,5 +1,6 @@
 // Benchmarks of the Claude stream path: sse_parse_50mb, proposal_signal_latency,
-// sse_loopback_50mb (see docs/benchmarks.md for the conventions).
+// sse_loopback_50mb with its baseline sse_loopback_raw_read (see docs/benchmarks.md for the
+// conventions).
 #include "Bench.h"
 
 #include "llm/ClaudeProvider.h"
@@ -234,13 +235,42 @@ private:
     QSemaphore m_ready;
 };
 
+// The baseline: a plain QTcpSocket on the same thread reads the same response from the same
+// server into one reused buffer, so the figure shows what the server and the loopback link
+// allow on this machine at this moment.
+QList<double> rawReads(quint16 port, int reps) {
+    QList<double> mbps;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    for (int rep = 0; rep < reps; ++rep) {
+        QElapsedTimer t;
+        t.start();
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(30000))
+            return {};
+        socket.write("POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n");
+        qint64 total = 0;
+        for (;;) {
+            if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(30000))
+                break; // the server closed the connection: everything was read
+            total += socket.read(buffer.data(), buffer.size());
+        }
+        const double seconds = double(t.nsecsElapsed()) / 1e9;
+        if (total < stream().size())
+            return {};
+        mbps.append(double(stream().size()) / 1e6 / seconds);
+    }
+    return mbps;
+}
+
 QList<Result> sseLoopback() {
     (void)stream(); // generated before timing
     const int reps = 5;
     StreamServerThread server;
-    server.connections = reps;
+    server.connections = 2 * reps;
     server.start();
     server.waitReady();
+    const QList<double> raw = rawReads(server.port, reps);
     ClaudeProvider::Options options;
     options.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(server.port));
     options.maxRetries = 0;
@@ -289,7 +319,12 @@ QList<Result> sseLoopback() {
     Result r = throughput(QStringLiteral("sse_loopback_50mb"), mbps,
                           QStringLiteral(">= 3x 66 MB/s = 198 MB/s"));
     r.extra.insert(QStringLiteral("tool_input_chars"), double(inputChars));
-    return {r};
+    if (raw.isEmpty())
+        return {r};
+    r.baseline = QStringLiteral("sse_loopback_raw_read");
+    Result base = throughput(QStringLiteral("sse_loopback_raw_read"), raw,
+                             QStringLiteral("baseline of sse_loopback_50mb"));
+    return {base, r};
 }
 
 } // namespace
@@ -297,3 +332,4 @@ QList<Result> sseLoopback() {
 M1_BENCHMARK("sse_parse_50mb", sseParse);
 M1_BENCHMARK("proposal_signal_latency", proposalLatency);
 M1_BENCHMARK("sse_loopback_50mb", sseLoopback);
+

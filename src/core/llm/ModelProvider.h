@@ -11,8 +11,10 @@
 namespace m1 {
 
 // The network half of the agent loop: one model turn at a time, asynchronous. Exactly one of
-// turnFinished / turnFailed ends every startTurn. The delta and preview signals are for a
-// live view only; proposals come from the finished message. A new attemptStarted means any
+// turnFinished / turnFailed ends every startTurn, also when a receiver of a live signal
+// cancels. The delta and preview signals are for a live view only; proposals come from the
+// finished message. A delta signal may carry several of the API's deltas of one block joined
+// (ClaudeProvider emits one per block and network read). A new attemptStarted means any
 // partial output shown so far is void (the request is being sent again).
 class ModelProvider : public QObject {
     Q_OBJECT

@@ -58,6 +58,7 @@ private:
     qint64 m_total = 0;
 
     QByteArray m_eventType;
+    QByteArray m_typeCache; // the last event name seen
     QByteArray m_data;
     bool m_hasData = false;
     QByteArray m_lastEventId;
