@@ -1,3 +1,4 @@
+#include "TestSupport.h"
 #include "policy/PolicyEngine.h"
 #include "policy/PolicyRules.h"
 #include "tools/ToolRegistry.h"
@@ -143,7 +144,10 @@ class TestPolicyEngine : public QObject {
     }
 
 private Q_SLOTS:
+    void cleanupTestCase() { QVERIFY(m1::test::workspaceWayWasTaken()); }
+
     void initTestCase() {
+        m1::test::useWorkspaceWayFromEnvironment();
         QVERIFY(m_dir.isValid());
         const QDir root(m_dir.path());
         for (const char* file :
