@@ -5,6 +5,8 @@
 #include <QCoreApplication>
 #include <QRegularExpression>
 
+#include <algorithm>
+
 namespace m1 {
 
 namespace {
@@ -350,9 +352,20 @@ QString basename(const QString& program) {
     return slash < 0 ? program : program.mid(slash + 1);
 }
 
-bool isPythonLike(const QString& p) {
-    static const QRegularExpression re(QStringLiteral("^(python|pypy)[0-9.]*$"));
-    return re.match(p).hasMatch();
+// ^(python|pypy)[0-9.]*$ as QRegularExpression reads it ($ also before a final newline), without
+// running a regular expression for every command.
+bool isPythonLike(QStringView p) {
+    if (p.endsWith(u'\n'))
+        p.chop(1);
+    qsizetype rest;
+    if (p.startsWith(u"python"))
+        rest = 6;
+    else if (p.startsWith(u"pypy"))
+        rest = 4;
+    else
+        return false;
+    return std::all_of(p.begin() + rest, p.end(),
+                       [](QChar c) { return c == u'.' || (c >= u'0' && c <= u'9'); });
 }
 
 // How an interpreter's options look: which run inline code, which take a value (separate or
