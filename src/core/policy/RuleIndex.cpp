@@ -58,10 +58,17 @@ RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
             bucket.all.push_back(compiled);
         } else if (PolicyRules::isCommandTool(rule.tool)) {
             CommandRule compiled{i, CommandMatcher(rule.pattern)};
-            if (compiled.matcher.programKey().isEmpty())
+            if (compiled.matcher.programKey().isEmpty()) {
                 index.commandsWildcard.push_back(compiled);
+                continue;
+            }
+            index.commandsByProgram[compiled.matcher.programKey()].push_back(compiled);
+            StrictBucket& strict = index.strictByProgram[compiled.matcher.programKey()];
+            const QStringList& words = compiled.matcher.words();
+            if (words.size() >= 2 && !hasWildcard(words[1]))
+                strict.bySecondWord[words[1]].push_back(compiled);
             else
-                index.commandsByProgram[compiled.matcher.programKey()].push_back(compiled);
+                strict.anySecondWord.push_back(compiled);
         }
     }
 }
@@ -171,9 +178,15 @@ const PolicyRule* RuleIndex::commandStrictly(List list, const QString& program,
                 best = best < 0 ? r.rule : std::min(best, r.rule);
         }
     };
-    auto it = index.commandsByProgram.constFind(program);
-    if (it != index.commandsByProgram.cend())
-        consider(*it);
+    auto it = index.strictByProgram.constFind(program);
+    if (it != index.strictByProgram.cend()) {
+        if (argv.size() > 1) {
+            auto second = it->bySecondWord.constFind(argv[1]);
+            if (second != it->bySecondWord.cend())
+                consider(*second);
+        }
+        consider(it->anySecondWord);
+    }
     consider(index.commandsWildcard);
     return ruleAt(best);
 }
