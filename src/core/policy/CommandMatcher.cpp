@@ -2,6 +2,7 @@
 
 #include <QHash>
 #include <QRegularExpression>
+#include <QSet>
 
 #include <algorithm>
 
@@ -64,11 +65,11 @@ const FlagAliases kAliases[] = {
 };
 
 // Programs whose single-dash options are whole words (find -delete), not clusters.
-const QStringList kNoClusters = {QStringLiteral("find"),  QStringLiteral("java"),
-                                 QStringLiteral("javac"), QStringLiteral("gcc"),
-                                 QStringLiteral("g++"),   QStringLiteral("cc"),
-                                 QStringLiteral("clang"), QStringLiteral("clang++"),
-                                 QStringLiteral("ld"),    QStringLiteral("go")};
+const QSet<QString> kNoClusters = {QStringLiteral("find"),  QStringLiteral("java"),
+                                   QStringLiteral("javac"), QStringLiteral("gcc"),
+                                   QStringLiteral("g++"),   QStringLiteral("cc"),
+                                   QStringLiteral("clang"), QStringLiteral("clang++"),
+                                   QStringLiteral("ld"),    QStringLiteral("go")};
 
 const FlagAliases* aliasesFor(const QString& program) {
     // Built once (thread-safe static initialisation); the table is looked up for every command.

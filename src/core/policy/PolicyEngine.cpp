@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QSet>
 #include <QStandardPaths>
 
 #include <optional>
@@ -26,12 +27,12 @@ const QString kSearchFiles = QStringLiteral("search_files");
 const QStringList kAllPathTools = {kReadFile, kWriteFile, kEditFile, kListDirectory, kSearchFiles};
 
 // Programs that walk the working folder when given no folder.
-const QStringList kWalksWorkingFolder = {
+const QSet<QString> kWalksWorkingFolder = {
     QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
     QStringLiteral("fd"),   QStringLiteral("tree"), QStringLiteral("du")};
 // Programs that do so when asked to recurse (-r / -R).
-const QStringList kRecursiveWithFlag = {QStringLiteral("grep"), QStringLiteral("egrep"),
-                                        QStringLiteral("fgrep"), QStringLiteral("ls")};
+const QSet<QString> kRecursiveWithFlag = {QStringLiteral("grep"), QStringLiteral("egrep"),
+                                          QStringLiteral("fgrep"), QStringLiteral("ls")};
 
 PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
                         const QString& reason, const PolicyRule* rule = nullptr) {
@@ -496,9 +497,9 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         }
         return true;
     };
-    static const QStringList kChangesFolderWithC = {QStringLiteral("tar"), QStringLiteral("git"),
-                                                    QStringLiteral("make"), QStringLiteral("gmake"),
-                                                    QStringLiteral("ninja")};
+    static const QSet<QString> kChangesFolderWithC = {
+        QStringLiteral("tar"), QStringLiteral("git"), QStringLiteral("make"),
+        QStringLiteral("gmake"), QStringLiteral("ninja")};
     for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
         const CommandAnalyzer::Command& command = analysis.commands[i];
         if (command.probeOnly)
