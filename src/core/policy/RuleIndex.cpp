@@ -49,7 +49,11 @@ RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
                                         ? normalisePathPattern(rule.pattern)
                                         : normalisePathPattern(rule.pattern).toLower();
             PathRule compiled{i, GlobMatcher(pattern, GlobMatcher::Mode::Path)};
-            PathBucket& bucket = index.paths[rule.tool];
+            auto found = std::find_if(index.paths.begin(), index.paths.end(),
+                                      [&](const auto& entry) { return entry.first == rule.tool; });
+            if (found == index.paths.end())
+                found = index.paths.insert(index.paths.end(), {rule.tool, PathBucket()});
+            PathBucket& bucket = found->second;
             const QStringView first = firstSegment(pattern);
             if (hasWildcard(first))
                 bucket.wildcard.push_back(compiled);
@@ -103,8 +107,8 @@ const PolicyRule* RuleIndex::path(List list, const QStringList& tools, QStringVi
     };
     QString first;
     for (const QString& tool : tools) {
-        auto bucket = index.paths.constFind(tool);
-        if (bucket == index.paths.cend())
+        const PathBucket* bucket = index.pathBucket(tool);
+        if (!bucket)
             continue;
         if (!bucket->byFirstSegment.isEmpty()) {
             if (first.isNull())
@@ -132,8 +136,8 @@ const PolicyRule* RuleIndex::pathBelowFolded(List list, const QStringList& tools
     const ListIndex& index = lists(list);
     int best = -1;
     for (const QString& tool : tools) {
-        auto bucket = index.paths.constFind(tool);
-        if (bucket == index.paths.cend())
+        const PathBucket* bucket = index.pathBucket(tool);
+        if (!bucket)
             continue;
         for (const PathRule& r : bucket->all)
             if ((best < 0 || r.rule < best) && r.glob.mayMatchBelow(dir))
@@ -143,7 +147,14 @@ const PolicyRule* RuleIndex::pathBelowFolded(List list, const QStringList& tools
 }
 
 bool RuleIndex::hasPathRules(List list) const {
-    return !lists(list).paths.isEmpty();
+    return !lists(list).paths.empty();
+}
+
+const RuleIndex::PathBucket* RuleIndex::ListIndex::pathBucket(const QString& tool) const {
+    for (const auto& [name, bucket] : paths)
+        if (name == tool)
+            return &bucket;
+    return nullptr;
 }
 
 const PolicyRule* RuleIndex::commandLoosely(List list, const CommandMatcher::Shape& shape) const {

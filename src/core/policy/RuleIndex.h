@@ -59,7 +59,9 @@ private:
     };
     struct ListIndex {
         QHash<QString, int> bare;
-        QHash<QString, PathBucket> paths;
+        // Per path tool; at most the five path tools, so a scan beats hashing the name.
+        std::vector<std::pair<QString, PathBucket>> paths;
+        const PathBucket* pathBucket(const QString& tool) const;
         QHash<QString, std::vector<CommandRule>> commandsByProgram;
         QHash<QString, StrictBucket> strictByProgram;
         std::vector<CommandRule> commandsWildcard;
