@@ -410,8 +410,9 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
 
     // The working folder, for the path arguments.
     const QString cwdArgument = call.arguments.value(QStringLiteral("cwd")).toString();
-    const Result<QString> cwd = m_workspace.resolve(
-        cwdArgument.isEmpty() ? QStringLiteral(".") : cwdArgument, Workspace::Access::Read);
+    FileDescriptor cwdFolder; // kept for the lookups of the words below it
+    const Result<QString> cwd = m_workspace.resolveFolder(
+        cwdArgument.isEmpty() ? QStringLiteral(".") : cwdArgument, &cwdFolder);
     if (!cwd)
         return decision(Kind::Deny, QStringLiteral("policy.path_refused"),
                         DecisionSource::Protection,
@@ -456,7 +457,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                .arg(visible(dirRelative), ruleWhere(*r));
         }
     };
-    ArgumentResolver arguments(*cwd, cwdArgument.isEmpty());
+    ArgumentResolver arguments(*cwd, cwdArgument.isEmpty() || cwdFolder.isValid(), cwdFolder.get());
     const QString& root = m_workspace.root();
     const auto inside = [&](const QString& absolute) {
         return root == QLatin1String("/") || absolute == root ||

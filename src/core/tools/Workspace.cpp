@@ -153,35 +153,22 @@ QString lexicalCanonical(QStringView absolute) {
 
 // An O_PATH descriptor of an absolute path, reached without following any symlink on the way or
 // in the final component (ELOOP instead; no O_NOFOLLOW, which would return the link itself), or
-// -1. One system call for the whole path, where realpath(3) needs one readlink(2) per component.
-class PathDescriptor {
-public:
-    PathDescriptor(const QString& absolute, int flags) {
-        open_how how{};
-        how.flags = O_PATH | O_CLOEXEC | flags;
-        how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-        const QByteArray encoded = QFile::encodeName(absolute);
-        long fd;
-        do {
-            fd = ::syscall(SYS_openat2, AT_FDCWD, encoded.constData(), &how, sizeof how);
-        } while (fd < 0 && errno == EINTR);
-        // No openat2 (before Linux 5.6) or a seccomp filter that refuses it: walk from now on.
-        if (fd < 0 && (errno == ENOSYS || errno == EPERM))
-            g_openat2Unavailable.store(true, std::memory_order_relaxed);
-        m_fd = static_cast<int>(fd);
-    }
-    ~PathDescriptor() {
-        if (m_fd >= 0)
-            ::close(m_fd);
-    }
-    PathDescriptor(const PathDescriptor&) = delete;
-    PathDescriptor& operator=(const PathDescriptor&) = delete;
-    int get() const { return m_fd; }
-    bool isValid() const { return m_fd >= 0; }
-
-private:
-    int m_fd = -1;
-};
+// an invalid one. One system call for the whole path, where realpath(3) needs one readlink(2) per
+// component.
+FileDescriptor openWithoutLinks(const QString& absolute, int flags) {
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC | flags;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const QByteArray encoded = QFile::encodeName(absolute);
+    long fd;
+    do {
+        fd = ::syscall(SYS_openat2, AT_FDCWD, encoded.constData(), &how, sizeof how);
+    } while (fd < 0 && errno == EINTR);
+    // No openat2 (before Linux 5.6) or a seccomp filter that refuses it: walk from now on.
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+        g_openat2Unavailable.store(true, std::memory_order_relaxed);
+    return FileDescriptor(static_cast<int>(fd));
+}
 
 } // namespace
 
@@ -193,15 +180,20 @@ quint64 Workspace::fastPathAnswers() {
     return g_fastPathAnswers.load(std::memory_order_relaxed);
 }
 
-std::optional<QString> Workspace::readWithoutLinks(const QString& absolute) const {
+std::optional<QString> Workspace::readWithoutLinks(const QString& absolute,
+                                                   FileDescriptor* folder) const {
     if (!fastPathUsable(absolute))
         return std::nullopt;
-    if (!PathDescriptor(absolute, 0).isValid())
+    // For a folder asked for, O_DIRECTORY: anything else (ENOTDIR) takes the walk.
+    FileDescriptor opened = openWithoutLinks(absolute, folder ? O_DIRECTORY : 0);
+    if (!opened.isValid())
         return std::nullopt;
     QString canonical = lexicalCanonical(absolute);
     if (!contains(canonical))
         return std::nullopt; // the walk words the refusal
     g_fastPathAnswers.fetch_add(1, std::memory_order_relaxed);
+    if (folder)
+        *folder = std::move(opened);
     return canonical;
 }
 
@@ -209,7 +201,7 @@ std::optional<QString> Workspace::writeWithoutLinks(const QString& parent,
                                                     const QString& name) const {
     if (!fastPathUsable(parent) || !fastPathUsable(name))
         return std::nullopt;
-    const PathDescriptor folder(parent, O_DIRECTORY);
+    const FileDescriptor folder = openWithoutLinks(parent, O_DIRECTORY);
     if (!folder.isValid())
         return std::nullopt;
     const QString canonicalParent = lexicalCanonical(parent);
@@ -256,6 +248,14 @@ QString Workspace::relative(const QString& resolvedPath) const {
     return resolvedPath.mid(m_root.size() + 1);
 }
 
+Result<QString> Workspace::resolveFolder(const QString& path, FileDescriptor* folder) const {
+    *folder = FileDescriptor();
+    if (path.isEmpty() || path.contains(QChar(0)))
+        return resolve(path, Access::Read); // the same refusal
+    return resolveForRead(path, path.startsWith(QLatin1Char('/')) ? path : joinPath(m_root, path),
+                          folder);
+}
+
 Result<QString> Workspace::resolve(const QString& path, Access access) const {
     if (path.isEmpty())
         return fail(kInvalid, tr("The path is empty."));
@@ -267,8 +267,9 @@ Result<QString> Workspace::resolve(const QString& path, Access access) const {
                                   : resolveForWrite(path, absolute);
 }
 
-Result<QString> Workspace::resolveForRead(const QString& original, const QString& absolute) const {
-    if (std::optional<QString> fast = readWithoutLinks(absolute))
+Result<QString> Workspace::resolveForRead(const QString& original, const QString& absolute,
+                                          FileDescriptor* folder) const {
+    if (std::optional<QString> fast = readWithoutLinks(absolute, folder))
         return *std::move(fast);
     auto resolved = realPath(absolute);
     if (resolved) {

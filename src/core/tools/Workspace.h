@@ -1,5 +1,6 @@
 #pragma once
 
+#include "tools/FileDescriptor.h"
 #include "util/Error.h"
 
 #include <QCoreApplication>
@@ -45,6 +46,10 @@ public:
 
     // Absolute canonical path inside the root.
     Result<QString> resolve(const QString& path, Access access) const;
+    // The same as resolve(path, Access::Read). When the openat2(2) way answered and the path is
+    // a folder, *folder also receives an O_PATH descriptor of it, for looking up names below it
+    // without walking the whole path again; otherwise *folder is left invalid.
+    Result<QString> resolveFolder(const QString& path, FileDescriptor* folder) const;
 
     // Path relative to the root with '/' separators ("." for the root itself), for rule matching
     // and display. The input must be a path returned by resolve().
@@ -63,10 +68,12 @@ public:
 
 private:
     explicit Workspace(QString root) : m_root(std::move(root)) {}
-    Result<QString> resolveForRead(const QString& original, const QString& absolute) const;
+    Result<QString> resolveForRead(const QString& original, const QString& absolute,
+                                   FileDescriptor* folder = nullptr) const;
     Result<QString> resolveForWrite(const QString& original, const QString& absolute) const;
     // The openat2(2) way; nothing means "take the walk" (never a refusal of its own).
-    std::optional<QString> readWithoutLinks(const QString& absolute) const;
+    std::optional<QString> readWithoutLinks(const QString& absolute,
+                                            FileDescriptor* folder = nullptr) const;
     std::optional<QString> writeWithoutLinks(const QString& parent, const QString& name) const;
     QString m_root;
 };

@@ -6,6 +6,9 @@
 #include <QScopeGuard>
 #include <QtTest>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using m1::Workspace;
 using Access = m1::Workspace::Access;
 
@@ -216,6 +219,42 @@ private Q_SLOTS:
             QVERIFY(!resolved.error().message.isEmpty());
         }
         QCOMPARE(tookFastPath, !forceWalk && way == QLatin1String("fast"));
+    }
+
+    // resolveFolder gives resolve(path, Read)'s answer, and a descriptor of the folder only
+    // when the openat2 way answered for a folder.
+    void resolveFolderKeepsTheFolderOpen() {
+        auto workspace = Workspace::open(m_ws);
+        QVERIFY(workspace);
+        const auto restore = qScopeGuard([] { Workspace::setFastPathEnabled(true); });
+        for (const bool fast : {true, false}) {
+            Workspace::setFastPathEnabled(fast);
+            for (const char* path : {".", "sub", "sub/", "file.txt", "link-dir-in", "missing",
+                                     "../out", "link-home", "loop-a", ""}) {
+                const QString p = QString::fromLatin1(path);
+                m1::FileDescriptor folder(::dup(0)); // must be replaced (closed) in any case
+                const auto resolved = workspace->resolveFolder(p, &folder);
+                const auto expected = workspace->resolve(p, Access::Read);
+                QCOMPARE(resolved.has_value(), expected.has_value());
+                if (expected) {
+                    QCOMPARE(*resolved, *expected);
+                } else {
+                    QCOMPARE(resolved.error().code, expected.error().code);
+                    QCOMPARE(resolved.error().message, expected.error().message);
+                }
+                const bool plainFolder =
+                    p == QLatin1String(".") || p.startsWith(QLatin1String("sub"));
+                QCOMPARE(folder.isValid(), fast && plainFolder);
+                if (folder.isValid()) {
+                    struct stat viaFd {
+                    }, viaPath{};
+                    QCOMPARE(::fstat(folder.get(), &viaFd), 0);
+                    QCOMPARE(::stat(QFile::encodeName(*resolved).constData(), &viaPath), 0);
+                    QCOMPARE(viaFd.st_ino, viaPath.st_ino);
+                    QCOMPARE(viaFd.st_dev, viaPath.st_dev);
+                }
+            }
+        }
     }
 
     void openRequiresExistingFolder() {
