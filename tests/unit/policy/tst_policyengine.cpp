@@ -898,6 +898,16 @@ private Q_SLOTS:
     }
     void reviewOptions() { runRow(); }
 
+    // A rule is shown as written even when its text holds "%3" (its place is formatted in one
+    // pass; before, the line number replaced the "%3" in the rule's text too).
+    void reasonShowsTheRuleAsWritten() {
+        check(decide("{\"allow\": [\"run_command(printf %3 x)\"]}", "run_command",
+                     command({"printf", "%3", "x"})),
+              "allow", "policy.rule_allow",
+              "Allowed by the rule \"run_command(printf %3 x)\" (rules.json, line 1).",
+              "run_command(printf %3 x)");
+    }
+
     void scopeRequirementIsConfigurable() {
         PolicyConfig config;
         config.executeNeedsApproval = false;
