@@ -61,7 +61,10 @@ class TestFileTools : public QObject {
     }
 
 private Q_SLOTS:
+    void cleanupTestCase() { QVERIFY(test::workspaceWayWasTaken()); }
+
     void initTestCase() {
+        test::useWorkspaceWayFromEnvironment();
         QVERIFY(m_base.isValid());
         const QString base = QDir(m_base.path()).canonicalPath();
         m_ws = base + QStringLiteral("/ws");
