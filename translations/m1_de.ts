@@ -243,6 +243,14 @@
         <source>Preparing a percentile probe</source>
         <translation>Vorbereiten einer Perzentil-Abfrage</translation>
     </message>
+    <message>
+        <source>Preparing the approval rate per scope</source>
+        <translation>Vorbereiten der Freigabequote pro Bereich</translation>
+    </message>
+    <message>
+        <source>Reading the approval rate per scope</source>
+        <translation>Lesen der Freigabequote pro Bereich</translation>
+    </message>
 </context>
 <context>
     <name>AuditRetention</name>
@@ -2504,23 +2512,7 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     </message>
 </context>
 <context>
-    <name>m1::ApprovalDialog</name>
-    <message>
-        <source>Approve %1? — %2</source>
-        <translation>%1 freigeben? — %2</translation>
-    </message>
-    <message>
-        <source>Approval request for %1</source>
-        <translation>Freigabeanfrage für %1</translation>
-    </message>
-    <message>
-        <source>Scope: %1</source>
-        <translation>Bereich: %1</translation>
-    </message>
-    <message>
-        <source>The agent wants to run %1</source>
-        <translation>Der Agent möchte %1 ausführen</translation>
-    </message>
+    <name>m1::ApprovalCallView</name>
     <message>
         <source>Run:</source>
         <translation>Lauf:</translation>
@@ -2534,8 +2526,8 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <translation>Warum Sie gefragt werden:</translation>
     </message>
     <message>
-        <source>The first 12 hex digits of the SHA-256 of the call&apos;s canonical arguments: the approval token binds exactly these.</source>
-        <translation>Die ersten 12 Hex-Ziffern des SHA-256 der kanonischen Argumente des Aufrufs: Der Freigabe-Token bindet genau diese.</translation>
+        <source>The first 12 hex digits of the SHA-256 of the call&apos;s canonical arguments: the approval token binds exactly these. The timeline card shows the token&apos;s own fingerprint once it is issued.</source>
+        <translation>Die ersten 12 Hex-Ziffern des SHA-256 der kanonischen Argumente des Aufrufs: Der Freigabe-Token bindet genau diese. Die Karte in der Zeitleiste zeigt den Fingerabdruck des Tokens selbst, sobald er ausgestellt ist.</translation>
     </message>
     <message>
         <source>Fingerprint:</source>
@@ -2548,10 +2540,6 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     <message>
         <source>Working folder:</source>
         <translation>Arbeitsverzeichnis:</translation>
-    </message>
-    <message>
-        <source>Waits until:</source>
-        <translation>Wartet bis:</translation>
     </message>
     <message>
         <source>&amp;Changes</source>
@@ -2576,6 +2564,108 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     <message>
         <source>A&amp;rguments</source>
         <translation>Ar&amp;gumente</translation>
+    </message>
+    <message>
+        <source>%1 → cannot be resolved: %2</source>
+        <translation>%1 → kann nicht aufgelöst werden: %2</translation>
+    </message>
+    <message>
+        <source>%1 → %2</source>
+        <translation>%1 → %2</translation>
+    </message>
+    <message>
+        <source>The current file is larger than %1 MB: the diff compares with an empty file.</source>
+        <translation>Die aktuelle Datei ist größer als %1 MB: Der Diff vergleicht mit einer leeren Datei.</translation>
+    </message>
+    <message>
+        <source>The file does not exist yet: it will be created.</source>
+        <translation>Die Datei existiert noch nicht: Sie wird angelegt.</translation>
+    </message>
+    <message>
+        <source>old_string does not occur in the current file: the edit will fail. The diff shows old_string against new_string.</source>
+        <translation>old_string kommt in der aktuellen Datei nicht vor: Die Bearbeitung wird fehlschlagen. Der Diff zeigt old_string gegenüber new_string.</translation>
+    </message>
+    <message>
+        <source>old_string occurs more than once: the edit will fail.</source>
+        <translation>old_string kommt mehrfach vor: Die Bearbeitung wird fehlschlagen.</translation>
+    </message>
+    <message>
+        <source>(no change)</source>
+        <translation>(keine Änderung)</translation>
+    </message>
+    <message>
+        <source>Unified diff of the change</source>
+        <translation>Unified Diff der Änderung</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n argument(s), one per row, run directly (no shell); the longest has %1 characters. Scroll to see every one whole.</source>
+        <translation>
+            <numerusform>%n Argument, eines pro Zeile, direkt ausgeführt (keine Shell); das längste hat %1 Zeichen. Scrollen Sie, um jedes vollständig zu sehen.</numerusform>
+            <numerusform>%n Argumente, eines pro Zeile, direkt ausgeführt (keine Shell); das längste hat %1 Zeichen. Scrollen Sie, um jedes vollständig zu sehen.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Command arguments, one per row</source>
+        <translation>Befehlsargumente, eines pro Zeile</translation>
+    </message>
+    <message>
+        <source>%1 (edited)</source>
+        <translation>%1 (bearbeitet)</translation>
+    </message>
+    <message>
+        <source>Not valid JSON at character %1: %2</source>
+        <translation>Kein gültiges JSON bei Zeichen %1: %2</translation>
+    </message>
+    <message>
+        <source>The arguments must be one JSON object.</source>
+        <translation>Die Argumente müssen ein einzelnes JSON-Objekt sein.</translation>
+    </message>
+    <message>
+        <source>Unchanged.</source>
+        <translation>Unverändert.</translation>
+    </message>
+    <message>
+        <source>Refused by the tool&apos;s schema: %1</source>
+        <translation>Vom Schema des Werkzeugs abgewiesen: %1</translation>
+    </message>
+    <message>
+        <source>Valid. </source>
+        <translation>Gültig. </translation>
+    </message>
+    <message>
+        <source>The policy denies the edited call: %1</source>
+        <translation>Die Richtlinie lehnt den bearbeiteten Aufruf ab: %1</translation>
+    </message>
+    <message>
+        <source>The policy would allow it.</source>
+        <translation>Die Richtlinie würde ihn erlauben.</translation>
+    </message>
+    <message>
+        <source>The policy asks: %1</source>
+        <translation>Die Richtlinie fragt nach: %1</translation>
+    </message>
+</context>
+<context>
+    <name>m1::ApprovalDialog</name>
+    <message>
+        <source>Approve %1? — %2</source>
+        <translation>%1 freigeben? — %2</translation>
+    </message>
+    <message>
+        <source>Approval request for %1</source>
+        <translation>Freigabeanfrage für %1</translation>
+    </message>
+    <message>
+        <source>Scope: %1</source>
+        <translation>Bereich: %1</translation>
+    </message>
+    <message>
+        <source>The agent wants to run %1</source>
+        <translation>Der Agent möchte %1 ausführen</translation>
+    </message>
+    <message>
+        <source>Waits until:</source>
+        <translation>Wartet bis:</translation>
     </message>
     <message>
         <source>&amp;Feedback for the model:</source>
@@ -2634,117 +2724,6 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <translation>%1 (läuft ab in %2:%3)</translation>
     </message>
     <message>
-        <source>%1 → cannot be resolved: %2</source>
-        <translation>%1 → kann nicht aufgelöst werden: %2</translation>
-    </message>
-    <message>
-        <source>%1 → %2</source>
-        <translation>%1 → %2</translation>
-    </message>
-    <message>
-        <source>The current file is larger than %1 MB: the diff compares with an empty file.</source>
-        <translation>Die aktuelle Datei ist größer als %1 MB: Der Diff vergleicht mit einer leeren Datei.</translation>
-    </message>
-    <message>
-        <source>The file does not exist yet: it will be created.</source>
-        <translation>Die Datei existiert noch nicht: Sie wird angelegt.</translation>
-    </message>
-    <message>
-        <source>old_string does not occur in the current file: the edit will fail. The diff shows old_string against new_string.</source>
-        <translation>old_string kommt in der aktuellen Datei nicht vor: Die Bearbeitung wird fehlschlagen. Der Diff zeigt old_string gegenüber new_string.</translation>
-    </message>
-    <message>
-        <source>old_string occurs more than once: the edit will fail.</source>
-        <translation>old_string kommt mehrfach vor: Die Bearbeitung wird fehlschlagen.</translation>
-    </message>
-    <message>
-        <source>(no change)</source>
-        <translation>(keine Änderung)</translation>
-    </message>
-    <message>
-        <source>Unified diff of the change</source>
-        <translation>Unified Diff der Änderung</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n argument(s), one per row, run directly (no shell); the longest has %1 characters. Scroll to see every one whole.</source>
-        <translation>
-            <numerusform>%n Argument, eines pro Zeile, direkt ausgeführt (keine Shell); das längste hat %1 Zeichen. Scrollen Sie, um jedes vollständig zu sehen.</numerusform>
-            <numerusform>%n Argumente, eines pro Zeile, direkt ausgeführt (keine Shell); das längste hat %1 Zeichen. Scrollen Sie, um jedes vollständig zu sehen.</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Command arguments, one per row</source>
-        <translation>Befehlsargumente, eines pro Zeile</translation>
-    </message>
-    <message>
-        <source>%1 (edited)</source>
-        <translation>%1 (bearbeitet)</translation>
-    </message>
-    <message>
-        <source>%1 of %2 waiting</source>
-        <translation>%1 von %2 ausstehend</translation>
-    </message>
-    <message>
-        <source>Not valid JSON at character %1: %2</source>
-        <translation>Kein gültiges JSON bei Zeichen %1: %2</translation>
-    </message>
-    <message>
-        <source>The arguments must be one JSON object.</source>
-        <translation>Die Argumente müssen ein einzelnes JSON-Objekt sein.</translation>
-    </message>
-    <message>
-        <source>Unchanged.</source>
-        <translation>Unverändert.</translation>
-    </message>
-    <message>
-        <source>Refused by the tool&apos;s schema: %1</source>
-        <translation>Vom Schema des Werkzeugs abgewiesen: %1</translation>
-    </message>
-    <message>
-        <source>Valid. </source>
-        <translation>Gültig. </translation>
-    </message>
-    <message>
-        <source>The policy denies the edited call: %1</source>
-        <translation>Die Richtlinie lehnt den bearbeiteten Aufruf ab: %1</translation>
-    </message>
-    <message>
-        <source>The policy would allow it.</source>
-        <translation>Die Richtlinie würde ihn erlauben.</translation>
-    </message>
-    <message>
-        <source>The policy asks: %1</source>
-        <translation>Die Richtlinie fragt nach: %1</translation>
-    </message>
-    <message>
-        <source>decided in the GUI after %1 s</source>
-        <translation>in der GUI nach %1 s entschieden</translation>
-    </message>
-    <message>
-        <source>; every argument was scrolled into view</source>
-        <translation>; jedes Argument wurde in den sichtbaren Bereich gescrollt</translation>
-    </message>
-    <message>
-        <source>; not every argument was scrolled into view</source>
-        <translation>; nicht jedes Argument wurde in den sichtbaren Bereich gescrollt</translation>
-    </message>
-    <message>
-        <source>approved for this run; %1</source>
-        <translation>für diesen Lauf freigegeben; %1</translation>
-    </message>
-    <message>
-        <source>always allowed (rule %1); %2</source>
-        <translation>immer erlaubt (Regel %1); %2</translation>
-    </message>
-    <message>
-        <source>approved once; %1</source>
-        <translation>einmal freigegeben; %1</translation>
-    </message>
-    <message>
-        <source>denied; %1</source>
-        <translation>abgelehnt; %1</translation>
-    </message>
-    <message>
         <source>Cannot add a rule</source>
         <translation>Regel kann nicht hinzugefügt werden</translation>
     </message>
@@ -2783,6 +2762,109 @@ Korrigieren Sie die Datei (oder entfernen Sie sie) und versuchen Sie es dann ern
     <message>
         <source>Could not write %1: %2</source>
         <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Calls &amp;in this message:</source>
+        <translation>A&amp;ufrufe in dieser Nachricht:</translation>
+    </message>
+    <message>
+        <source>The calls of this message that need a decision</source>
+        <translation>Die Aufrufe dieser Nachricht, die eine Entscheidung erfordern</translation>
+    </message>
+    <message>
+        <source>&amp;Previous</source>
+        <translation>&amp;Vorheriger</translation>
+    </message>
+    <message>
+        <source>&amp;Next</source>
+        <translation>&amp;Nächster</translation>
+    </message>
+    <message>
+        <source>This call:</source>
+        <translation>Dieser Aufruf:</translation>
+    </message>
+    <message>
+        <source>Approve every call of this message still waiting, each with its own token bound to its own arguments. Comes alive once every call has been shown.</source>
+        <translation>Gibt alle noch wartenden Aufrufe dieser Nachricht frei, jeden mit einem eigenen Token, der an seine eigenen Argumente gebunden ist. Wird aktiv, sobald jeder Aufruf angezeigt wurde.</translation>
+    </message>
+    <message>
+        <source>Deny every call of this message still waiting (the feedback, if any, goes with each).</source>
+        <translation>Lehnt alle noch wartenden Aufrufe dieser Nachricht ab (eine eventuelle Rückmeldung wird jedem beigefügt).</translation>
+    </message>
+    <message>
+        <source>Call %1 of this message changes this file first: the diff below is against the file as it is now.</source>
+        <translation>Aufruf %1 dieser Nachricht ändert diese Datei zuvor: Der Diff unten bezieht sich auf den aktuellen Stand der Datei.</translation>
+    </message>
+    <message>
+        <source>Approve %1 calls? — %2</source>
+        <translation>%1 Aufrufe freigeben? — %2</translation>
+    </message>
+    <message>
+        <source>call %1 of %2 in this message</source>
+        <translation>Aufruf %1 von %2 in dieser Nachricht</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n more waiting</source>
+        <translation>
+            <numerusform>%n weiterer wartet</numerusform>
+            <numerusform>%n weitere warten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1. %2 (%3)</source>
+        <translation>%1. %2 (%3)</translation>
+    </message>
+    <message>
+        <source> — decided</source>
+        <translation> — entschieden</translation>
+    </message>
+    <message>
+        <source> — not shown yet</source>
+        <translation> — noch nicht angezeigt</translation>
+    </message>
+    <message>
+        <source>Appro&amp;ve all %1</source>
+        <translation>Alle %1 frei&amp;geben</translation>
+    </message>
+    <message>
+        <source>Den&amp;y all %1</source>
+        <translation>Alle %1 a&amp;blehnen</translation>
+    </message>
+    <message>
+        <source>All %1 still waiting:</source>
+        <translation>Alle %1 noch wartenden:</translation>
+    </message>
+    <message>
+        <source>Every call has been shown.</source>
+        <translation>Jeder Aufruf wurde angezeigt.</translation>
+    </message>
+    <message>
+        <source>%1 of %2 shown: page through the rest (Alt+N) to approve them all.</source>
+        <translation>%1 von %2 angezeigt: Blättern Sie durch die übrigen (Alt+N), um alle freizugeben.</translation>
+    </message>
+    <message>
+        <source>approved for this run</source>
+        <translation>für diesen Lauf freigegeben</translation>
+    </message>
+    <message>
+        <source>always allowed (rule %1)</source>
+        <translation>immer erlaubt (Regel %1)</translation>
+    </message>
+    <message>
+        <source>approved once</source>
+        <translation>einmal freigegeben</translation>
+    </message>
+    <message>
+        <source>denied</source>
+        <translation>abgelehnt</translation>
+    </message>
+    <message>
+        <source>approved with all %1 calls of the message</source>
+        <translation>zusammen mit allen %1 Aufrufen der Nachricht freigegeben</translation>
+    </message>
+    <message>
+        <source>denied with all %1 calls of the message</source>
+        <translation>zusammen mit allen %1 Aufrufen der Nachricht abgelehnt</translation>
     </message>
 </context>
 <context>
@@ -3675,6 +3757,10 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
         <source>Runs are still going. Quit anyway? They stop as cancelled.</source>
         <translation>Es sind noch Läufe aktiv. Trotzdem beenden? Sie werden als abgebrochen beendet.</translation>
     </message>
+    <message>
+        <source>, call %1 of %2 of its message</source>
+        <translation>, Aufruf %1 von %2 seiner Nachricht</translation>
+    </message>
 </context>
 <context>
     <name>m1::MetricsEndpoint</name>
@@ -3824,6 +3910,10 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
     <message>
         <source>%1 reported a failure.</source>
         <translation>%1 hat einen Fehler gemeldet.</translation>
+    </message>
+    <message>
+        <source>The request was withdrawn.</source>
+        <translation>Die Anfrage wurde zurückgezogen.</translation>
     </message>
 </context>
 <context>
@@ -4374,6 +4464,12 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
         <source>Please answer y, a, n or f: </source>
         <translation>Bitte antworten Sie mit y, a, n oder f: </translation>
     </message>
+    <message>
+        <source>Proposal %1 of %2 in this message needing a decision (asked one at a time, run in the message&apos;s order)
+</source>
+        <translation>Vorschlag %1 von %2 in dieser Nachricht, die eine Entscheidung erfordern (einzeln abgefragt, in der Reihenfolge der Nachricht ausgeführt)
+</translation>
+    </message>
 </context>
 <context>
     <name>m1::TimelineDelegate</name>
@@ -4432,6 +4528,30 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
     <message>
         <source>Waiting for your decision</source>
         <translation>Wartet auf Ihre Entscheidung</translation>
+    </message>
+    <message>
+        <source>Token %1</source>
+        <translation>Token %1</translation>
+    </message>
+    <message>
+        <source>%1 · used</source>
+        <translation>%1 · verbraucht</translation>
+    </message>
+    <message>
+        <source>%1 · not used</source>
+        <translation>%1 · nicht verbraucht</translation>
+    </message>
+    <message>
+        <source>%1 · being used by the tool</source>
+        <translation>%1 · wird vom Werkzeug verwendet</translation>
+    </message>
+    <message>
+        <source>%1 · expired</source>
+        <translation>%1 · abgelaufen</translation>
+    </message>
+    <message>
+        <source>%1 · valid for %2:%3</source>
+        <translation>%1 · gültig für %2:%3</translation>
     </message>
 </context>
 <context>
@@ -4530,6 +4650,42 @@ Kosten: %4</translation>
         <source>automatic approval</source>
         <comment>who decided</comment>
         <translation>automatischer Freigabe</translation>
+    </message>
+    <message>
+        <source>Time to decide: %1 s</source>
+        <translation>Zeit bis zur Entscheidung: %1 s</translation>
+    </message>
+    <message>
+        <source>Decided by the account: %1</source>
+        <translation>Entschieden vom Konto: %1</translation>
+    </message>
+    <message>
+        <source>The whole arguments were scrolled into view.</source>
+        <translation>Die Argumente wurden vollständig in den sichtbaren Bereich gescrollt.</translation>
+    </message>
+    <message>
+        <source>Not all of the arguments were scrolled into view.</source>
+        <translation>Nicht alle Argumente wurden in den sichtbaren Bereich gescrollt.</translation>
+    </message>
+    <message>
+        <source>Decided together with the other calls of its message.</source>
+        <translation>Zusammen mit den anderen Aufrufen seiner Nachricht entschieden.</translation>
+    </message>
+    <message>
+        <source>Approval token: fingerprint %1</source>
+        <translation>Freigabe-Token: Fingerabdruck %1</translation>
+    </message>
+    <message>
+        <source>, valid until %1</source>
+        <translation>, gültig bis %1</translation>
+    </message>
+    <message>
+        <source>, used</source>
+        <translation>, verbraucht</translation>
+    </message>
+    <message>
+        <source>, not used</source>
+        <translation>, nicht verbraucht</translation>
     </message>
 </context>
 <context>
