@@ -1,6 +1,7 @@
 // JsonReader against Qt's parser. Oracle: for every input, JsonReader::parse gives the same
 // document (values, integer or double, key order) and the same error and offset as
-// QJsonDocument::fromJson.
+// QJsonDocument::fromJson, and the reader alone accepts only what Qt parses, with the same
+// document.
 #include "util/JsonReader.h"
 
 #include <QJsonArray>
@@ -65,5 +66,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::abort();
     if (a.isArray() && !same(QJsonValue(a.array()), QJsonValue(b.array())))
         std::abort();
+    // The reader alone, which parse() skips for small documents.
+    QJsonDocument fast;
+    if (m1::JsonReader::parseFast(input, fast)) {
+        if (qt.error != QJsonParseError::NoError || fast.isObject() != b.isObject())
+            std::abort();
+        if (fast.isObject() && !same(QJsonValue(fast.object()), QJsonValue(b.object())))
+            std::abort();
+        if (fast.isArray() && !same(QJsonValue(fast.array()), QJsonValue(b.array())))
+            std::abort();
+    }
     return 0;
 }
