@@ -157,7 +157,11 @@ private slots:
         QStandardPaths::setTestModeEnabled(true);
         qputenv("M1_SETTINGS", m_dir.filePath(QStringLiteral("settings.json")).toUtf8());
         qputenv("M1_JWT_SECRET", "gui-test-secret-0123456789abcdef0123456789");
-        QFile::remove(Settings::defaultFilePath());
+        // The settings file M1_SETTINGS names must exist: an empty one gives the defaults.
+        QFile settings(Settings::defaultFilePath());
+        QVERIFY(settings.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QVERIFY(settings.write("{}\n") == 3);
+        settings.close();
         m_workspace = m_dir.filePath(QStringLiteral("ws"));
         QDir().mkpath(m_workspace);
         AppContext::Options options;
