@@ -13,7 +13,9 @@ struct ApprovalDecision {
     enum class Kind { Approve, Deny, Expired };
 
     Kind kind = Kind::Deny;
-    QString approverKind = QStringLiteral("person"); // "person", "token" or "auto"
+    // "person", "token" or "auto"; "none" for a denial because no one could decide (no terminal,
+    // no covering --token or --auto-approve).
+    QString approverKind = QStringLiteral("person");
     QString approver; // e.g. "terminal", "gui", "--auto-approve read"
     QString reason;   // why (shown and audited; for a denial also sent to the model)
     QString feedback; // a person's words for the model on a denial (may be empty)

@@ -64,9 +64,10 @@ void AutoApprovalGate::request(const PendingApproval& pending) {
         m_options.fallback->request(pending);
         return;
     }
+    // Nobody decided: approver kind "none", not "rule" (no rule refused the call).
     if (m_options.autoApproveUpTo && !(*m_options.autoApproveUpTo < pending.scope)) {
         answer(ApprovalDecision::deny(
-            QStringLiteral("rule"), QStringLiteral("no approver"),
+            QStringLiteral("none"), QStringLiteral("no approver"),
             tr("%1 needs a person's approval (%2); --auto-approve covers only calls that need "
                "approval because of their scope, never a rule's or a built-in protection's "
                "question, and there is no terminal to ask")
@@ -74,7 +75,7 @@ void AutoApprovalGate::request(const PendingApproval& pending) {
         return;
     }
     answer(ApprovalDecision::deny(
-        QStringLiteral("rule"), QStringLiteral("no approver"),
+        QStringLiteral("none"), QStringLiteral("no approver"),
         tr("%1 needs a person's approval (%2), but there is no terminal to ask and no --token "
            "or --auto-approve covers it")
             .arg(pending.call.toolName, pending.decision.reason)));

@@ -21,7 +21,7 @@ class TokenService;
 //    scope as approver "auto", but only those the scope requirement asked about: a user's ask
 //    rule, a built-in protection or an unanalysable command always goes to a person;
 // 3. otherwise the fallback gate (the terminal prompt) decides; without one the proposal is
-//    denied with a reason saying that no one could approve it.
+//    denied with approver kind "none" and a reason saying that no one could approve it.
 // Deny rules still win: the gate only sees proposals the policy marked "ask".
 class AutoApprovalGate : public ApprovalGate {
     Q_OBJECT

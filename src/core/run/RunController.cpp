@@ -80,6 +80,7 @@ RunController::RunController(Services services, RunConfig config, QObject* paren
     m_report.model = m_config.model;
     m_report.provider = m_config.provider;
     m_report.dryRun = m_config.dryRun;
+    m_report.billed = !m_s.provider || m_s.provider->isBilled();
     m_telemetry = m_s.telemetry ? m_s.telemetry : &Telemetry::global();
     BudgetGuard::Limits budgets = m_s.budgets;
     if (m_config.limits.budgetUsd > 0)
@@ -293,6 +294,11 @@ void RunController::beginTurn() {
         return;
     }
     trimContext();
+    // Nothing to check for a provider that bills nothing (the replay): no budget applies.
+    if (!m_report.billed) {
+        sendTurn();
+        return;
+    }
     // The money gate: the most this turn can cost is checked before anything is sent.
     const qint64 promptTokens = m_contextTokens + m_charsSince / 4;
     const std::optional<qint64> estimate =
@@ -420,9 +426,12 @@ void RunController::onAttemptFinished(const ApiAttempt& attempt) {
         m_report.outputTokens += attempt.usage.outputTokens;
         m_report.cacheWriteTokens += attempt.usage.cacheCreationInputTokens;
         m_report.cacheReadTokens += attempt.usage.cacheReadInputTokens;
-        const auto cost = m_s.costs
-                              ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
-                              : std::optional<qint64>();
+        // A replayed call costs nothing: 0 exactly, whatever the model's price.
+        const auto cost =
+            !m_report.billed
+                ? std::optional<qint64>(0)
+                : (m_s.costs ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
+                             : std::optional<qint64>());
         info.costMicros = cost;
         if (cost)
             m_report.costMicros = m_report.costMicros.value_or(0) + *cost;
@@ -684,7 +693,7 @@ void RunController::decide(const PolicyDecision& decision) {
         const QString reason =
             tr("A person's approval is needed (%1), but no one can approve in this session.")
                 .arg(decision.reason);
-        deny(QStringLiteral("rule"), QStringLiteral("no approver"), reason,
+        deny(QStringLiteral("none"), QStringLiteral("no approver"), reason,
              tr("Denied: %1").arg(reason));
         return;
     }

@@ -316,6 +316,7 @@ QJsonObject AuditQueries::ApprovalMetrics::toJson() const {
             {QStringLiteral("approved"), approved},
             {QStringLiteral("denied"), denied},
             {QStringLiteral("autoApproved"), autoApproved},
+            {QStringLiteral("deniedNoApprover"), deniedNoApprover},
             {QStringLiteral("byApproverKind"), kinds},
             {QStringLiteral("medianDecideMs"), jsonOf(medianDecideMs)}};
 }
@@ -382,6 +383,7 @@ QJsonObject AuditQueries::MonthlyProjection::toJson() const {
     return {{QStringLiteral("last30DaysMicros"), last30DaysMicros},
             {QStringLiteral("dailyAverageMicros"), dailyAverageMicros},
             {QStringLiteral("monthToDateMicros"), monthToDateMicros},
+            {QStringLiteral("todayMicros"), todayMicros},
             {QStringLiteral("remainingDays"), remainingDays},
             {QStringLiteral("projectedMonthMicros"), projectedMonthMicros}};
 }
@@ -927,6 +929,16 @@ Result<AuditQueries::ApprovalMetrics> AuditQueries::approvalMetrics(const TimeRa
         metrics.byApproverKind.append(stat);
     }
     metrics.decided = metrics.approved + metrics.denied;
+    // Every denial is in the tool rollup; those with an approver kind are counted above, so the
+    // rest were denied because no one could decide (both rollups are per day: no row scan).
+    const auto toolDays =
+        AuditRollups::read(db, m_dialect, AuditRollups::ToolDay, range.fromMs, range.toMs, false);
+    if (!toolDays)
+        return std::unexpected(toolDays.error());
+    qint64 allDenied = 0;
+    for (const AuditRollups::Row& row : *toolDays)
+        allDenied += row.values.at(3);
+    metrics.deniedNoApprover = std::max<qint64>(0, allDenied - metrics.denied);
     const auto all = fromHistogram(overall, probe, byKind.keys(), range);
     if (!all)
         return std::unexpected(all.error());
@@ -1183,26 +1195,38 @@ Result<AuditQueries::MonthlyProjection> AuditQueries::monthlyProjection(qint64 n
     const QDate date = QDate(1970, 1, 1).addDays(today);
     const qint64 monthStart = today - (date.day() - 1);
     const qint64 windowStart = today - 30;
+    // The day rollup is updated with every API call, so today's rows hold today so far.
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
-    query.prepare(
-        QStringLiteral("SELECT coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
-                       "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0) FROM "
-                       "rollup_api_day WHERE "
-                       "day >= ? AND day < ?"));
+    query.prepare(QStringLiteral(
+        "SELECT coalesce(sum(CASE WHEN day >= ? AND day < ? THEN cost_micros ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN day = ? THEN cost_micros ELSE 0 END), 0) FROM rollup_api_day "
+        "WHERE day >= ? AND day <= ?"));
     query.bindValue(0, windowStart);
-    query.bindValue(1, monthStart);
-    query.bindValue(2, std::min(windowStart, monthStart));
+    query.bindValue(1, today);
+    query.bindValue(2, monthStart);
     query.bindValue(3, today);
+    query.bindValue(4, std::min(windowStart, monthStart));
+    query.bindValue(5, today);
     if (!query.exec() || !query.next())
         return std::unexpected(readError(query, tr("Reading the costs of the last 30 days")));
     MonthlyProjection p;
     p.last30DaysMicros = query.value(0).toLongLong();
     p.monthToDateMicros = query.value(1).toLongLong();
+    p.todayMicros = query.value(2).toLongLong();
     query.finish();
-    p.dailyAverageMicros = p.last30DaysMicros / 30;
+    // The rate of the last 30 days up to now: the 30 whole days before today and today's hours
+    // so far. The rest of the month (the rest of today included) is projected at that rate.
+    const qint64 elapsedToday = nowMs - today * kMsPerDay;
+    const qint64 windowMs = 30 * kMsPerDay + elapsedToday;
+    p.dailyAverageMicros =
+        qint64(__int128(p.last30DaysMicros + p.todayMicros) * kMsPerDay / windowMs);
     p.remainingDays = date.daysInMonth() - date.day() + 1;
-    p.projectedMonthMicros = p.monthToDateMicros + p.dailyAverageMicros * p.remainingDays;
+    const qint64 monthEndMs = (monthStart + date.daysInMonth()) * kMsPerDay;
+    p.projectedMonthMicros =
+        p.monthToDateMicros +
+        qint64(__int128(p.last30DaysMicros + p.todayMicros) * (monthEndMs - nowMs) / windowMs);
     return p;
 }
 

@@ -233,6 +233,9 @@ public:
         qint64 approved = 0;
         qint64 denied = 0;
         qint64 autoApproved = 0;
+        // Calls that needed approval and were denied because no one could decide (no terminal,
+        // no covering token or auto-approve): no approver kind, so not in the counts above.
+        qint64 deniedNoApprover = 0;
         QList<ApproverStat> byApproverKind;
         std::optional<qint64> medianDecideMs; // over all decisions
         QJsonObject toJson() const;
@@ -302,13 +305,15 @@ public:
         QJsonObject toJson() const;
     };
 
-    // The current UTC calendar month: what was spent so far plus the average day of the last 30
-    // days (today excluded) for each remaining day (today included).
+    // The current UTC calendar month: what was spent so far (today included) plus, for the time
+    // left in the month, the average rate of the last 30 days up to now (the 30 whole days
+    // before today and today's hours so far).
     struct MonthlyProjection {
-        qint64 last30DaysMicros = 0;
-        qint64 dailyAverageMicros = 0;
-        qint64 monthToDateMicros = 0; // before today
-        qint64 remainingDays = 0;     // today included
+        qint64 last30DaysMicros = 0;   // the 30 whole days before today
+        qint64 dailyAverageMicros = 0; // the rate per day over those days and today so far
+        qint64 monthToDateMicros = 0;  // this month so far, today included
+        qint64 todayMicros = 0;        // today so far
+        qint64 remainingDays = 0;      // today included
         qint64 projectedMonthMicros = 0;
         QJsonObject toJson() const;
     };

@@ -346,7 +346,10 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             "run_id = ? AND request_id = ? AND status = 'proposed'"));
         if (q) {
             q->bindValue(0, approved ? QStringLiteral("approved") : QStringLiteral("denied"));
-            q->bindValue(1, text(string(d, "approver_kind")));
+            // "none" (no one could decide) is in the event; the column names only those who
+            // decided (person, rule, token, auto), so such a denial keeps it NULL.
+            const QString kind = string(d, "approver_kind");
+            q->bindValue(1, text(kind == QLatin1String("none") ? QString() : kind));
             q->bindValue(2, text(string(d, "approver")));
             q->bindValue(3, text(string(d, "jti")));
             q->bindValue(4, d.contains(QLatin1String("edited_arguments"))

@@ -585,14 +585,29 @@ private slots:
         QCOMPARE(tokens->at(1).outputTokens, 6);
         QCOMPARE(tokens->at(2).outputTokens, 100);
 
-        // Now 2024-01-03 12:00: the last 30 days and the month so far are days 0 and 1.
-        const auto p = q.monthlyProjection(kD0 + 2 * kDay + 12 * kHour);
+        // Now 2024-01-03 12:00: the 30 days before today are days 0 and 1; today (day 2) has
+        // spent 500 so far, and the month so far is all three days.
+        const qint64 now = kD0 + 2 * kDay + 12 * kHour;
+        const auto p = q.monthlyProjection(now);
         QVERIFY(p);
         QCOMPARE(p->last30DaysMicros, 123459789);
-        QCOMPARE(p->monthToDateMicros, 123459789);
-        QCOMPARE(p->dailyAverageMicros, 4115326);
+        QCOMPARE(p->todayMicros, 500);
+        QCOMPARE(p->monthToDateMicros, 123460289);
+        // The rate over 30.5 days (today's first 12 hours count); the 28.5 days left at it.
+        QCOMPARE(p->dailyAverageMicros, qint64(123460289 / 30.5));
         QCOMPARE(p->remainingDays, 29);
-        QCOMPARE(p->projectedMonthMicros, 123459789 + 4115326 * 29);
+        const qint64 window = 30 * kDay + 12 * kHour;
+        QCOMPARE(p->projectedMonthMicros,
+                 123460289 + qint64(__int128(123460289) * (kD0 + 31 * kDay - now) / window));
+
+        // The first day of use: only today has costs. Month to date and the projection are
+        // today's spending, never $0 (the bug: today was left out of both).
+        const auto first = q.monthlyProjection(kD0 + 12 * kHour);
+        QVERIFY(first);
+        QCOMPARE(first->todayMicros, 3000);
+        QCOMPARE(first->monthToDateMicros, 3000);
+        QCOMPARE(first->last30DaysMicros, 0);
+        QCOMPARE(first->projectedMonthMicros, 6000); // 30.5 days left at 3000 per 30.5 days
     }
 
     void csvCells_data() {
