@@ -259,9 +259,9 @@ PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runS
                                        .arg(visible(call.toolName, 80)));
     }
     if (const auto valid = m_registry.validateCall(call.toolName, call.arguments); !valid)
+        // The registry's message already names the tool and the schema: said once.
         return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
-                        tr("The arguments do not match the schema of %1: %2")
-                            .arg(spec->name, visible(valid.error().message, 400)));
+                        visible(valid.error().message, 400));
 
     // 2. Run limits and rate limits (a value of 0 or less switches a limit off).
     if (m_config.maxToolCallsPerRun > 0 && runState.toolCallsSoFar >= m_config.maxToolCallsPerRun)
@@ -723,6 +723,28 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         const PolicyRule* r = m_index->commandStrictly(
             List::Allow, CommandMatcher::programBasename(c.argv.front()), c.argv, c.scriptAnalysed);
         if (!r) {
+            // A rule that would allow the command but for an argument with a shell character,
+            // which no wildcard covers: say so, not "no rule", when "ls *" exists.
+            const PolicyRule* near =
+                c.scriptAnalysed
+                    ? nullptr
+                    : m_index->commandStrictly(List::Allow,
+                                               CommandMatcher::programBasename(c.argv.front()),
+                                               c.argv, true);
+            if (near) {
+                const CommandMatcher::UnsafeElements unsafe =
+                    CommandMatcher::unsafeElements(c.argv, false);
+                QString element;
+                for (qsizetype e = 0; e < unsafe.size() && element.isEmpty(); ++e)
+                    if (unsafe[e])
+                        element = c.argv.at(e);
+                return scopeDecision(
+                    spec, tr("The allow rule %1 does not apply to \"%2\": a wildcard never "
+                             "stands for an argument with a shell character such as \"%3\" "
+                             "(the argument is passed as written; a variable like $HOME is not "
+                             "expanded)")
+                              .arg(ruleWhere(*near), visibleCommand(c.argv), visible(element, 80)));
+            }
             if (!allowing.isEmpty() || runs > 1)
                 return scopeDecision(spec, tr("No allow rule covers \"%1\" in \"%2\"")
                                                .arg(visibleCommand(c.argv), visibleCommand(argv)));

@@ -5,6 +5,7 @@
 #include "util/CanonicalJson.h"
 
 #include <QDateTime>
+#include <QTimeZone>
 #include <QUuid>
 
 #include <openssl/core_names.h>
@@ -112,6 +113,11 @@ struct Decoded {
     std::string signingInputStorage;
     std::vector<jwt::Member> claims;
 };
+
+// Times in refusals as a person reads them elsewhere (token verify, history): ISO 8601, UTC.
+QString isoUtc(qint64 seconds) {
+    return QDateTime::fromSecsSinceEpoch(seconds, QTimeZone::utc()).toString(Qt::ISODate);
+}
 
 bool sameBytes(const QByteArray& a, std::string_view b) {
     return std::string_view(a.constData(), size_t(a.size())) == b;
@@ -419,23 +425,20 @@ Result<TokenClaims> TokenService::verify(const QString& token, const Expectation
         return R::make(
             "token.expired",
             TokenRefusal::tr("expired at %1 (now %2, leeway %3 s); approve the call again")
-                .arg(exp)
-                .arg(current)
+                .arg(isoUtc(exp), isoUtc(current))
                 .arg(leeway),
             jti);
     if (nbfClaim && nbf > current + leeway)
         return R::make("token.not_yet_valid",
                        TokenRefusal::tr("not valid before %1 (now %2, leeway %3 s)")
-                           .arg(nbf)
-                           .arg(current)
+                           .arg(isoUtc(nbf), isoUtc(current))
                            .arg(leeway),
                        jti);
     // A future iat would stretch the real lifetime beyond the maximum.
     if (iat > current + leeway)
         return R::make("token.not_yet_valid",
                        TokenRefusal::tr("issued in the future at %1 (now %2, leeway %3 s)")
-                           .arg(iat)
-                           .arg(current)
+                           .arg(isoUtc(iat), isoUtc(current))
                            .arg(leeway),
                        jti);
 

@@ -394,6 +394,12 @@ private Q_SLOTS:
         row("allow/git-status-short", s, {"git", "status", "-s"}, "allow", "policy.rule_allow", "",
             "run_command(git status*)");
         row("allow/ls-no-args", s, {"ls"}, "allow", "policy.rule_allow", "", "run_command(ls *)");
+        // The rule exists but a wildcard never covers "$HOME": the reason names the rule and the
+        // argument instead of "No rule decided".
+        row("allow/ls-variable-not-covered", s, {"ls", "$HOME"}, "ask",
+            "policy.scope_requires_approval", "does not apply to \"ls $HOME\"", "");
+        row("allow/ls-variable-names-argument", s, {"ls", "$HOME"}, "ask",
+            "policy.scope_requires_approval", "\"$HOME\" (the argument is passed as written", "");
         row("allow/timeout-git-status", s, {"timeout", "5", "git", "status"}, "allow",
             "policy.rule_allow", "run_command(git status*)", "run_command(timeout *)");
         row("allow/env-plain", s, {"env", "git", "status"}, "allow", "policy.rule_allow", "",
