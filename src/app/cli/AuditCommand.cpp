@@ -50,7 +50,7 @@ int auditVerify(Cli& cli, const QStringList& args) {
                             Cli::tr("%1 is empty (0 bytes): it holds no audit trail; if it held "
                                     "one, it was truncated. It was not changed.")
                                 .arg(config->sqlitePath)});
-    const auto store = Services::existingStore(cli.database());
+    const auto store = Services::readStore(cli.database());
     if (!store)
         return failed(store.error());
     const auto integrity = (*store)->integrityCheck();
@@ -136,14 +136,13 @@ int auditPrune(Cli& cli, const QStringList& args) {
     }
     QTextStream& out = cli.out();
     out << (dryRun ? Cli::tr("Would remove") : Cli::tr("Removed"))
-        << Cli::tr(" %1 runs completed before %2 UTC: %3 tool calls, %4 API calls, %5 audit "
-                   "events, %6 resolved alerts.")
-               .arg(report->runs)
-               .arg(DateArgument::format(report->cutoff))
-               .arg(report->toolCalls)
-               .arg(report->apiCalls)
-               .arg(report->events)
-               .arg(report->alerts)
+        << Cli::tr(" %1 completed before %2 UTC: %3, %4, %5, %6.")
+               .arg(Cli::counted(QT_TR_NOOP("%n run(s)"), report->runs),
+                    DateArgument::format(report->cutoff),
+                    Cli::counted(QT_TR_NOOP("%n tool call(s)"), report->toolCalls),
+                    Cli::counted(QT_TR_NOOP("%n API call(s)"), report->apiCalls),
+                    Cli::counted(QT_TR_NOOP("%n audit event(s)"), report->events),
+                    Cli::counted(QT_TR_NOOP("%n resolved alert(s)"), report->alerts))
         << '\n';
     if (report->runs > 0)
         out << Cli::tr("Those runs started between %1 and %2 UTC.")
@@ -151,8 +150,8 @@ int auditPrune(Cli& cli, const QStringList& args) {
                         DateArgument::format(report->newestStart))
             << '\n';
     if (report->deferredRuns > 0)
-        out << Cli::tr("%1 old runs are deferred: their events interleave with newer runs.")
-                   .arg(report->deferredRuns)
+        out << Cli::tr("%1 deferred: their events interleave with newer runs.")
+                   .arg(Cli::counted(QT_TR_NOOP("%n old run(s)"), report->deferredRuns))
             << '\n';
     out.flush();
     return kOk;
@@ -161,20 +160,15 @@ int auditPrune(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runAudit(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("verify"))
-        return auditVerify(cli, args.mid(1));
-    if (sub == QLatin1String("prune"))
-        return auditPrune(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] audit verify|prune [options]\n\n"
-                             "  verify  check the hash chain (exit 0 only when intact)\n"
-                             "  prune   remove old runs (--dry-run says what would go)\n\n"
-                             "Run m1ctl audit COMMAND --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"audit %1\" (see: m1ctl audit --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("audit"), args,
+        {
+            {QStringLiteral("verify"), Cli::tr("check the hash chain (exit 0 only when intact)"),
+             &auditVerify},
+            {QStringLiteral("prune"), Cli::tr("remove old runs (--dry-run says what would go)"),
+             &auditPrune},
+        },
+        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

@@ -130,11 +130,11 @@ int devSeed(Cli& cli, const QStringList& args) {
                        {QStringLiteral("elapsedMs"), elapsed}});
         return kOk;
     }
-    cli.out() << Cli::tr("seeded %1 runs, %2 tool calls, %3 API calls, %4 audit events in %5 ms")
-                     .arg(report->runs)
-                     .arg(report->toolCalls)
-                     .arg(report->apiCalls)
-                     .arg(report->events)
+    cli.out() << Cli::tr("seeded %1, %2, %3, %4 in %5 ms")
+                     .arg(Cli::counted(QT_TR_NOOP("%n run(s)"), report->runs),
+                          Cli::counted(QT_TR_NOOP("%n tool call(s)"), report->toolCalls),
+                          Cli::counted(QT_TR_NOOP("%n API call(s)"), report->apiCalls),
+                          Cli::counted(QT_TR_NOOP("%n audit event(s)"), report->events))
                      .arg(elapsed)
               << Qt::endl;
     return kOk;
@@ -143,17 +143,12 @@ int devSeed(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runDev(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("seed"))
-        return devSeed(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl --db PATH_OR_URL dev seed [options]\n\n"
-                             "  seed  fill the audit store with synthetic history\n\n"
-                             "Run m1ctl dev seed --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"dev %1\" (see: m1ctl dev --help)").arg(sub));
+    return cli.dispatch(QStringLiteral("dev"), args,
+                        {
+                            {QStringLiteral("seed"),
+                             Cli::tr("fill the audit store with synthetic history"), &devSeed},
+                        },
+                        Cli::Database::Required);
 }
 
 } // namespace m1::cli

@@ -80,8 +80,11 @@ int runRun(Cli& cli, const QStringList& args) {
     const QCommandLineOption agentOpt(QStringLiteral("agent"),
                                       Cli::tr("Agent profile (default: orchestrator)."),
                                       QStringLiteral("NAME"));
-    const QCommandLineOption modelOpt(QStringLiteral("model"), Cli::tr("Model id."),
-                                      QStringLiteral("ID"));
+    const QCommandLineOption modelOpt(
+        QStringLiteral("model"),
+        Cli::tr("Model id (with the replay provider: the transcript's model, the only one "
+                "accepted)."),
+        QStringLiteral("ID"));
     const QCommandLineOption providerOpt(
         QStringLiteral("provider"),
         Cli::tr("claude or replay (default: claude when an API key is configured, else replay)."),
@@ -135,6 +138,8 @@ int runRun(Cli& cli, const QStringList& args) {
                     "decide, approved calls run with a single-use token, everything is audited.\n"
                     "Without a terminal, a call that needs approval is denied unless --token or "
                     "--auto-approve covers it.\n"
+                    "The replay provider bills nothing: its API calls are recorded with cost 0 "
+                    "and no budget applies to it or counts it.\n"
                     "Exit status: 0 completed; 3 the model refused (provider_refused); 6 a limit "
                     "stopped the run (max_steps, max_tool_calls, max_runtime, budget_exceeded), or "
                     "no run started because the day's or month's budget is used up; "
@@ -218,7 +223,9 @@ int runRun(Cli& cli, const QStringList& args) {
                      << Qt::endl;
         } else if (!key) {
             return cli.error(
-                kError, Cli::tr("--provider claude needs an API key: %1").arg(key.error().message));
+                kError,
+                Error{key.error().code,
+                      Cli::tr("--provider claude needs an API key: %1").arg(key.error().message)});
         }
     }
     if (providerName != QLatin1String("claude") && providerName != QLatin1String("replay"))
@@ -253,6 +260,12 @@ int runRun(Cli& cli, const QStringList& args) {
     if (!catalog)
         return cli.error(kError, catalog.error());
     QString model = parser.value(modelOpt);
+    // A replay plays what one model said: the run is recorded with that model, never another.
+    if (replay && !model.isEmpty() && model != transcript->model)
+        return cli.error(kUsage, Cli::tr("--model %1 does not apply to the replay provider: the "
+                                         "transcript was recorded with %2 (leave out --model, or "
+                                         "use --provider claude)")
+                                     .arg(model, transcript->model));
     if (model.isEmpty())
         model = replay ? transcript->model
                        : (agent->model.isEmpty() ? catalog->defaultModel() : agent->model);
@@ -307,11 +320,13 @@ int runRun(Cli& cli, const QStringList& args) {
     }
 
     // Day and month budgets: spending so far comes from the audit trail, in the same exact
-    // micro-dollars the calls are stored with.
+    // micro-dollars the calls are stored with. A replay costs nothing, so none applies to it.
     const MonitoringSettings& monitoring = settings->monitoring;
     BudgetGuard::Limits budgets;
-    budgets.dayMicros = monitoring.dailyBudgetMicros;
-    budgets.monthMicros = monitoring.monthlyBudgetMicros;
+    if (!replay) {
+        budgets.dayMicros = monitoring.dailyBudgetMicros;
+        budgets.monthMicros = monitoring.monthlyBudgetMicros;
+    }
     budgets.warningFraction = monitoring.budgetWarningFraction;
     budgets.onExceed =
         monitoring.stopOnBudgetExceeded ? BudgetGuard::OnExceed::Stop : BudgetGuard::OnExceed::Ask;
@@ -481,10 +496,12 @@ int runRun(Cli& cli, const QStringList& args) {
         &run, &RunController::proposalDecided,
         [&](const QString& id, const QString& status, const QString& kind, const QString& reason) {
             // With the call id: the proposals of one message are asked together, so this line
-            // may follow the prompt for another one.
+            // may follow the prompt for another one. "none": nobody could decide (no terminal,
+            // no covering token or auto-approve).
+            const QString who = kind == QLatin1String("none") ? Cli::tr("no approver") : kind;
             live << Cli::tr("  %1 %2%3: %4")
                         .arg(id, status,
-                             kind.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kind),
+                             who.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(who),
                              TerminalApprovalGate::visible(reason))
                  << Qt::endl;
         });

@@ -14,11 +14,14 @@ namespace m1::cli {
 
 namespace {
 
-Result<std::unique_ptr<AuditStore>> openStore(const QString& database, bool mustExist) {
+enum class Open { Create, MustExist, ReadOnly };
+
+Result<std::unique_ptr<AuditStore>> openStore(const QString& database, Open mode) {
     auto config = StoreConfig::fromLocation(database);
     if (!config)
         return std::unexpected(config.error());
-    if (mustExist && config->dialect.isSqlite() && !QFileInfo::exists(config->sqlitePath))
+    if (mode != Open::Create && config->dialect.isSqlite() &&
+        !QFileInfo::exists(config->sqlitePath))
         return fail(QStringLiteral("store.missing"),
                     Services::tr("There is no audit database at %1 yet (nothing was recorded); "
                                  "pass --db PATH_OR_URL to read another one.")
@@ -26,7 +29,19 @@ Result<std::unique_ptr<AuditStore>> openStore(const QString& database, bool must
     // Tool output, arguments and notes can carry a key the model or a person pasted.
     SecretRedactor::global().addSecretsFromEnvironment();
     config->textFilter = SecretRedactor::global().textFilter();
-    return AuditStore::open(*config);
+    if (mode != Open::ReadOnly)
+        return AuditStore::open(*config);
+    // A read changes nothing and works where the file or its folder cannot be written.
+    config->readOnly = true;
+    auto store = AuditStore::open(*config);
+    if (!store && store.error().code == QLatin1String("store.schema_old")) {
+        // Written by an older version: brought up to date once (a write), then read.
+        config->readOnly = false;
+        auto migrated = AuditStore::open(*config);
+        if (migrated)
+            return migrated;
+    }
+    return store;
 }
 
 } // namespace
@@ -50,11 +65,15 @@ Result<std::unique_ptr<TokenLedger>> Services::ledger(const QString& database) {
 }
 
 Result<std::unique_ptr<AuditStore>> Services::store(const QString& database) {
-    return openStore(database, false);
+    return openStore(database, Open::Create);
 }
 
 Result<std::unique_ptr<AuditStore>> Services::existingStore(const QString& database) {
-    return openStore(database, true);
+    return openStore(database, Open::MustExist);
+}
+
+Result<std::unique_ptr<AuditStore>> Services::readStore(const QString& database) {
+    return openStore(database, Open::ReadOnly);
 }
 
 Result<bool> Services::runExists(const AuditStore& store, const QString& runId) {

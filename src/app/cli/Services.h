@@ -56,6 +56,10 @@ public:
     // ("config.missing"), and M1_LOG_LEVEL, when set, must name a level ("config.log_level").
     // A typo must not quietly fall back to the defaults.
     static Status checkEnvironment();
+    // For commands that only read (history, export, metrics, audit verify, alerts list): the
+    // store must exist and is opened read-only, so a read changes nothing and works on a file or
+    // folder it cannot write. A store written by an older version is migrated first (a write).
+    static Result<std::unique_ptr<AuditStore>> readStore(const QString& database);
     // The JSON-lines log (<AppDataLocation>/logs/m1.log unless the settings name another file),
     // level from the settings or M1_LOG_LEVEL, a readable copy on stderr only on a terminal;
     // the environment's secrets go to the redactor first. Called once at start.

@@ -153,9 +153,9 @@ int toolExec(Cli& cli, const QStringList& args) {
                     "list --agent m1ctl); the approval is recorded before the tool runs, and "
                     "nothing runs when the store refuses that write.\n"
                     "Exit status: 0 the tool succeeded, 5 the tool ran and reported failure, "
-                    "3 refused (policy denies, approval missing, token refused), 1 error "
-                    "(e.g. a path outside the workspace, no keychain, the audit store refused a "
-                    "write), 2 usage."),
+                    "3 refused (the policy denies, e.g. a path outside the workspace; approval "
+                    "missing; token refused), 1 error (e.g. no keychain, the audit store refused "
+                    "a write, the tool could not start), 2 usage."),
             0, &exitCode))
         return exitCode;
     if (!parser.isSet(toolOpt) || !parser.isSet(argsOpt))
@@ -211,7 +211,7 @@ int toolExec(Cli& cli, const QStringList& args) {
             cli.printJson(report);
             return kRefused;
         }
-        return cli.error(kRefused, reason);
+        return cli.error(kRefused, Error{code, reason});
     };
     // A refusal is recorded as the call's denial; the command says so only once it is recorded.
     auto deny = [&](const QString& approverKind, const QString& approver, const QString& code,
@@ -397,20 +397,14 @@ int toolList(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runTool(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("exec"))
-        return toolExec(cli, args.mid(1));
-    if (sub == QLatin1String("list"))
-        return toolList(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl tool exec|list [options]\n\n"
-                             "  exec  run one tool call through policy and the tool executor\n"
-                             "  list  list the registered tools\n\n"
-                             "Run m1ctl tool COMMAND --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"tool %1\" (see: m1ctl tool --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("tool"), args,
+        {
+            {QStringLiteral("exec"),
+             Cli::tr("run one tool call through policy and the tool executor"), &toolExec},
+            {QStringLiteral("list"), Cli::tr("list the registered tools"), &toolList},
+        },
+        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

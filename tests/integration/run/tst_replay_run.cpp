@@ -238,8 +238,10 @@ private slots:
         QTest::addColumn<QStringList>("extra");
         QTest::addColumn<bool>("written");
         QTest::addColumn<QString>("approver");
-        QTest::newRow("no approver") << QStringList{} << false << "rule";
-        QTest::newRow("auto read") << QStringList{"--auto-approve", "read"} << false << "rule";
+        // Denied because no one could decide: approver kind "none" in the event, NULL in the
+        // column (which lists those who decided), never "rule".
+        QTest::newRow("no approver") << QStringList{} << false << "";
+        QTest::newRow("auto read") << QStringList{"--auto-approve", "read"} << false << "";
         QTest::newRow("auto write") << QStringList{"--auto-approve", "write"} << true << "auto";
         QTest::newRow("token") << QStringList{"TOKEN"} << true << "token";
     }
@@ -274,9 +276,37 @@ private slots:
         QCOMPARE(
             report.value("tool_calls").toObject().value(written ? "executed" : "denied").toInt(),
             1);
-        if (!written)
+        if (!written) {
             QVERIFY(r.err.contains("no terminal"));
-        Q_UNUSED(approver);
+            QVERIFY2(r.err.contains("denied (no approver)"), r.err.constData());
+            QVERIFY2(!r.err.contains("denied (rule)"), r.err.constData());
+        }
+        const QString name = QUuid::createUuid().toString();
+        {
+            QSqlDatabase d = QSqlDatabase::addDatabase("QSQLITE", name);
+            d.setDatabaseName(db());
+            QVERIFY(d.open());
+            QSqlQuery q(d);
+            q.prepare("SELECT coalesce(approver_kind, ''), coalesce(approver, '') FROM tool_calls "
+                      "WHERE run_id = ?");
+            q.addBindValue(runId);
+            QVERIFY(q.exec() && q.next());
+            QCOMPARE(q.value(0).toString(), approver);
+            if (!written)
+                QCOMPARE(q.value(1).toString(), QStringLiteral("no approver"));
+        }
+        QSqlDatabase::removeDatabase(name);
+        if (!written) {
+            const auto shown = test::runM1ctl({"--db", db(), "history", "show", runId}, env());
+            QVERIFY2(shown.exitCode == 0, shown.err.constData());
+            QVERIFY2(shown.out.contains("no one could approve"), shown.out.constData());
+            QVERIFY2(!shown.out.contains("by rule"), shown.out.constData());
+            const auto metrics = test::runM1ctl({"--db", db(), "metrics", "--json"}, env());
+            QVERIFY2(metrics.exitCode == 0, metrics.err.constData());
+            const QJsonObject approvals =
+                QJsonDocument::fromJson(metrics.out).object().value("approvals").toObject();
+            QVERIFY2(approvals.value("deniedNoApprover").toInt() >= 1, metrics.out.constData());
+        }
     }
 
     // --auto-approve stands in for a person only where the scope requirement asked: the
