@@ -286,7 +286,8 @@ int toolExec(Cli& cli, const QStringList& args) {
         QString argsJson =
             QString::fromUtf8(QJsonDocument(call.arguments).toJson(QJsonDocument::Compact));
         argsJson.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
-        return deny(QStringLiteral("rule"), QStringLiteral("no approver"),
+        // Nobody could decide (no --token): approver kind "none", as in m1ctl run.
+        return deny(QStringLiteral("none"), QStringLiteral("no approver"),
                     QStringLiteral("approval.required"),
                     Cli::tr("approval required and no --token given: %1").arg(decision.reason),
                     Cli::tr("approval required, nothing ran. %1 To approve exactly this call: "

@@ -987,7 +987,10 @@ AuditQueries::approvalsByScope(const TimeRange& range) const {
             .arg(when(person + QStringLiteral(" AND status <> 'denied'")),
                  when(person + QStringLiteral(" AND status = 'denied'")),
                  when(QStringLiteral("status = 'expired'")),
-                 when(QStringLiteral("approver_kind IS NOT NULL AND approver_kind <> 'person'")),
+                 // Answered without a person, denials for want of an approver (no approver
+                 // kind) included.
+                 when(QStringLiteral("(approver_kind IS NOT NULL AND approver_kind <> 'person') "
+                                     "OR (approver_kind IS NULL AND status = 'denied')")),
                  when(person + QStringLiteral(" AND decided_in_batch = 1")),
                  when(person + QStringLiteral(" AND args_seen_whole = 1")),
                  when(person + QStringLiteral(" AND args_seen_whole IS NOT NULL")), where);

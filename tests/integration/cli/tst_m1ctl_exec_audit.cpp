@@ -185,10 +185,11 @@ private Q_SLOTS:
                                           << ""
                                           << "rule"
                                           << "";
+        // Nobody could approve (no --token): no approver kind, not a rule's denial.
         QTest::newRow("approval missing") << "write_file"
                                           << "{\"path\":\"new.txt\",\"content\":\"x\"}"
                                           << ""
-                                          << "rule"
+                                          << ""
                                           << "approval required";
         QTest::newRow("malformed token") << "write_file"
                                          << "{\"path\":\"new.txt\",\"content\":\"x\"}"
@@ -221,7 +222,7 @@ private Q_SLOTS:
         QVERIFY(!runId.isEmpty());
         QCOMPARE(eventKinds(runId), (QStringList{"run.started", "call.proposed", "call.policy",
                                                  "call.denied", "run.finished"}));
-        QCOMPARE(column("SELECT status || '|' || approver_kind FROM tool_calls"),
+        QCOMPARE(column("SELECT status || '|' || coalesce(approver_kind, '') FROM tool_calls"),
                  QStringList{"denied|" + approverKind});
         QVERIFY2(column("SELECT decision_reason FROM tool_calls").value(0).contains(reasonPart),
                  qPrintable(column("SELECT decision_reason FROM tool_calls").value(0)));
