@@ -593,12 +593,12 @@
 <context>
     <name>DemoWorkspace</name>
     <message>
-        <source>Cannot create the demo workspace %1.</source>
-        <translation>Der Demo-Arbeitsbereich %1 kann nicht angelegt werden.</translation>
+        <source>Cannot create the demo workspace %1. Make its parent folder writable (or set XDG_DATA_HOME to a writable folder), or pass --workspace DIR with a folder of your own.</source>
+        <translation>Der Demo-Arbeitsbereich %1 kann nicht angelegt werden. Machen Sie den übergeordneten Ordner beschreibbar (oder setzen Sie XDG_DATA_HOME auf einen beschreibbaren Ordner), oder geben Sie mit --workspace DIR einen eigenen Ordner an.</translation>
     </message>
     <message>
-        <source>Cannot write %1: %2</source>
-        <translation>%1 kann nicht geschrieben werden: %2</translation>
+        <source>Cannot write %1: %2. Make the folder writable, or pass --workspace DIR with a folder of your own.</source>
+        <translation>%1 kann nicht geschrieben werden: %2. Machen Sie den Ordner beschreibbar, oder geben Sie mit --workspace DIR einen eigenen Ordner an.</translation>
     </message>
 </context>
 <context>
@@ -899,10 +899,6 @@
         <translation>&quot;%1&quot; ist kein verfügbares Werkzeug; nur registrierte Werkzeuge können ausgeführt werden (Namen müssen exakt übereinstimmen, Groß-/Kleinschreibung wird beachtet).</translation>
     </message>
     <message>
-        <source>The arguments do not match the schema of %1: %2</source>
-        <translation>Die Argumente entsprechen nicht dem Schema von %1: %2</translation>
-    </message>
-    <message>
         <source>This run has reached its limit of %1 tool calls.</source>
         <translation>Dieser Lauf hat sein Limit von %1 Werkzeugaufrufen erreicht.</translation>
     </message>
@@ -1045,6 +1041,10 @@
     <message>
         <source>%1 changes its working folder to &quot;%2&quot;, which cannot be checked</source>
         <translation>%1 wechselt sein Arbeitsverzeichnis zu &quot;%2&quot;, was nicht geprüft werden kann</translation>
+    </message>
+    <message>
+        <source>The allow rule %1 does not apply to &quot;%2&quot;: a wildcard never stands for an argument with a shell character such as &quot;%3&quot; (the argument is passed as written; a variable like $HOME is not expanded)</source>
+        <translation>Die allow-Regel %1 gilt nicht für &quot;%2&quot;: Ein Platzhalter steht nie für ein Argument mit einem Shell-Zeichen wie &quot;%3&quot; (das Argument wird so übergeben, wie es geschrieben ist; eine Variable wie $HOME wird nicht ersetzt)</translation>
     </message>
 </context>
 <context>
@@ -1224,10 +1224,6 @@
         <translation>end_line (%1) liegt vor start_line (%2).</translation>
     </message>
     <message>
-        <source>start_line %1 is beyond the end of &quot;%2&quot; (%3 lines%4).</source>
-        <translation>start_line %1 liegt hinter dem Ende von &quot;%2&quot; (%3 Zeilen%4).</translation>
-    </message>
-    <message>
         <source> in the first 16 MiB</source>
         <translation> in den ersten 16 MiB</translation>
     </message>
@@ -1250,6 +1246,13 @@
 [note: this file has %1 hard links; one of them may lie outside the workspace]</source>
         <translation>
 [Hinweis: Diese Datei hat %1 harte Links; einer davon kann außerhalb des Arbeitsbereichs liegen]</translation>
+    </message>
+    <message numerus="yes">
+        <source>start_line %1 is beyond the end of &quot;%2&quot; (%n line(s)%3).</source>
+        <translation>
+            <numerusform>start_line %1 liegt hinter dem Ende von &quot;%2&quot; (%n Zeile%3).</numerusform>
+            <numerusform>start_line %1 liegt hinter dem Ende von &quot;%2&quot; (%n Zeilen%3).</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1436,6 +1439,12 @@
         <source>  plan:
 </source>
         <translation>  Plan:
+</translation>
+    </message>
+    <message>
+        <source>  cost: $0 (%1 provider: nothing is billed)
+</source>
+        <translation>  Kosten: $0 (Anbieter %1: nichts wird berechnet)
 </translation>
     </message>
 </context>
@@ -1663,16 +1672,8 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <translation>Der Schlüsselbund enthält keinen Eintrag &quot;%1&quot;.</translation>
     </message>
     <message>
-        <source>Access to the keychain was denied (%1). Unlock the keychain and try again, or for headless use set M1_JWT_SECRET (at least 32 bytes) and ANTHROPIC_API_KEY.</source>
-        <translation>Der Zugriff auf den Schlüsselbund wurde verweigert (%1). Entsperren Sie den Schlüsselbund und versuchen Sie es erneut, oder setzen Sie für den Headless-Betrieb M1_JWT_SECRET (mindestens 32 Bytes) und ANTHROPIC_API_KEY.</translation>
-    </message>
-    <message>
         <source>The keychain failed: %1</source>
         <translation>Fehler im Schlüsselbund: %1</translation>
-    </message>
-    <message>
-        <source>No keychain service is available (%1). Start one that offers the Secret Service D-Bus API, such as GNOME Keyring or KWallet, or for headless use set the environment variables M1_JWT_SECRET (at least 32 bytes) and ANTHROPIC_API_KEY.</source>
-        <translation>Kein Schlüsselbund-Dienst verfügbar (%1). Starten Sie einen Dienst, der die Secret-Service-D-Bus-API anbietet, etwa GNOME Keyring oder KWallet, oder setzen Sie für den Headless-Betrieb die Umgebungsvariablen M1_JWT_SECRET (mindestens 32 Bytes) und ANTHROPIC_API_KEY.</translation>
     </message>
     <message>
         <source>M1_JWT_SECRET holds %1 bytes; it needs at least %2 random bytes (for example the output of: openssl rand -base64 48).</source>
@@ -1701,6 +1702,18 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     <message>
         <source>An empty API key cannot be saved.</source>
         <translation>Ein leerer API-Schlüssel kann nicht gespeichert werden.</translation>
+    </message>
+    <message>
+        <source>%1 (at least 32 bytes)</source>
+        <translation>%1 (mindestens 32 Bytes)</translation>
+    </message>
+    <message>
+        <source>Access to the keychain was denied (%1). Unlock the keychain and try again, or for headless use set %2.</source>
+        <translation>Der Zugriff auf den Schlüsselbund wurde verweigert (%1). Entsperren Sie den Schlüsselbund und versuchen Sie es erneut, oder setzen Sie für den Headless-Betrieb %2.</translation>
+    </message>
+    <message>
+        <source>No keychain service is available (%1). Start one that offers the Secret Service D-Bus API, such as GNOME Keyring or KWallet, or for headless use set the environment variable %2.</source>
+        <translation>Es ist kein Schlüsselbund-Dienst verfügbar (%1). Starten Sie einen Dienst mit der Secret-Service-D-Bus-API, etwa GNOME Keyring oder KWallet, oder setzen Sie für den Headless-Betrieb die Umgebungsvariable %2.</translation>
     </message>
 </context>
 <context>
@@ -1892,32 +1905,44 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
 <context>
     <name>SqlDialect</name>
     <message>
-        <source>The audit database is locked by another process for longer than the busy timeout. Nothing was written; try again, or close the other M1 instance.</source>
-        <translation>Die Prüfprotokoll-Datenbank ist länger als das Busy-Timeout durch einen anderen Prozess gesperrt. Es wurde nichts geschrieben; versuchen Sie es erneut oder schließen Sie die andere M1-Instanz.</translation>
-    </message>
-    <message>
-        <source>The audit database has no room left (disk or size limit full). Nothing was written; free space and retry. Tools stay blocked until the audit works.</source>
-        <translation>Die Prüfprotokoll-Datenbank hat keinen Platz mehr (Datenträger oder Größenlimit voll). Es wurde nichts geschrieben; geben Sie Speicherplatz frei und versuchen Sie es erneut. Werkzeuge bleiben gesperrt, bis das Prüfprotokoll wieder funktioniert.</translation>
-    </message>
-    <message>
-        <source>The audit database is read-only. Nothing was written; make the file and its folder writable, or point the store at a writable location.</source>
-        <translation>Die Prüfprotokoll-Datenbank ist schreibgeschützt. Es wurde nichts geschrieben; machen Sie die Datei und ihren Ordner beschreibbar oder geben Sie für die Prüfprotokoll-Datenbank einen beschreibbaren Ort an.</translation>
-    </message>
-    <message>
-        <source>The audit database is damaged. It was not changed; restore a backup or start a new file elsewhere.</source>
-        <translation>Die Prüfprotokoll-Datenbank ist beschädigt. Sie wurde nicht verändert; stellen Sie eine Sicherung wieder her oder legen Sie an anderer Stelle eine neue Datei an.</translation>
-    </message>
-    <message>
-        <source>The connection to the database server was lost. Nothing from this step was acknowledged; reconnect and retry.</source>
-        <translation>Die Verbindung zum Datenbankserver wurde unterbrochen. Nichts aus diesem Schritt wurde bestätigt; stellen Sie die Verbindung wieder her und versuchen Sie es erneut.</translation>
-    </message>
-    <message>
         <source>%1 failed: %2</source>
         <translation>%1 fehlgeschlagen: %2</translation>
     </message>
     <message>
-        <source>%1 failed: %2. %3</source>
-        <translation>%1 fehlgeschlagen: %2. %3</translation>
+        <source>the audit database is locked by another process for longer than the busy timeout. Nothing was written; try again, or close the other M1 instance.</source>
+        <translation>die Prüfprotokoll-Datenbank ist länger als die Wartezeit von einem anderen Prozess gesperrt. Nichts wurde geschrieben; versuchen Sie es erneut, oder schließen Sie die andere M1-Instanz.</translation>
+    </message>
+    <message>
+        <source>the audit database is locked by another process for longer than the busy timeout; try again, or close the other M1 instance.</source>
+        <translation>die Prüfprotokoll-Datenbank ist länger als die Wartezeit von einem anderen Prozess gesperrt; versuchen Sie es erneut, oder schließen Sie die andere M1-Instanz.</translation>
+    </message>
+    <message>
+        <source>the audit database has no room left (disk or size limit full). Nothing was written; free space and retry. Tools stay blocked until the audit works.</source>
+        <translation>die Prüfprotokoll-Datenbank hat keinen Platz mehr (Datenträger oder Größenlimit voll). Nichts wurde geschrieben; schaffen Sie Platz und versuchen Sie es erneut. Werkzeuge bleiben gesperrt, bis das Prüfprotokoll wieder funktioniert.</translation>
+    </message>
+    <message>
+        <source>the disk or the size limit of the audit database is full; free space and retry.</source>
+        <translation>der Datenträger oder das Größenlimit der Prüfprotokoll-Datenbank ist voll; schaffen Sie Platz und versuchen Sie es erneut.</translation>
+    </message>
+    <message>
+        <source>the audit database is read-only. Nothing was written; make the file and its folder writable, or point the store at a writable location.</source>
+        <translation>die Prüfprotokoll-Datenbank ist schreibgeschützt. Nichts wurde geschrieben; machen Sie die Datei und ihren Ordner beschreibbar, oder verwenden Sie einen beschreibbaren Ort für die Datenbank.</translation>
+    </message>
+    <message>
+        <source>the audit database cannot be written here (the file, its folder or the file system is read-only); make the file and its folder writable, or point the store at a writable location.</source>
+        <translation>die Prüfprotokoll-Datenbank kann hier nicht geschrieben werden (die Datei, ihr Ordner oder das Dateisystem ist schreibgeschützt); machen Sie die Datei und ihren Ordner beschreibbar, oder verwenden Sie einen beschreibbaren Ort für die Datenbank.</translation>
+    </message>
+    <message>
+        <source>the audit database file cannot be opened; check that its folder exists and that you may read and write the file and its folder.</source>
+        <translation>die Datei der Prüfprotokoll-Datenbank kann nicht geöffnet werden; prüfen Sie, ob ihr Ordner existiert und ob Sie die Datei und den Ordner lesen und schreiben dürfen.</translation>
+    </message>
+    <message>
+        <source>the audit database is damaged. It was not changed; restore a backup or start a new file elsewhere.</source>
+        <translation>die Prüfprotokoll-Datenbank ist beschädigt. Sie wurde nicht verändert; stellen Sie eine Sicherung wieder her oder legen Sie an anderer Stelle eine neue Datei an.</translation>
+    </message>
+    <message>
+        <source>the connection to the database server was lost. Nothing from this step was acknowledged; reconnect and retry.</source>
+        <translation>die Verbindung zum Datenbankserver wurde unterbrochen. Nichts aus diesem Schritt wurde bestätigt; verbinden Sie sich neu und versuchen Sie es erneut.</translation>
     </message>
 </context>
 <context>
@@ -1952,10 +1977,6 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
 </context>
 <context>
     <name>StoreConnection</name>
-    <message>
-        <source>Cannot create the audit folder %1: %2</source>
-        <translation>Der Prüfprotokoll-Ordner %1 kann nicht erstellt werden: %2</translation>
-    </message>
     <message>
         <source>Cannot read the audit database %1: %2</source>
         <translation>Die Prüfprotokoll-Datenbank %1 kann nicht gelesen werden: %2</translation>
@@ -1997,10 +2018,6 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <translation>Die Prüfprotokoll-Datenbank %1 existiert nicht (schreibgeschützt geöffnet).</translation>
     </message>
     <message>
-        <source>Cannot create the audit database %1: %2</source>
-        <translation>Die Prüfprotokoll-Datenbank %1 kann nicht erstellt werden: %2</translation>
-    </message>
-    <message>
         <source>Opening the audit database %1</source>
         <translation>Öffnen der Prüfprotokoll-Datenbank %1</translation>
     </message>
@@ -2027,6 +2044,14 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     <message>
         <source>The audit database %1 does not confirm synchronous_commit = on.</source>
         <translation>Die Prüfprotokoll-Datenbank %1 bestätigt synchronous_commit = on nicht.</translation>
+    </message>
+    <message>
+        <source>Cannot create the audit folder %1: %2. Make its parent folder writable, or give another database with --db PATH_OR_URL (or XDG_DATA_HOME).</source>
+        <translation>Der Prüfprotokoll-Ordner %1 kann nicht angelegt werden: %2. Machen Sie den übergeordneten Ordner beschreibbar, oder geben Sie mit --db PATH_OR_URL (oder XDG_DATA_HOME) eine andere Datenbank an.</translation>
+    </message>
+    <message>
+        <source>Cannot create the audit database %1: %2. Make its folder writable, or give another database with --db PATH_OR_URL.</source>
+        <translation>Die Prüfprotokoll-Datenbank %1 kann nicht angelegt werden: %2. Machen Sie ihren Ordner beschreibbar, oder geben Sie mit --db PATH_OR_URL eine andere Datenbank an.</translation>
     </message>
 </context>
 <context>
@@ -2323,6 +2348,29 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     <message>
         <source>Denied by policy just before running: %1</source>
         <translation>Unmittelbar vor der Ausführung von der Richtlinie abgelehnt: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ToolRegistry</name>
+    <message>
+        <source>Tool name &quot;%1&quot; is not allowed (letters, digits, &apos;_&apos; and &apos;-&apos;, at most 64).</source>
+        <translation>Der Werkzeugname &quot;%1&quot; ist nicht erlaubt (Buchstaben, Ziffern, &apos;_&apos; und &apos;-&apos;, höchstens 64).</translation>
+    </message>
+    <message>
+        <source>A tool named &quot;%1&quot; is already registered.</source>
+        <translation>Ein Werkzeug namens &quot;%1&quot; ist bereits registriert.</translation>
+    </message>
+    <message>
+        <source>Unknown tool &quot;%1&quot;.</source>
+        <translation>Unbekanntes Werkzeug &quot;%1&quot;.</translation>
+    </message>
+    <message>
+        <source>The tool &quot;%1&quot; is disabled.</source>
+        <translation>Das Werkzeug &quot;%1&quot; ist deaktiviert.</translation>
+    </message>
+    <message>
+        <source>Arguments for %1 do not match its schema: %2</source>
+        <translation>Die Argumente für %1 passen nicht zu seinem Schema: %2</translation>
     </message>
 </context>
 <context>
