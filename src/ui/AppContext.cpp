@@ -67,7 +67,7 @@ Result<std::unique_ptr<AppContext>> AppContext::create(const Options& options) {
 AppContext::~AppContext() = default;
 
 QString AppContext::baseUrl() const {
-    return QProcessEnvironment::systemEnvironment().value(QStringLiteral("ANTHROPIC_BASE_URL"));
+    return m_settings.effectiveBaseUrl();
 }
 
 void AppContext::loadSecrets() {

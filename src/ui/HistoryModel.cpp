@@ -1,5 +1,6 @@
 #include "HistoryModel.h"
 
+#include "ScopeStyle.h"
 #include <QDateTime>
 #include <QFutureWatcher>
 #include <QLocale>
@@ -90,7 +91,7 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
     case Model:
         return r.model;
     case StopReason:
-        return r.stopReason.isEmpty() ? tr("running") : r.stopReason;
+        return r.stopReason.isEmpty() ? tr("running") : ScopeStyle::stopReasonText(r.stopReason);
     case Steps:
         return r.steps;
     case Calls:

@@ -67,7 +67,9 @@ RunSession::create(const AppContext& context, const RunRequest& request, Approva
         return std::unexpected(workspace.error());
     session->m_workspace = std::move(*workspace);
 
-    QString model = request.model;
+    // A replay plays what one model said: the run is recorded with that model, whatever the
+    // model list shows.
+    QString model = replay ? transcript->model : request.model;
     if (model.isEmpty())
         model = replay ? transcript->model
                        : (agent->model.isEmpty() ? context.catalog().defaultModel() : agent->model);

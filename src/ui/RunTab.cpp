@@ -4,8 +4,10 @@
 #include "GoalEditor.h"
 #include "GuiApprovalGate.h"
 #include "RunSession.h"
+#include "ScopeStyle.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
+#include "VisibleText.h"
 
 #include "llm/ApiAttempt.h"
 
@@ -173,6 +175,8 @@ void RunTab::connectSession() {
                 model->setDecided(id, status, kind, reason);
                 emit runEvent();
             });
+    connect(run, &RunController::proposalTokenIssued, model, &TimelineModel::setTokenIssued);
+    connect(run, &RunController::proposalTokenSpent, model, &TimelineModel::setTokenSpent);
     connect(run, &RunController::proposalExecuting, model, &TimelineModel::setExecuting);
     connect(run, &RunController::proposalExecuted, this,
             [this, model](const QString& id, const QString& status, const QString& output) {
@@ -183,8 +187,8 @@ void RunTab::connectSession() {
         QStringList lines;
         for (const QJsonValue& v : steps)
             lines << QStringLiteral("[%1] %2").arg(
-                v.toObject().value(QLatin1String("status")).toString(),
-                v.toObject().value(QLatin1String("title")).toString());
+                ScopeStyle::planStatusText(v.toObject().value(QLatin1String("status")).toString()),
+                VisibleText::visible(v.toObject().value(QLatin1String("title")).toString()));
         model->addNotice(tr("Plan:\n%1").arg(lines.join(QLatin1Char('\n'))));
     });
     connect(run, &RunController::contextTrimmed, this, [model](int replaced) {
@@ -223,7 +227,7 @@ void RunTab::onFinished(const RunReport& report) {
     m_finalElapsedMs = m_clock.elapsed();
     m_tick.stop();
     m_editor->setRunning(false);
-    QString text = tr("Run ended: %1").arg(report.stopReason);
+    QString text = tr("Run ended: %1").arg(ScopeStyle::stopReasonText(report.stopReason));
     if (!report.errorMessage.isEmpty())
         text += QStringLiteral(" — ") + report.errorMessage;
     if (!report.finalText.isEmpty() && report.stopReason == QLatin1String("completed"))
@@ -258,7 +262,7 @@ void RunTab::updateStatus() {
         m_finalElapsedMs >= 0 ? m_finalElapsedMs : (m_clock.isValid() ? m_clock.elapsed() : 0);
     m_elapsed->setText(tr("Elapsed: %1").arg(duration(elapsed)));
     if (m_report)
-        m_stop->setText(tr("Stopped: %1").arg(m_report->stopReason));
+        m_stop->setText(tr("Stopped: %1").arg(ScopeStyle::stopReasonText(m_report->stopReason)));
     else if (isRunning())
         m_stop->setText(tr("Running"));
     else

@@ -25,6 +25,9 @@ public:
     // Aborts the request and any retry wait at once; ends the turn with "api.cancelled".
     virtual void cancel() = 0;
     virtual bool isBusy() const = 0;
+    // Whether the provider's calls cost money. The offline replay does not: its usage is recorded
+    // as played, but each call costs 0 and no budget applies to it (nothing is billed).
+    virtual bool isBilled() const { return true; }
 
 signals:
     void attemptStarted(int attempt);

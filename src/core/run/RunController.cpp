@@ -49,6 +49,26 @@ QString limitStopReason(const QString& code) {
     return {};
 }
 
+// What a gate learnt about how its decision was made (SBX-27), for the audit row.
+AuditEvent::DecisionEvidence evidenceOf(const ApprovalDecision& decision) {
+    AuditEvent::DecisionEvidence e;
+    e.reason = decision.reason;
+    e.decisionMs = decision.decisionMs;
+    e.argsSeenWhole = decision.argsSeenWhole;
+    e.inBatch = decision.inBatch;
+    e.decidedBy = decision.decidedBy;
+    return e;
+}
+
+AuditEvent withEvidence(AuditEvent event, const AuditEvent::DecisionEvidence& evidence) {
+    event.addDecisionEvidence(evidence);
+    return event;
+}
+
+AuditEvent withEvidence(AuditEvent event, const ApprovalDecision& decision) {
+    return withEvidence(std::move(event), evidenceOf(decision));
+}
+
 } // namespace
 
 RunController::RunController(Services services, RunConfig config, QObject* parent)
@@ -60,6 +80,7 @@ RunController::RunController(Services services, RunConfig config, QObject* paren
     m_report.model = m_config.model;
     m_report.provider = m_config.provider;
     m_report.dryRun = m_config.dryRun;
+    m_report.billed = !m_s.provider || m_s.provider->isBilled();
     m_telemetry = m_s.telemetry ? m_s.telemetry : &Telemetry::global();
     BudgetGuard::Limits budgets = m_s.budgets;
     if (m_config.limits.budgetUsd > 0)
@@ -124,8 +145,7 @@ RunController::~RunController() {
     ++m_generation;
     // The worker uses the services by reference: it must end before they can go.
     m_exec.waitForFinished();
-    if (m_phase == Phase::AwaitingApproval && m_s.gate && m_current < m_proposals.size())
-        m_s.gate->cancel(m_config.runId, current().call.id);
+    withdrawRequests();
     if (m_phase == Phase::Streaming && m_s.provider->isBusy())
         m_s.provider->cancel();
 }
@@ -214,8 +234,6 @@ void RunController::requestStop(const QString& reason) {
         m_s.provider->cancel();
         break;
     case Phase::AwaitingApproval:
-        m_approvalTimer.stop();
-        m_s.gate->cancel(m_config.runId, current().call.id);
         stopIfRequested();
         break;
     case Phase::AwaitingBudget:
@@ -223,7 +241,10 @@ void RunController::requestStop(const QString& reason) {
         stopIfRequested();
         break;
     default:
-        // Auditing or executing: the next step sees the pending stop.
+        // Auditing or executing: the next step sees the pending stop. The prompts of this
+        // message's later proposals go now: nothing of them will run.
+        m_approvalTimer.stop();
+        withdrawRequests();
         break;
     }
 }
@@ -231,19 +252,28 @@ void RunController::requestStop(const QString& reason) {
 bool RunController::stopIfRequested() {
     if (m_pendingStop.isEmpty())
         return false;
-    if (m_current < m_proposals.size() && current().proposedRecorded && !current().settled) {
-        Proposal& p = current();
+    m_approvalTimer.stop();
+    withdrawRequests();
+    // Every recorded proposal of the message that has not run (or been refused) is cancelled,
+    // in the message's order: none is left "proposed" or "approved" in the store.
+    QList<AuditEvent> cancelled;
+    for (Proposal& p : m_proposals) {
+        if (!p.proposedRecorded || p.settled)
+            continue;
         p.settled = true;
         ++m_report.cancelled;
-        recordOutcome(QStringLiteral("cancelled"));
+        recordOutcome(p, QStringLiteral("cancelled"));
+        spendToken(p, false);
         emit proposalExecuted(p.call.id, QStringLiteral("cancelled"), QString());
-        audit(AuditEvent::callCancelled(
-                  m_config.runId, p.call.id,
-                  tr("The run stopped (%1) before this call ran.").arg(m_pendingStop)),
-              [this] { finish(m_pendingStop, m_pendingError); });
+        cancelled.append(AuditEvent::callCancelled(
+            m_config.runId, p.call.id,
+            tr("The run stopped (%1) before this call ran.").arg(m_pendingStop)));
+    }
+    if (cancelled.isEmpty()) {
+        finish(m_pendingStop, m_pendingError);
         return true;
     }
-    finish(m_pendingStop, m_pendingError);
+    auditAll(std::move(cancelled), [this] { finish(m_pendingStop, m_pendingError); });
     return true;
 }
 
@@ -264,6 +294,11 @@ void RunController::beginTurn() {
         return;
     }
     trimContext();
+    // Nothing to check for a provider that bills nothing (the replay): no budget applies.
+    if (!m_report.billed) {
+        sendTurn();
+        return;
+    }
     // The money gate: the most this turn can cost is checked before anything is sent.
     const qint64 promptTokens = m_contextTokens + m_charsSince / 4;
     const std::optional<qint64> estimate =
@@ -314,7 +349,10 @@ void RunController::raiseAlert(Alert::Category category, Alert::Level level, con
 }
 
 void RunController::recordOutcome(const QString& outcome, double seconds) {
-    const Proposal& p = current();
+    recordOutcome(current(), outcome, seconds);
+}
+
+void RunController::recordOutcome(const Proposal& p, const QString& outcome, double seconds) {
     m_telemetry->recordToolExecution(p.call.toolName, p.scope, outcome, seconds);
 }
 
@@ -388,9 +426,12 @@ void RunController::onAttemptFinished(const ApiAttempt& attempt) {
         m_report.outputTokens += attempt.usage.outputTokens;
         m_report.cacheWriteTokens += attempt.usage.cacheCreationInputTokens;
         m_report.cacheReadTokens += attempt.usage.cacheReadInputTokens;
-        const auto cost = m_s.costs
-                              ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
-                              : std::optional<qint64>();
+        // A replayed call costs nothing: 0 exactly, whatever the model's price.
+        const auto cost =
+            !m_report.billed
+                ? std::optional<qint64>(0)
+                : (m_s.costs ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
+                             : std::optional<qint64>());
         info.costMicros = cost;
         if (cost)
             m_report.costMicros = m_report.costMicros.value_or(0) + *cost;
@@ -469,7 +510,8 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
                              tr("The model stopped for tool use but proposed no tool call.")});
                 return;
             }
-            processNext();
+            m_current = 0;
+            evaluateNext();
         } else if (reason == QLatin1String("end_turn") ||
                    reason == QLatin1String("stop_sequence")) {
             finish(QStringLiteral("completed"));
@@ -510,16 +552,19 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
     });
 }
 
-void RunController::processNext() {
+void RunController::evaluateNext() {
     if (stopIfRequested())
         return;
     if (m_current >= m_proposals.size()) {
-        sendResults();
+        m_current = 0;
+        requestApprovals();
+        processNext();
         return;
     }
     Proposal& p = current();
     ++m_toolCalls;
     ++m_report.proposed;
+    p.callsBefore = m_toolCalls - 1;
     const auto spec = m_s.registry->spec(p.call.toolName);
     p.known = spec.has_value();
     p.scopeValue = spec ? spec->scope : Scope::Execute;
@@ -534,14 +579,14 @@ void RunController::processNext() {
                   return;
               RunState state;
               state.runId = m_config.runId;
-              state.toolCallsSoFar = m_toolCalls - 1;
+              state.toolCallsSoFar = p.callsBefore;
               state.stepsSoFar = m_steps;
               state.elapsedSeconds = m_clock.elapsed() / 1000;
               state.nowSeconds = QDateTime::currentSecsSinceEpoch();
               state.callTimesByTool = m_callTimes;
               PolicyDecision decision = m_s.policy->evaluate(p.call, state);
               // The run's own limits and the agent's tool list narrow what the policy allows.
-              if (!decision.isDeny() && m_toolCalls > m_config.limits.maxToolCalls) {
+              if (!decision.isDeny() && p.callsBefore + 1 > m_config.limits.maxToolCalls) {
                   decision = PolicyDecision{};
                   decision.kind = PolicyDecision::Kind::Deny;
                   decision.code = QStringLiteral("policy.limit.tool_calls");
@@ -558,9 +603,66 @@ void RunController::processNext() {
                                         .arg(m_config.agent.name, p.call.toolName);
               }
               m_callTimes[p.call.toolName].append(state.nowSeconds);
-              audit(AuditEvent::policyChecked(m_config.runId, p.call.id, decision),
-                    [this, decision] { decide(decision); });
+              p.policy = decision;
+              audit(AuditEvent::policyChecked(m_config.runId, p.call.id, decision), [this] {
+                  ++m_current;
+                  evaluateNext();
+              });
           });
+}
+
+void RunController::requestApprovals() {
+    if (!m_s.gate)
+        return;
+    QList<qsizetype> asks;
+    for (qsizetype i = 0; i < m_proposals.size(); ++i)
+        if (m_proposals.at(i).policy && m_proposals.at(i).policy->isAsk())
+            asks.append(i);
+    // All of the message's asks at once, in its order: a person can decide them one by one or
+    // together. They are still applied (token, audit, execution) one at a time in order.
+    for (qsizetype k = 0; k < asks.size(); ++k) {
+        Proposal& p = m_proposals[asks.at(k)];
+        PendingApproval pending;
+        pending.call = p.call;
+        pending.scope = p.scopeValue;
+        pending.decision = *p.policy;
+        pending.step = m_steps;
+        pending.workspaceRoot = m_s.workspace->root();
+        pending.batchIndex = int(k);
+        pending.batchSize = int(asks.size());
+        p.asked = true;
+        m_telemetry->recordApprovalRequested(QStringLiteral("person"));
+        m_s.gate->request(pending);
+    }
+    if (!asks.isEmpty() && m_config.approvalTimeoutMs > 0)
+        m_approvalTimer.start(m_config.approvalTimeoutMs);
+}
+
+bool RunController::hasOpenRequests() const {
+    for (const Proposal& p : m_proposals)
+        if (p.asked && !p.answer && !p.settled)
+            return true;
+    return false;
+}
+
+void RunController::withdrawRequests() {
+    if (!m_s.gate)
+        return;
+    for (Proposal& p : m_proposals)
+        if (p.asked && !p.answer && !p.settled) {
+            p.asked = false;
+            m_s.gate->cancel(m_config.runId, p.call.id);
+        }
+}
+
+void RunController::processNext() {
+    if (stopIfRequested())
+        return;
+    if (m_current >= m_proposals.size()) {
+        sendResults();
+        return;
+    }
+    decide(*current().policy);
 }
 
 void RunController::decide(const PolicyDecision& decision) {
@@ -591,30 +693,46 @@ void RunController::decide(const PolicyDecision& decision) {
         const QString reason =
             tr("A person's approval is needed (%1), but no one can approve in this session.")
                 .arg(decision.reason);
-        deny(QStringLiteral("rule"), QStringLiteral("no approver"), reason,
+        deny(QStringLiteral("none"), QStringLiteral("no approver"), reason,
              tr("Denied: %1").arg(reason));
         return;
     }
-    Proposal& p = current();
-    PendingApproval pending;
-    pending.call = p.call;
-    pending.scope = p.scopeValue;
-    pending.decision = decision;
-    pending.step = m_steps;
-    pending.workspaceRoot = m_s.workspace->root();
+    const Proposal& p = current();
+    if (p.answer) {
+        // Decided while an earlier proposal of the message was still running.
+        applyAnswer(*p.answer);
+        return;
+    }
+    if (!p.asked) {
+        // Withdrawn (cannot happen without a stop, which was handled above): never run it.
+        expire(tr("The request was withdrawn."));
+        return;
+    }
     m_phase = Phase::AwaitingApproval;
-    m_telemetry->recordApprovalRequested(QStringLiteral("person"));
-    if (m_config.approvalTimeoutMs > 0)
-        m_approvalTimer.start(m_config.approvalTimeoutMs);
-    m_s.gate->request(pending);
 }
 
 void RunController::onGateDecided(const QString& runId, const QString& callId,
                                   const ApprovalDecision& decision) {
-    if (m_phase != Phase::AwaitingApproval || runId != m_config.runId ||
-        m_current >= m_proposals.size() || callId != current().call.id)
+    if (runId != m_config.runId || !isRunning() || m_phase == Phase::Finishing)
         return;
-    m_approvalTimer.stop();
+    qsizetype index = -1;
+    for (qsizetype i = 0; i < m_proposals.size(); ++i)
+        if (m_proposals.at(i).call.id == callId)
+            index = i;
+    if (index < 0)
+        return;
+    Proposal& p = m_proposals[index];
+    if (!p.asked || p.answer || p.settled)
+        return;
+    p.answer = decision;
+    if (!hasOpenRequests())
+        m_approvalTimer.stop();
+    // Later proposals keep their answer until the earlier ones are done: the message's order.
+    if (m_phase == Phase::AwaitingApproval && index == m_current)
+        applyAnswer(decision);
+}
+
+void RunController::applyAnswer(const ApprovalDecision& decision) {
     switch (decision.kind) {
     case ApprovalDecision::Kind::Approve:
         if (decision.editedArguments && *decision.editedArguments != current().call.arguments)
@@ -640,7 +758,7 @@ void RunController::onGateDecided(const QString& runId, const QString& callId,
                            .arg(decision.approver.isEmpty() ? tr("A person") : decision.approver,
                                 current().call.toolName),
                        QJsonObject{{QStringLiteral("callId"), current().call.id}});
-        deny(decision.approverKind, decision.approver, reason, text);
+        deny(decision.approverKind, decision.approver, reason, text, evidenceOf(decision));
         return;
     }
     }
@@ -654,7 +772,7 @@ void RunController::approveEdited(const ApprovalDecision& decision) {
     // not be a way around a deny rule or the schema.
     RunState state;
     state.runId = m_config.runId;
-    state.toolCallsSoFar = m_toolCalls - 1;
+    state.toolCallsSoFar = p.callsBefore;
     state.stepsSoFar = m_steps;
     state.elapsedSeconds = m_clock.elapsed() / 1000;
     state.nowSeconds = QDateTime::currentSecsSinceEpoch();
@@ -672,10 +790,20 @@ void RunController::approveEdited(const ApprovalDecision& decision) {
 }
 
 void RunController::onApprovalTimeout() {
-    if (m_phase != Phase::AwaitingApproval)
+    if (!isRunning() || m_phase == Phase::Finishing)
         return;
-    m_s.gate->cancel(m_config.runId, current().call.id);
-    expire(tr("No decision within %1 s.").arg(m_config.approvalTimeoutMs / 1000.0));
+    ApprovalDecision expired;
+    expired.kind = ApprovalDecision::Kind::Expired;
+    expired.approverKind.clear();
+    expired.reason = tr("No decision within %1 s.").arg(m_config.approvalTimeoutMs / 1000.0);
+    // Every request of the message still open expires; each is recorded so in its turn.
+    for (Proposal& p : m_proposals)
+        if (p.asked && !p.answer && !p.settled) {
+            m_s.gate->cancel(m_config.runId, p.call.id);
+            p.answer = expired;
+        }
+    if (m_phase == Phase::AwaitingApproval && current().answer)
+        applyAnswer(*current().answer);
 }
 
 void RunController::approve(const ApprovalDecision& decision) {
@@ -696,15 +824,23 @@ void RunController::approve(const ApprovalDecision& decision) {
     m_telemetry->recordApproval(decision.approverKind, true);
     const QString kind = decision.approverKind;
     const QString reason = decision.reason;
-    audit(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
-                                   jti ? *jti : QString(),
-                                   p.edited ? decision.editedArguments : std::nullopt),
+    audit(withEvidence(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
+                                                jti ? *jti : QString(),
+                                                p.edited ? decision.editedArguments : std::nullopt),
+                       decision),
           [this, token, kind, reason] {
               Proposal& p = current();
               emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
+              // What the token binds and how long it lives, for the person to compare and watch.
+              if (const auto claims = m_s.tokens->verify(token, {})) {
+                  p.tokenIssued = true;
+                  emit proposalTokenIssued(p.call.id, claims->argsSha256.left(12),
+                                           claims->exp * 1000);
+              }
               if (stopIfRequested())
                   return;
               if (m_config.dryRun) {
+                  spendToken(p, false);
                   ++m_report.dryRunSkipped;
                   recordOutcome(QStringLiteral("dry_run"));
                   const QString text =
@@ -725,11 +861,14 @@ void RunController::approve(const ApprovalDecision& decision) {
 }
 
 void RunController::deny(const QString& approverKind, const QString& approver,
-                         const QString& reason, const QString& modelText) {
+                         const QString& reason, const QString& modelText,
+                         const AuditEvent::DecisionEvidence& evidence) {
     ++m_report.denied;
     m_telemetry->recordApproval(approverKind, false);
     recordOutcome(QStringLiteral("denied"));
-    audit(AuditEvent::callDenied(m_config.runId, current().call.id, approverKind, approver, reason),
+    audit(withEvidence(AuditEvent::callDenied(m_config.runId, current().call.id, approverKind,
+                                              approver, reason),
+                       evidence),
           [this, approverKind, reason, modelText] {
               emit proposalDecided(current().call.id, QStringLiteral("denied"), approverKind,
                                    reason);
@@ -787,9 +926,17 @@ void RunController::execute(const QString& token) {
     watcher->setFuture(m_exec);
 }
 
+void RunController::spendToken(Proposal& p, bool used) {
+    if (!p.tokenIssued || p.tokenSpent)
+        return;
+    p.tokenSpent = true;
+    emit proposalTokenSpent(p.call.id, used);
+}
+
 void RunController::onExecuted(const ExecResult& result) {
     Proposal& p = current();
     const auto& outcome = result.outcome;
+    spendToken(p, outcome.tokenConsumed);
     const LogContext context(m_config.runId, p.call.id);
     if (!outcome.result) {
         const Error& e = outcome.result.error();

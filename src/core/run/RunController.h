@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace m1 {
 
@@ -105,6 +106,11 @@ signals:
     // status: approved, denied, expired. approverKind: person, rule, token, auto.
     void proposalDecided(const QString& callId, const QString& status, const QString& approverKind,
                          const QString& reason);
+    // An approval token was issued for the call: fingerprint = the first 12 hex digits of its
+    // argsSha256 (the arguments it binds), expiresAtMs = its exp. Then proposalTokenSpent once
+    // the tool consumed it (used) or when it never will be (dry run, run stopped, refused).
+    void proposalTokenIssued(const QString& callId, const QString& fingerprint, qint64 expiresAtMs);
+    void proposalTokenSpent(const QString& callId, bool used);
     void proposalExecuting(const QString& callId);
     // status: executed, failed, dry_run, cancelled. output: what goes back to the model.
     void proposalExecuted(const QString& callId, const QString& status, const QString& output);
@@ -135,6 +141,12 @@ private:
         QString result;
         bool isError = false;
         bool edited = false; // the person changed the arguments before approving
+        int callsBefore = 0; // the run's tool calls before this one (for the policy's limits)
+        std::optional<PolicyDecision> policy;   // evaluated before any proposal is decided
+        bool asked = false;                     // a request went to the gate
+        std::optional<ApprovalDecision> answer; // the gate's answer (or the expiry)
+        bool tokenIssued = false;
+        bool tokenSpent = false;
     };
 
     struct ExecResult {
@@ -149,21 +161,32 @@ private:
     void raiseAlert(Alert::Category category, Alert::Level level, const QString& message,
                     const QJsonObject& details = {});
     void recordOutcome(const QString& outcome, double seconds = 0);
+    void recordOutcome(const Proposal& p, const QString& outcome, double seconds = 0);
     ModelRequest buildRequest();
     void trimContext();
     void onAttemptFinished(const ApiAttempt& attempt);
     void onTurnFinished(const AssistantMessage& message);
     void onTurnFailed(const Error& error);
+    // A message's proposals: first each is recorded and checked by the policy (evaluateNext), then
+    // the ones the policy asks about go to the gate together (requestApprovals), then they are
+    // decided and run one by one in the message's order (processNext).
+    void evaluateNext();
+    void requestApprovals();
     void processNext();
     void decide(const PolicyDecision& decision);
     void onGateDecided(const QString& runId, const QString& callId,
                        const ApprovalDecision& decision);
+    void applyAnswer(const ApprovalDecision& decision);
     void onApprovalTimeout();
+    bool hasOpenRequests() const;
+    // Withdraws every request still open at the gate (the run will not wait for them).
+    void withdrawRequests();
+    void spendToken(Proposal& p, bool used);
     // An approval with edited arguments: schema and policy again, then approve or deny.
     void approveEdited(const ApprovalDecision& decision);
     void approve(const ApprovalDecision& decision);
     void deny(const QString& approverKind, const QString& approver, const QString& reason,
-              const QString& modelText);
+              const QString& modelText, const AuditEvent::DecisionEvidence& evidence = {});
     void expire(const QString& reason);
     void execute(const QString& token);
     void onExecuted(const ExecResult& result);

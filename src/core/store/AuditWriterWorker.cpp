@@ -22,6 +22,10 @@ QVariant nullableInteger(const QJsonValue& value) {
     return value.isDouble() ? QVariant(value.toInteger()) : QVariant(QMetaType::fromType<qint64>());
 }
 
+QVariant nullableFlag(const QJsonValue& value) {
+    return value.isBool() ? QVariant(value.toBool() ? 1 : 0) : QVariant(QMetaType::fromType<int>());
+}
+
 QString json(const QJsonValue& value) {
     if (value.isObject())
         return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
@@ -337,11 +341,15 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
         const bool approved = event.kind == Kind::CallApproved;
         QSqlQuery* q = statement(QStringLiteral(
             "UPDATE tool_calls SET status = ?, approver_kind = ?, approver = ?, token_jti = ?, "
-            "args_edited_json = ?, decision_reason = ?, decided_at = ?, updated_at = ? WHERE "
+            "args_edited_json = ?, decision_reason = ?, decided_at = ?, updated_at = ?, "
+            "decision_ms = ?, args_seen_whole = ?, decided_in_batch = ?, decided_by = ? WHERE "
             "run_id = ? AND request_id = ? AND status = 'proposed'"));
         if (q) {
             q->bindValue(0, approved ? QStringLiteral("approved") : QStringLiteral("denied"));
-            q->bindValue(1, text(string(d, "approver_kind")));
+            // "none" (no one could decide) is in the event; the column names only those who
+            // decided (person, rule, token, auto), so such a denial keeps it NULL.
+            const QString kind = string(d, "approver_kind");
+            q->bindValue(1, text(kind == QLatin1String("none") ? QString() : kind));
             q->bindValue(2, text(string(d, "approver")));
             q->bindValue(3, text(string(d, "jti")));
             q->bindValue(4, d.contains(QLatin1String("edited_arguments"))
@@ -350,7 +358,11 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(5, text(string(d, "reason")));
             q->bindValue(6, at);
             q->bindValue(7, at);
-            bindCall(q, 8);
+            q->bindValue(8, nullableInteger(d.value(QLatin1String("decision_ms"))));
+            q->bindValue(9, nullableFlag(d.value(QLatin1String("args_seen_whole"))));
+            q->bindValue(10, nullableFlag(d.value(QLatin1String("batch"))));
+            q->bindValue(11, text(string(d, "decided_by")));
+            bindCall(q, 12);
         }
         if (const Status done = transition(q, approved ? tr("Approval") : tr("Denial")); !done)
             return done;

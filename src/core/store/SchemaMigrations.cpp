@@ -189,6 +189,22 @@ const char* const kMigration2[] = {
     "CREATE INDEX api_calls_at_error ON api_calls (at, error_type)",
 };
 
+// Migration 4: the evidence of each decision (SBX-27), for tuning the prompts: how long the person
+// took, whether the whole argv / argument text was scrolled into view, whether it was decided with
+// "approve all" / "deny all" of one message, and the login name of the person. NULL where no person
+// was shown a prompt, and for rows written before this migration (nothing to recover them from).
+// The index serves the approval rate per scope: the prompts (policy "ask") of a time range, read
+// from index entries only.
+const char* const kMigration4[] = {
+    "ALTER TABLE tool_calls ADD COLUMN decision_ms BIGINT",
+    "ALTER TABLE tool_calls ADD COLUMN args_seen_whole INTEGER CHECK (args_seen_whole IN (0, 1))",
+    "ALTER TABLE tool_calls ADD COLUMN decided_in_batch INTEGER CHECK (decided_in_batch IN (0, "
+    "1))",
+    "ALTER TABLE tool_calls ADD COLUMN decided_by TEXT",
+    "CREATE INDEX tool_calls_prompts ON tool_calls (policy_decision, proposed_at, scope, status, "
+    "approver_kind, decision_ms, args_seen_whole, decided_in_batch)",
+};
+
 QStringList toList(const char* const* begin, const char* const* end, const SqlDialect& dialect) {
     QStringList result;
     for (auto it = begin; it != end; ++it)
@@ -199,7 +215,7 @@ QStringList toList(const char* const* begin, const char* const* end, const SqlDi
 } // namespace
 
 int SchemaMigrations::latestVersion() {
-    return 3;
+    return 4;
 }
 
 QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect) {
@@ -212,6 +228,8 @@ QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect)
         // Migration 3: the dashboard rollups, their probe indexes and the backfill from the rows
         // already stored (see AuditRollups).
         return AuditRollups::migrationStatements(dialect);
+    case 4:
+        return toList(std::begin(kMigration4), std::end(kMigration4), dialect);
     default:
         return {};
     }

@@ -98,7 +98,11 @@ private slots:
         QStandardPaths::setTestModeEnabled(true);
         qputenv("M1_SETTINGS", m_dir.filePath(QStringLiteral("settings.json")).toUtf8());
         qputenv("M1_JWT_SECRET", "gui-test-secret-0123456789abcdef0123456789");
-        QFile::remove(Settings::defaultFilePath());
+        // The defaults (a file M1_SETTINGS names must exist).
+        QFile settings(Settings::defaultFilePath());
+        QVERIFY(settings.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QVERIFY(settings.write("{}\n") == 3);
+        settings.close();
         m_workspace = m_dir.filePath(QStringLiteral("ws"));
         QDir().mkpath(m_workspace);
         QJsonArray turns;
@@ -267,6 +271,7 @@ private slots:
             SettingsDialog dialog(*m_context);
             dialog.maxStepsSpin()->setValue(42);
             dialog.readApprovalCheck()->setChecked(true);
+            dialog.baseUrlEdit()->setText(QStringLiteral("http://127.0.0.1:8089"));
             dialog.rulesEdit()->setPlainText(
                 QStringLiteral("{\"allow\": [\"read_file(src/**)\"], \"ask\": [], \"deny\": []}"));
             QVERIFY(dialog.rulesStatus()->text().startsWith(QStringLiteral("Valid")));
@@ -280,6 +285,18 @@ private slots:
         QCOMPARE(m_context->settings().policy.maxStepsPerRun, 42);
         SettingsDialog again(*m_context);
         QCOMPARE(again.maxStepsSpin()->value(), 42);
+        QCOMPARE(loaded->claudeBaseUrl, QStringLiteral("http://127.0.0.1:8089"));
+        QCOMPARE(m_context->baseUrl(), QStringLiteral("http://127.0.0.1:8089"));
+        QCOMPARE(again.baseUrlEdit()->text(), QStringLiteral("http://127.0.0.1:8089"));
+        // Plain http to another machine is refused with the provider's reason; nothing written.
+        again.baseUrlEdit()->setText(QStringLiteral("http://api.example.com"));
+        {
+            QString error;
+            QVERIFY(!again.save(&error));
+            QVERIFY2(error.contains(QStringLiteral("only https")), qPrintable(error));
+            QCOMPARE(Settings::load()->claudeBaseUrl, QStringLiteral("http://127.0.0.1:8089"));
+        }
+        again.baseUrlEdit()->setText(QStringLiteral("http://127.0.0.1:8089"));
         // An invalid rule is refused and nothing is written.
         again.rulesEdit()->setPlainText(QStringLiteral("{\"allow\": [\"no_such_tool\"]}"));
         QVERIFY(again.rulesStatus()->text().startsWith(QStringLiteral("Not valid")));
