@@ -792,6 +792,7 @@ private slots:
         QCOMPARE(paused.size(), 1);
         QCOMPARE(paused.at(0).at(0).toString(), QStringLiteral("store.full"));
         QCOMPARE(run->auditPauseError().code, QStringLiteral("store.full"));
+        QCOMPARE(AuditWriter::failureOf(run->auditPauseError()), AuditWriter::Failure::StorageFull);
         QVERIFY(run->isRunning());
         QVERIFY(!run->isFinished());
         // Fail closed: the proposal is on record, the approval is not, nothing ran or was spent.

@@ -865,6 +865,8 @@ private slots:
         const AuditAck ack = (*writer)->waitForAck((*writer)->submit(batch), 30000);
         QVERIFY(!ack);
         QCOMPARE(ack.error().code, QStringLiteral("store.transition"));
+        // Not something a person can fix by freeing space: a run stops on it.
+        QCOMPARE(AuditWriter::failureOf(ack.error()), AuditWriter::Failure::Other);
         QSqlQuery q(QSqlDatabase::database(c, false));
         QVERIFY(q.exec(QStringLiteral("SELECT (SELECT count(*) FROM audit_events), (SELECT "
                                       "last_seq FROM chain_head), (SELECT count(*) FROM "
