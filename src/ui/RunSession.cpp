@@ -133,6 +133,9 @@ RunSession::create(const AppContext& context, const RunRequest& request, Approva
     services.provider = session->m_provider.get();
     services.gate = gate;
     services.costs = &context.costs();
+    // A person is at the window: a full or read-only audit store pauses the run (RunTab's
+    // banner: Retry, Cancel) instead of ending it.
+    services.pauseOnAuditFailure = true;
     session->m_controller = std::make_unique<RunController>(services, config);
     return session;
 }

@@ -19,6 +19,7 @@
 #include "run/RunController.h"
 #include "run/TerminalApprovalGate.h"
 #include "store/AuditStore.h"
+#include "store/AuditWriter.h"
 
 #include <QDateTime>
 #include <QEventLoop>
@@ -27,6 +28,7 @@
 #include <QProcessEnvironment>
 
 #include <openssl/rand.h>
+#include <termios.h>
 
 namespace m1::cli {
 
@@ -147,7 +149,10 @@ int runRun(Cli& cli, const QStringList& args) {
                     "SIGTERM; a second one quits at once with 130 or 143 and leaves the run "
                     "unfinished); 9 the model API failed (api_error); 10 the audit store refused "
                     "a write (audit_failed, nothing more ran); 1 could not start; 2 usage (also: "
-                    "the --run-id exists already, a --token that cannot be used)."),
+                    "the --run-id exists already, a --token that cannot be used).\n"
+                    "On a terminal, a full or read-only audit store pauses the run and asks: "
+                    "audit storage full: [r]etry / [c]ancel. Without a terminal the run ends as "
+                    "audit_failed (exit status 10)."),
             0, &exitCode))
         return exitCode;
     if (!parser.isSet(goalOpt) || parser.value(goalOpt).trimmed().isEmpty())
@@ -437,6 +442,9 @@ int runRun(Cli& cli, const QStringList& args) {
     services.budgets = budgets;
     services.spentToday = spentToday;
     services.spentThisMonth = spentThisMonth;
+    // Someone at the terminal can free space and choose: a full or read-only audit store
+    // pauses the run. Without a terminal nobody can answer: the run ends as audit_failed.
+    services.pauseOnAuditFailure = terminal != nullptr;
     if (terminal)
         // Between turns nothing else waits on the terminal, so a plain blocking question is
         // enough here.
@@ -535,6 +543,52 @@ int runRun(Cli& cli, const QStringList& args) {
         }
     });
 
+    // Paused on the audit (only with a terminal): nothing runs until the person answers. Queued,
+    // so the question is asked outside the controller's own call. The read blocks on purpose:
+    // nothing of the run can happen meanwhile, and an approval prompt still open for a later
+    // call of the message cannot take the answer (its reader waits in the event loop). Ctrl-C
+    // is acted on after the answer; a second one quits at once, as always.
+    QObject::connect(
+        &run, &RunController::auditPaused, &run,
+        [&](const QString& code, const QString& message) {
+            if (!run.isPausedOnAudit())
+                return;
+            endLine();
+            const bool readOnly = code == QLatin1String("store.readonly");
+            live << Cli::tr("The audit store refused a write (%1): %2").arg(code, message)
+                 << Qt::endl;
+            live << Cli::tr("Nothing runs until it is recorded. %1")
+                        .arg(readOnly ? Cli::tr("Make the database and its folder writable, "
+                                                "then retry.")
+                                      : Cli::tr("Free disk space, then retry."))
+                 << Qt::endl;
+            QFile tty(QStringLiteral("/dev/tty"));
+            const bool canRead = tty.open(QIODevice::ReadOnly);
+            // Typed ahead before the question was shown: not an answer to it.
+            if (canRead)
+                ::tcflush(tty.handle(), TCIFLUSH);
+            for (;;) {
+                live << (readOnly ? Cli::tr("audit storage read-only: [r]etry / [c]ancel ")
+                                  : Cli::tr("audit storage full: [r]etry / [c]ancel "));
+                live.flush();
+                const QByteArray line = canRead ? tty.readLine(64) : QByteArray();
+                const QByteArray answer = line.trimmed().toLower();
+                if (answer == "r" || answer == "retry") {
+                    live << Cli::tr("Retrying the refused audit write.") << Qt::endl;
+                    run.resume();
+                    return;
+                }
+                if (line.isEmpty() || answer == "c" || answer == "cancel") {
+                    if (line.isEmpty())
+                        live << '\n';
+                    live << Cli::tr("Cancelling the run.") << Qt::endl;
+                    run.cancel();
+                    return;
+                }
+            }
+        },
+        Qt::QueuedConnection);
+
     QEventLoop loop;
     QObject::connect(&run, &RunController::finished, &loop, &QEventLoop::quit);
     // Ctrl-C or SIGTERM: the run stops as user_cancelled with its audit records (exit 8); a
@@ -559,6 +613,23 @@ int runRun(Cli& cli, const QStringList& args) {
              << Qt::endl;
 
     const RunReport& report = run.report();
+    if (report.stopReason == QLatin1String("audit_failed")) {
+        const AuditWriter::Failure failure =
+            AuditWriter::failureOf(Error{report.errorCode, report.errorMessage});
+        if (!terminal && (failure == AuditWriter::Failure::StorageFull ||
+                          failure == AuditWriter::Failure::ReadOnly))
+            live << Cli::tr("The audit store refused a write (%1), so the run stopped before "
+                            "anything more ran. Without a terminal nobody can choose retry or "
+                            "cancel, so the run was not paused: it ends as audit_failed (exit "
+                            "status 10). Free space or fix the permissions and run it again.")
+                        .arg(report.errorCode)
+                 << Qt::endl;
+        else
+            live << Cli::tr("The audit store refused a write (%1), so the run stopped before "
+                            "anything more ran (exit status 10).")
+                        .arg(report.errorCode)
+                 << Qt::endl;
+    }
     if (json) {
         cli.printJson(report.toJson());
     } else {

@@ -21,6 +21,7 @@
 #include <QUuid>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 
 namespace m1 {
@@ -152,37 +153,123 @@ RunController::~RunController() {
 
 // --- audit plumbing -------------------------------------------------------------------------
 
-void RunController::audit(const AuditEvent& event, std::function<void()> next) {
-    const AuditWriter::Ticket ticket = m_s.audit->submit(event);
+void RunController::audit(const AuditEvent& event, std::function<void()> next,
+                          std::function<void()> retry) {
+    commit({event}, std::move(next), std::move(retry));
+}
+
+void RunController::defer(const AuditEvent& event, const std::function<void()>& next) {
+    m_deferred.append(event);
+    next();
+}
+
+void RunController::deferAll(QList<AuditEvent> events, const std::function<void()>& next) {
+    m_deferred.append(std::move(events));
+    next();
+}
+
+void RunController::commit(QList<AuditEvent> events, std::function<void()> next,
+                           std::function<void()> retry) {
+    const QList<AuditEvent> deferred = std::move(m_deferred);
+    m_deferred.clear();
+    if (!retry)
+        retry = [this, events, next] { commit(events, next); };
+    const AuditWriter::Ticket ticket = m_s.audit->submit(deferred + events);
     auto* watcher = new QFutureWatcher<AuditAck>(this);
     const quint64 generation = m_generation;
     const Phase previous = m_phase == Phase::Finishing ? Phase::Finishing : Phase::Auditing;
     m_phase = previous;
-    connect(watcher, &QFutureWatcherBase::finished, this,
-            [this, watcher, generation, next = std::move(next)] {
-                watcher->deleteLater();
-                if (generation != m_generation)
-                    return;
-                const AuditAck ack = watcher->result();
-                if (!ack) {
-                    // Fail closed: nothing after an unrecorded transition may happen.
-                    finish(QStringLiteral("audit_failed"), ack.error());
+    connect(
+        watcher, &QFutureWatcherBase::finished, this,
+        [this, watcher, generation, deferred, events = std::move(events), next = std::move(next),
+         retry = std::move(retry)] {
+            watcher->deleteLater();
+            if (generation != m_generation)
+                return;
+            const AuditAck ack = watcher->result();
+            if (!ack) {
+                // Fail closed: nothing after an unrecorded transition may happen.
+                if (mayPause(ack.error())) {
+                    pauseOnAudit(AuditPause{Phase::Auditing, deferred, events, retry, ack.error()});
                     return;
                 }
-                next();
-            });
+                finish(QStringLiteral("audit_failed"), ack.error());
+                return;
+            }
+            next();
+        });
     watcher->setFuture(ticket.ack);
 }
 
-void RunController::auditAll(QList<AuditEvent> events, std::function<void()> next) {
-    if (events.isEmpty()) {
-        next();
+bool RunController::mayPause(const Error& error) const {
+    if (!m_s.pauseOnAuditFailure || m_cancelling)
+        return false;
+    const AuditWriter::Failure failure = AuditWriter::failureOf(error);
+    return failure == AuditWriter::Failure::StorageFull ||
+           failure == AuditWriter::Failure::ReadOnly;
+}
+
+void RunController::pauseOnAudit(AuditPause pause) {
+    m_pause = std::move(pause);
+    m_phase = Phase::PausedOnAudit;
+    {
+        const LogContext context(m_config.runId);
+        qCWarning(lcRun) << "run paused: the audit store refused a write:" << m_pause.error.code
+                         << m_pause.error.message;
+    }
+    emit auditPaused(m_pause.error.code, m_pause.error.message);
+}
+
+void RunController::resume() {
+    if (m_phase != Phase::PausedOnAudit)
+        return;
+    AuditPause pause = std::move(m_pause);
+    m_pause = AuditPause{};
+    m_phase = pause.from;
+    // Nothing was deferred while paused: the refused write took everything.
+    m_deferred = pause.deferred + m_deferred;
+    {
+        const LogContext context(m_config.runId);
+        qCInfo(lcRun) << "run resumed: retrying the refused audit write";
+    }
+    emit auditResumed();
+    pause.retry();
+}
+
+void RunController::cancelPaused() {
+    AuditPause pause = std::move(m_pause);
+    m_pause = AuditPause{};
+    m_phase = pause.from;
+    // One last write; refused again, the run ends without further writes.
+    m_cancelling = true;
+    QList<AuditEvent> events = pause.deferred + pause.events;
+    if (pause.from == Phase::Finishing) {
+        // The run had ended on its own: its end is what there is to record.
+        writeFinal(std::move(events));
         return;
     }
-    const AuditEvent first = events.takeFirst();
-    audit(first, [this, events = std::move(events), next = std::move(next)]() mutable {
-        auditAll(std::move(events), std::move(next));
-    });
+    if (m_pendingStop.isEmpty())
+        m_pendingStop = QStringLiteral("user_cancelled");
+    m_approvalTimer.stop();
+    withdrawRequests();
+    // A call the refused write settles (its result, a denial...) is settled by this write too.
+    for (Proposal& p : m_proposals) {
+        const bool settledInWrite =
+            std::any_of(events.cbegin(), events.cend(), [&p](const AuditEvent& e) {
+                using Kind = AuditEvent::Kind;
+                return e.requestId == p.call.id &&
+                       (e.kind == Kind::CallDenied || e.kind == Kind::CallExpired ||
+                        e.kind == Kind::CallCancelled || e.kind == Kind::CallExecuted ||
+                        e.kind == Kind::CallFailed);
+            });
+        if (settledInWrite)
+            p.settled = true;
+    }
+    events.append(cancelOpenCalls(
+        tr("The run stopped (%1) while the audit store refused writes; this call did not run.")
+            .arg(m_pendingStop)));
+    m_deferred = std::move(events);
+    finish(m_pendingStop, m_pendingError);
 }
 
 // --- the loop -------------------------------------------------------------------------------
@@ -219,6 +306,10 @@ void RunController::start() {
 }
 
 void RunController::cancel() {
+    if (m_phase == Phase::PausedOnAudit) {
+        cancelPaused();
+        return;
+    }
     requestStop(QStringLiteral("user_cancelled"));
 }
 
@@ -241,8 +332,8 @@ void RunController::requestStop(const QString& reason) {
         stopIfRequested();
         break;
     default:
-        // Auditing or executing: the next step sees the pending stop. The prompts of this
-        // message's later proposals go now: nothing of them will run.
+        // Auditing, executing or paused on the audit: the next step sees the pending stop. The
+        // prompts of this message's later proposals go now: nothing of them will run.
         m_approvalTimer.stop();
         withdrawRequests();
         break;
@@ -254,6 +345,18 @@ bool RunController::stopIfRequested() {
         return false;
     m_approvalTimer.stop();
     withdrawRequests();
+    QList<AuditEvent> cancelled =
+        cancelOpenCalls(tr("The run stopped (%1) before this call ran.").arg(m_pendingStop));
+    if (cancelled.isEmpty()) {
+        finish(m_pendingStop, m_pendingError);
+        return true;
+    }
+    // All of them in one transaction.
+    commit(std::move(cancelled), [this] { finish(m_pendingStop, m_pendingError); });
+    return true;
+}
+
+QList<AuditEvent> RunController::cancelOpenCalls(const QString& reason) {
     // Every recorded proposal of the message that has not run (or been refused) is cancelled,
     // in the message's order: none is left "proposed" or "approved" in the store.
     QList<AuditEvent> cancelled;
@@ -265,16 +368,9 @@ bool RunController::stopIfRequested() {
         recordOutcome(p, QStringLiteral("cancelled"));
         spendToken(p, false);
         emit proposalExecuted(p.call.id, QStringLiteral("cancelled"), QString());
-        cancelled.append(AuditEvent::callCancelled(
-            m_config.runId, p.call.id,
-            tr("The run stopped (%1) before this call ran.").arg(m_pendingStop)));
+        cancelled.append(AuditEvent::callCancelled(m_config.runId, p.call.id, reason));
     }
-    if (cancelled.isEmpty()) {
-        finish(m_pendingStop, m_pendingError);
-        return true;
-    }
-    auditAll(std::move(cancelled), [this] { finish(m_pendingStop, m_pendingError); });
-    return true;
+    return cancelled;
 }
 
 bool RunController::budgetExceeded() const {
@@ -451,7 +547,7 @@ void RunController::onAttemptFinished(const ApiAttempt& attempt) {
                    ? QString::number(attempt.httpStatus)
                    : (info.errorType.isEmpty() ? QStringLiteral("error") : info.errorType)),
         attempt.latencyMs / 1000.0);
-    // Recorded before the turn's proposals are looked at (auditAll in onTurnFinished/Failed).
+    // Recorded with the turn's next write (onTurnFinished/Failed defer them).
     m_apiEvents.append(AuditEvent::apiCall(m_config.runId, info));
     emit apiAttempt(attempt);
 }
@@ -460,7 +556,8 @@ void RunController::onTurnFailed(const Error& error) {
     m_phase = Phase::Auditing;
     QList<AuditEvent> events = std::move(m_apiEvents);
     m_apiEvents.clear();
-    auditAll(std::move(events), [this, error] {
+    // Recorded with the end of the run.
+    deferAll(std::move(events), [this, error] {
         if (!m_pendingStop.isEmpty()) {
             finish(m_pendingStop, m_pendingError);
             return;
@@ -484,7 +581,9 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
         m_report.finalText = m_turnText;
     QList<AuditEvent> events = std::move(m_apiEvents);
     m_apiEvents.clear();
-    auditAll(std::move(events), [this, message] {
+    // The turn's API calls gate nothing: they go with the next write (the first proposal's,
+    // or the end of the run), ahead of it in the chain.
+    deferAll(std::move(events), [this, message] {
         if (stopIfRequested())
             return;
         if (budgetExceeded()) {
@@ -523,8 +622,9 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
                                  .arg(m_config.maxPauseTurns)});
                 return;
             }
-            // The paused assistant content is already appended unchanged: resend as is.
-            beginTurn();
+            // The paused assistant content is already appended unchanged: resend as is, once
+            // this turn's API calls are recorded (a turn costs money).
+            commit({}, [this] { beginTurn(); });
         } else if (reason == QLatin1String("max_tokens")) {
             finish(QStringLiteral("max_tokens"),
                    Error{QStringLiteral("run.max_tokens"),
@@ -557,8 +657,23 @@ void RunController::evaluateNext() {
         return;
     if (m_current >= m_proposals.size()) {
         m_current = 0;
-        requestApprovals();
-        processNext();
+        const bool asks = m_s.gate && std::any_of(m_proposals.cbegin(), m_proposals.cend(),
+                                                  [](const Proposal& p) {
+                                                      return p.policy && p.policy->isAsk();
+                                                  });
+        if (!asks) {
+            // The proposals and their policy checks go with the first decision's write.
+            requestApprovals();
+            processNext();
+            return;
+        }
+        // A person will be asked: what they are asked about is on record first.
+        commit({}, [this] {
+            if (stopIfRequested())
+                return;
+            requestApprovals();
+            processNext();
+        });
         return;
     }
     Proposal& p = current();
@@ -570,7 +685,9 @@ void RunController::evaluateNext() {
     p.scopeValue = spec ? spec->scope : Scope::Execute;
     p.scope = spec ? scopeToString(spec->scope) : QStringLiteral("unknown");
     emit proposalAdded(p.call.id, p.call.toolName, p.scope, p.call.arguments);
-    audit(AuditEvent::callProposed(m_config.runId, p.call.id, m_steps, p.call.toolName, p.scope,
+    // "proposed" and "policy checked" gate nothing on their own: they are committed in one
+    // transaction with what follows (the approval or denial), or before a person is asked.
+    defer(AuditEvent::callProposed(m_config.runId, p.call.id, m_steps, p.call.toolName, p.scope,
                                    p.call.arguments),
           [this] {
               Proposal& p = current();
@@ -604,7 +721,7 @@ void RunController::evaluateNext() {
               }
               m_callTimes[p.call.toolName].append(state.nowSeconds);
               p.policy = decision;
-              audit(AuditEvent::policyChecked(m_config.runId, p.call.id, decision), [this] {
+              defer(AuditEvent::policyChecked(m_config.runId, p.call.id, decision), [this] {
                   ++m_current;
                   evaluateNext();
               });
@@ -819,45 +936,65 @@ void RunController::approve(const ApprovalDecision& decision) {
         }
         token = *minted;
     }
-    const auto jti = m_s.tokens->jtiOf(token);
     ++m_report.approved;
     m_telemetry->recordApproval(decision.approverKind, true);
+    commitApproval(decision, token);
+}
+
+void RunController::commitApproval(const ApprovalDecision& decision, const QString& token) {
+    Proposal& p = current();
+    const auto jti = m_s.tokens->jtiOf(token);
     const QString kind = decision.approverKind;
     const QString reason = decision.reason;
-    audit(withEvidence(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
-                                                jti ? *jti : QString(),
-                                                p.edited ? decision.editedArguments : std::nullopt),
-                       decision),
-          [this, token, kind, reason] {
-              Proposal& p = current();
-              emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
-              // What the token binds and how long it lives, for the person to compare and watch.
-              if (const auto claims = m_s.tokens->verify(token, {})) {
-                  p.tokenIssued = true;
-                  emit proposalTokenIssued(p.call.id, claims->argsSha256.left(12),
-                                           claims->exp * 1000);
-              }
-              if (stopIfRequested())
-                  return;
-              if (m_config.dryRun) {
-                  spendToken(p, false);
-                  ++m_report.dryRunSkipped;
-                  recordOutcome(QStringLiteral("dry_run"));
-                  const QString text =
-                      tr("[dry run] %1 was approved but not executed: this run is a dry run, so "
-                         "no tool runs. Nothing changed.")
-                          .arg(p.call.toolName);
-                  audit(AuditEvent::callCancelled(m_config.runId, p.call.id,
-                                                  tr("dry run: approved, not executed")),
-                        [this, text] {
-                            emit proposalExecuted(current().call.id, QStringLiteral("dry_run"),
-                                                  text);
-                            settle(text, false);
-                        });
-                  return;
-              }
-              execute(token);
-          });
+    // After a pause on the audit: the refused "approved" was never committed and its token
+    // never consumed nor shown to anyone; a token this run minted is replaced by a fresh one
+    // (new jti, full lifetime), so the approval on record is the one that runs. A
+    // pre-authorised token is kept (if it expired meanwhile, the executor refuses it).
+    auto retry = [this, decision, token] {
+        QString fresh = token;
+        if (decision.token.isEmpty()) {
+            const Proposal& p = current();
+            if (const auto minted = m_s.tokens->mint(p.call.toolName, p.scopeValue,
+                                                     p.call.arguments, m_config.runId))
+                fresh = *minted;
+        }
+        commitApproval(decision, fresh);
+    };
+    audit(
+        withEvidence(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
+                                              jti ? *jti : QString(),
+                                              p.edited ? decision.editedArguments : std::nullopt),
+                     decision),
+        [this, token, kind, reason] {
+            Proposal& p = current();
+            emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
+            // What the token binds and how long it lives, for the person to compare and watch.
+            if (const auto claims = m_s.tokens->verify(token, {})) {
+                p.tokenIssued = true;
+                emit proposalTokenIssued(p.call.id, claims->argsSha256.left(12),
+                                         claims->exp * 1000);
+            }
+            if (stopIfRequested())
+                return;
+            if (m_config.dryRun) {
+                spendToken(p, false);
+                ++m_report.dryRunSkipped;
+                recordOutcome(QStringLiteral("dry_run"));
+                const QString text =
+                    tr("[dry run] %1 was approved but not executed: this run is a dry run, so "
+                       "no tool runs. Nothing changed.")
+                        .arg(p.call.toolName);
+                audit(AuditEvent::callCancelled(m_config.runId, p.call.id,
+                                                tr("dry run: approved, not executed")),
+                      [this, text] {
+                          emit proposalExecuted(current().call.id, QStringLiteral("dry_run"), text);
+                          settle(text, false);
+                      });
+                return;
+            }
+            execute(token);
+        },
+        std::move(retry));
 }
 
 void RunController::deny(const QString& approverKind, const QString& approver,
@@ -991,16 +1128,15 @@ void RunController::onExecuted(const ExecResult& result) {
     } else {
         ++m_report.executed;
     }
-    audit(event, [this, isPlan, plan, done] {
-        if (!isPlan) {
-            done();
-            return;
-        }
-        m_report.plan = plan;
-        audit(AuditEvent::planUpdated(m_config.runId, plan), [this, plan, done] {
-            emit planUpdated(plan);
-            done();
-        });
+    if (!isPlan) {
+        audit(event, done);
+        return;
+    }
+    // The plan goes in the same transaction as the result of the call that set it.
+    m_report.plan = plan;
+    commit({event, AuditEvent::planUpdated(m_config.runId, plan)}, [this, plan, done] {
+        emit planUpdated(plan);
+        done();
     });
 }
 
@@ -1082,19 +1218,36 @@ void RunController::finish(const QString& stopReason, const Error& error) {
     totals.costMicros = m_report.costMicros;
     totals.costComplete = m_report.costComplete;
 
-    const AuditWriter::Ticket ticket =
-        m_s.audit->submit(AuditEvent::runFinished(m_config.runId, totals));
+    QList<AuditEvent> events = std::move(m_deferred);
+    m_deferred.clear();
+    events.append(AuditEvent::runFinished(m_config.runId, totals));
+    writeFinal(std::move(events));
+}
+
+void RunController::writeFinal(QList<AuditEvent> events) {
+    const AuditWriter::Ticket ticket = m_s.audit->submit(events);
     auto* watcher = new QFutureWatcher<AuditAck>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const AuditAck ack = watcher->result();
-        if (!ack && m_report.errorCode.isEmpty()) {
-            m_report.errorCode = ack.error().code;
-            m_report.errorMessage = ack.error().message;
-        }
-        m_phase = Phase::Finished;
-        emit finished(m_report);
-    });
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher, events = std::move(events)] {
+                watcher->deleteLater();
+                const AuditAck ack = watcher->result();
+                // A run that ends because the audit failed does not wait for it again.
+                if (!ack && m_report.stopReason != QLatin1String("audit_failed") &&
+                    mayPause(ack.error())) {
+                    pauseOnAudit(AuditPause{Phase::Finishing,
+                                            {},
+                                            events,
+                                            [this, events] { writeFinal(events); },
+                                            ack.error()});
+                    return;
+                }
+                if (!ack && m_report.errorCode.isEmpty()) {
+                    m_report.errorCode = ack.error().code;
+                    m_report.errorMessage = ack.error().message;
+                }
+                m_phase = Phase::Finished;
+                emit finished(m_report);
+            });
     watcher->setFuture(ticket.ack);
 }
 

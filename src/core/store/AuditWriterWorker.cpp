@@ -160,17 +160,15 @@ void AuditWriterWorker::rollback() {
         QSqlQuery(m_connection->database()).exec(QStringLiteral("ROLLBACK"));
 }
 
-Result<qint64> AuditWriterWorker::write(const AuditEvent& event) {
+Result<qint64> AuditWriterWorker::write(const QList<AuditEvent>& events) {
+    if (events.isEmpty())
+        return 0;
     if (!m_connection) {
         // The previous connection was lost (server restart, pg_terminate_backend): one new
-        // attempt per event, so a dead server means one quick error per event, not a loop.
+        // attempt per submission, so a dead server means one quick error each, not a loop.
         if (const Status reopened = openConnection(); !reopened)
             return std::unexpected(reopened.error());
     }
-    const QJsonObject data = storedData(event);
-    const QString payload = QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact));
-    const QString kind = AuditEvent::kindName(event.kind);
-
     const auto failed = [&](const Error& error) -> Result<qint64> {
         rollback();
         if (error.code == QLatin1String("store.connection"))
@@ -182,15 +180,25 @@ Result<qint64> AuditWriterWorker::write(const AuditEvent& event) {
     if (!control.exec(m_config.dialect.beginWrite()))
         return failed(m_config.dialect.toError(control.lastError(), QStringLiteral("store.write"),
                                                tr("Starting an audit write")));
-    auto appended = m_chain->append(event.at, kind, event.runId, event.requestId, payload);
-    if (!appended)
-        return failed(appended.error());
-    if (const Status projected = project(event, data); !projected)
-        return failed(projected.error());
+    qint64 seq = 0;
+    for (const AuditEvent& event : events) {
+        const QJsonObject data = storedData(event);
+        const QString payload =
+            QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact));
+        // The chain head is read inside this transaction, so each event links to the one
+        // before it in the batch.
+        auto appended = m_chain->append(event.at, AuditEvent::kindName(event.kind), event.runId,
+                                        event.requestId, payload);
+        if (!appended)
+            return failed(appended.error());
+        if (const Status projected = project(event, data); !projected)
+            return failed(projected.error());
+        seq = appended->seq;
+    }
     if (!control.exec(QStringLiteral("COMMIT")))
         return failed(m_config.dialect.toError(control.lastError(), QStringLiteral("store.write"),
                                                tr("Committing an audit write")));
-    return appended->seq;
+    return seq;
 }
 
 Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d) {

@@ -18,6 +18,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -785,6 +786,105 @@ private slots:
         QVERIFY(s);
         const QString mismatch = rollupMismatch(s->connectionName());
         QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+    }
+
+    // Batches (AuditWriter::submit of several events, one transaction each) give the very chain
+    // and projections that one event per transaction gives: same hashes, rollups still exact.
+    void batchedWritesMatchSingleWrites_data() { addBackends(); }
+    void batchedWritesMatchSingleWrites() {
+        QFETCH(QString, backend);
+        auto single = AuditStore::open(freshLocation(backend));
+        QVERIFY(single);
+        {
+            auto writer = (*single)->startWriter();
+            QVERIFY(writer);
+            for (const AuditEvent& event : dataset())
+                QVERIFY((*writer)->write(event, 30000));
+        }
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        const QList<AuditEvent> events = dataset();
+        qint64 lastSeq = 0;
+        int size = 1;
+        for (qsizetype i = 0; i < events.size(); i += size, size = size % 5 + 1) {
+            const AuditWriter::Ticket ticket = (*writer)->submit(events.mid(i, size));
+            const AuditAck ack = (*writer)->waitForAck(ticket, 30000);
+            QVERIFY2(ack, qPrintable(ack ? QString() : ack.error().message));
+            QCOMPARE(*ack, qMin<qint64>(i + size, events.size()));
+            lastSeq = *ack;
+        }
+        QCOMPARE(lastSeq, qint64(events.size()));
+        const QString batched = (*opened)->connectionName();
+        const QString mismatch = rollupMismatch(batched);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const auto report = (*opened)->verify();
+        QVERIFY(report && report->intact);
+        const auto one = [](const QString& connection, const QString& sql) {
+            QSqlQuery q(QSqlDatabase::database(connection, false));
+            QStringList rows;
+            if (!q.exec(sql))
+                return QStringList{q.lastError().text()};
+            while (q.next()) {
+                QStringList fields;
+                for (int c = 0; c < q.record().count(); ++c)
+                    fields.append(q.value(c).toString());
+                rows.append(fields.join(QLatin1Char('|')));
+            }
+            return rows;
+        };
+        for (const char* sql :
+             {"SELECT seq, hash FROM audit_events ORDER BY seq",
+              "SELECT run_id, calls_proposed, calls_approved, calls_denied, calls_executed, "
+              "calls_failed, input_tokens, cost_micros, stop_reason FROM runs ORDER BY run_id",
+              "SELECT run_id, request_id, status, token_jti FROM tool_calls ORDER BY run_id, "
+              "request_id",
+              "SELECT day, model, runs, api_calls, cost_micros FROM rollup_api_day ORDER BY day, "
+              "model"}) {
+            const QString query = QString::fromLatin1(sql);
+            QCOMPARE(one(batched, query), one((*single)->connectionName(), query));
+        }
+    }
+
+    // A batch is one transaction: an event it cannot write takes the whole batch back.
+    void batchIsAllOrNothing_data() { addBackends(); }
+    void batchIsAllOrNothing() {
+        QFETCH(QString, backend);
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        const QString c = (*opened)->connectionName();
+        QVERIFY((*writer)->write(AuditEvent::runStarted("b1", start("x", "m", "g"), kD0), 30000));
+        const QList<AuditEvent> batch{
+            AuditEvent::callProposed("b1", "c1", 1, "read_file", "read", {}, kD0 + 1),
+            AuditEvent::callApproved("b1", "c1", "auto", {}, "jti-b1", {}, kD0 + 2),
+            // Not approved: the transition is refused, and with it the two events before.
+            AuditEvent::callExecuted("b1", "c2", {}, "out", 1, kD0 + 3)};
+        const AuditAck ack = (*writer)->waitForAck((*writer)->submit(batch), 30000);
+        QVERIFY(!ack);
+        QCOMPARE(ack.error().code, QStringLiteral("store.transition"));
+        // Not something a person can fix by freeing space: a run stops on it.
+        QCOMPARE(AuditWriter::failureOf(ack.error()), AuditWriter::Failure::Other);
+        QSqlQuery q(QSqlDatabase::database(c, false));
+        QVERIFY(q.exec(QStringLiteral("SELECT (SELECT count(*) FROM audit_events), (SELECT "
+                                      "last_seq FROM chain_head), (SELECT count(*) FROM "
+                                      "tool_calls), (SELECT calls_proposed FROM runs)")));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toLongLong(), 1);
+        QCOMPARE(q.value(1).toLongLong(), 1);
+        QCOMPARE(q.value(2).toLongLong(), 0);
+        QCOMPARE(q.value(3).toLongLong(), 0);
+        q.finish();
+        // The writer goes on: the same events without the bad one are written.
+        QCOMPARE(*(*writer)->waitForAck((*writer)->submit(batch.first(2)), 30000), 3);
+        const QString mismatch = rollupMismatch(c);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const auto report = (*opened)->verify();
+        QVERIFY(report && report->intact);
+        // An empty batch writes nothing and is acknowledged with 0.
+        QCOMPARE(*(*writer)->waitForAck((*writer)->submit(QList<AuditEvent>{}), 30000), 0);
     }
 
     // The SQL bucket expression (backfill, partial days) is the C++ one (writer, probes).
