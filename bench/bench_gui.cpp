@@ -16,6 +16,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QListView>
 #include <QMainWindow>
 #include <QProcess>
@@ -46,7 +47,13 @@ Result summary(const QString& name, QList<double> ms, const QString& target,
 
 void prepareEnvironment(const QTemporaryDir& dir) {
     QStandardPaths::setTestModeEnabled(true);
-    qputenv("M1_SETTINGS", dir.filePath(QStringLiteral("settings.json")).toUtf8());
+    // The defaults, in a file of their own (a file M1_SETTINGS names must exist).
+    const QString settings = dir.filePath(QStringLiteral("settings.json"));
+    QFile file(settings);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write("{}\n");
+    file.close();
+    qputenv("M1_SETTINGS", settings.toUtf8());
     if (qEnvironmentVariableIsEmpty("M1_JWT_SECRET"))
         qputenv("M1_JWT_SECRET", "bench-secret-0123456789abcdef0123456789ab");
 }

@@ -1,5 +1,6 @@
 // Benchmarks of the Claude stream path: sse_parse_50mb, proposal_signal_latency,
-// sse_loopback_50mb (see docs/benchmarks.md for the conventions).
+// sse_loopback_50mb with its baseline sse_loopback_raw_read (see docs/benchmarks.md for the
+// conventions).
 #include "Bench.h"
 
 #include "llm/ClaudeProvider.h"
@@ -17,7 +18,13 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <ctime>
+#include <memory>
+
+#include <poll.h>
+#include <sys/socket.h>
 
 using m1::AssistantMessage;
 using m1::ClaudeProvider;
@@ -183,48 +190,76 @@ QList<Result> proposalLatency() {
     return {r};
 }
 
-// A minimal HTTP server on its own thread: answers one POST with the 50 MB stream.
+// A minimal HTTP server on its own thread: answers every POST with the 50 MB stream, sent
+// from the generated buffer straight to the kernel. Requests are read event-driven, so a
+// connection the client opens without using it (QNAM may open one while the previous one is
+// closing) blocks nothing.
 class StreamServerThread : public QThread {
 public:
     quint16 port = 0;
-    int connections = 1;
 
     void run() override {
         QTcpServer server;
         server.listen(QHostAddress::LocalHost);
         port = server.serverPort();
+        QObject::connect(&server, &QTcpServer::newConnection, &server, [&server] {
+            while (QTcpSocket* socket = server.nextPendingConnection())
+                serve(socket);
+        });
         m_ready.release();
-        for (int c = 0; c < connections; ++c) {
-            if (!server.waitForNewConnection(30000))
-                return;
-            QTcpSocket* socket = server.nextPendingConnection();
-            QByteArray request;
-            while (!request.contains("\r\n\r\n") ||
-                   request.size() < request.indexOf("\r\n\r\n") + 4 + contentLength(request)) {
-                if (!socket->waitForReadyRead(30000))
-                    return;
-                request += socket->readAll();
-            }
-            socket->write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
-                          "request-id: req_bench\r\nconnection: close\r\n\r\n");
-            const QByteArray& s = stream();
-            for (qsizetype at = 0; at < s.size(); at += 1 << 20) {
-                socket->write(s.constData() + at, qMin<qsizetype>(1 << 20, s.size() - at));
-                while (socket->bytesToWrite() > (4 << 20))
-                    socket->waitForBytesWritten(30000);
-            }
-            while (socket->bytesToWrite() > 0)
-                if (!socket->waitForBytesWritten(30000))
-                    break;
-            socket->disconnectFromHost();
-            if (socket->state() != QAbstractSocket::UnconnectedState)
-                socket->waitForDisconnected(5000);
-            delete socket;
-        }
+        exec(); // until stop(); the sockets are the server's children
     }
     void waitReady() { m_ready.acquire(); }
+    void stop() {
+        quit();
+        wait();
+    }
 
 private:
+    static void serve(QTcpSocket* socket) {
+        auto request = std::make_shared<QByteArray>("");
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket, request] {
+            if (request->isNull())
+                return; // answered
+            *request += socket->readAll();
+            const qsizetype headerEnd = request->indexOf("\r\n\r\n");
+            if (headerEnd < 0 || request->size() < headerEnd + 4 + contentLength(*request))
+                return;
+            *request = QByteArray();
+            // Straight from the generated stream into the kernel: QTcpSocket::write would
+            // copy every byte once more into its own buffer first. The client may close
+            // early (the provider stops reading at message_stop).
+            const int fd = int(socket->socketDescriptor());
+            if (sendAll(fd,
+                        QByteArrayView(
+                            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; "
+                            "charset=utf-8\r\nrequest-id: req_bench\r\nconnection: close\r\n\r\n")))
+                (void)sendAll(fd, stream());
+            socket->disconnectFromHost();
+        });
+    }
+
+    // Blocks this thread until everything is in the kernel or the peer is gone.
+    static bool sendAll(int fd, QByteArrayView bytes) {
+        const char* p = bytes.data();
+        qsizetype n = bytes.size();
+        while (n > 0) {
+            const ssize_t w = ::send(fd, p, size_t(n), MSG_NOSIGNAL);
+            if (w > 0) {
+                p += w;
+                n -= w;
+            } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                pollfd writable{fd, POLLOUT, 0};
+                if (::poll(&writable, 1, 30000) <= 0)
+                    return false;
+            } else if (!(w < 0 && errno == EINTR)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static qsizetype contentLength(const QByteArray& request) {
         const qsizetype at = request.toLower().indexOf("content-length:");
         if (at < 0)
@@ -234,13 +269,47 @@ private:
     QSemaphore m_ready;
 };
 
+double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+// The baseline: a plain QTcpSocket on the same thread reads the same response from the same
+// server into one reused buffer, so the figure shows what the server and the loopback link
+// allow on this machine at this moment.
+QList<double> rawReads(quint16 port, int reps) {
+    QList<double> mbps;
+    QByteArray buffer(1 << 20, Qt::Uninitialized);
+    for (int rep = 0; rep < reps; ++rep) {
+        QElapsedTimer t;
+        t.start();
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(30000))
+            return {};
+        socket.write("POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n");
+        qint64 total = 0;
+        for (;;) {
+            if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(30000))
+                break; // the server closed the connection: everything was read
+            total += socket.read(buffer.data(), buffer.size());
+        }
+        const double seconds = double(t.nsecsElapsed()) / 1e9;
+        if (total < stream().size())
+            return {};
+        mbps.append(double(stream().size()) / 1e6 / seconds);
+    }
+    return mbps;
+}
+
 QList<Result> sseLoopback() {
     (void)stream(); // generated before timing
     const int reps = 5;
     StreamServerThread server;
-    server.connections = reps;
     server.start();
     server.waitReady();
+    const QList<double> raw = rawReads(server.port, reps);
     ClaudeProvider::Options options;
     options.baseUrl = QUrl(QStringLiteral("http://127.0.0.1:%1").arg(server.port));
     options.maxRetries = 0;
@@ -249,6 +318,7 @@ QList<Result> sseLoopback() {
     request.model = QStringLiteral("claude-sonnet-4-6");
     request.messages = QJsonArray{QJsonObject{{"role", "user"}, {"content", "write the table"}}};
     QList<double> mbps;
+    QList<double> cpuMs; // of this thread, which parses and assembles: less sensitive to load
     qsizetype inputChars = 0;
     QString failure;
     for (int rep = 0; rep < reps; ++rep) {
@@ -272,16 +342,20 @@ QList<Result> sseLoopback() {
         });
         QElapsedTimer t;
         t.start();
+        const double cpuStart = threadCpuMs();
         provider.startTurn(request);
         loop.exec();
         const double seconds = double(t.nsecsElapsed()) / 1e9;
+        cpuMs.append(threadCpuMs() - cpuStart);
         QObject::disconnect(c1);
         QObject::disconnect(c2);
-        if (!ok)
+        if (!ok) {
+            qWarning("sse_loopback_50mb: repetition %d failed: %s", rep + 1, qPrintable(failure));
             break;
+        }
         mbps.append(double(stream().size()) / 1e6 / seconds);
     }
-    server.wait(60000);
+    server.stop();
     if (mbps.isEmpty()) {
         qWarning("sse_loopback_50mb failed: %s", qPrintable(failure));
         return {};
@@ -289,7 +363,15 @@ QList<Result> sseLoopback() {
     Result r = throughput(QStringLiteral("sse_loopback_50mb"), mbps,
                           QStringLiteral(">= 3x 66 MB/s = 198 MB/s"));
     r.extra.insert(QStringLiteral("tool_input_chars"), double(inputChars));
-    return {r};
+    std::sort(cpuMs.begin(), cpuMs.end());
+    r.extra.insert(QStringLiteral("main_thread_cpu_ms"),
+                   qRound(cpuMs.at(cpuMs.size() / 2) * 10) / 10.0);
+    if (raw.isEmpty())
+        return {r};
+    r.baseline = QStringLiteral("sse_loopback_raw_read");
+    Result base = throughput(QStringLiteral("sse_loopback_raw_read"), raw,
+                             QStringLiteral("baseline of sse_loopback_50mb"));
+    return {base, r};
 }
 
 } // namespace

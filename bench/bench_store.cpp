@@ -225,6 +225,8 @@ QList<Result> queries() {
                   [&](const Range& r) { doNotOptimize(q.agentSummary(r)->size()); }),
         dashboard(QStringLiteral("query_approval_metrics"), f,
                   [&](const Range& r) { doNotOptimize(q.approvalMetrics(r)->decided); }),
+        dashboard(QStringLiteral("query_approvals_by_scope"), f,
+                  [&](const Range& r) { doNotOptimize(q.approvalsByScope(r)->size()); }),
         dashboard(QStringLiteral("query_error_rate"), f,
                   [&](const Range& r) {
                       doNotOptimize(q.errorRate(AuditQueries::Interval::Day, r)->size());

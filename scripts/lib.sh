@@ -11,7 +11,7 @@ M1_BUILD_PACKAGES=(
     libqt6opengl6-dev libxkbcommon-dev libvulkan-dev libgl-dev
     qtkeychain-qt6-dev libsecret-1-0 libssl-dev
     libqt6sql6-sqlite libqt6sql6-psql
-    help2man
+    help2man qt6-translations-l10n
 )
 # What scripts/package needs on top: dpkg-shlibdeps (dpkg-dev) and file, for CPack's Depends.
 M1_PACKAGE_PACKAGES=(dpkg-dev file)

@@ -21,11 +21,18 @@
 
 namespace {
 
-// The embedded German (and any later) translation for the system's language; Qt's own strings
-// (standard buttons) from the installed Qt translations when present.
+// The translation for the system's language: the installed one next to the binary
+// (share/m1-agent-control/translations, which a packager may update) first, else the one
+// embedded at build time. Qt's own strings (standard buttons) from Qt's installed translations.
 void installTranslators(QApplication& app) {
     auto* own = new QTranslator(&app);
-    if (own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+    const QString installed = QDir(QCoreApplication::applicationDirPath())
+                                  .absoluteFilePath(QStringLiteral("../share/m1-agent-control/"
+                                                                   "translations"));
+    const auto load = [&](const QString& dir) {
+        return own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"), dir);
+    };
+    if (load(installed) || load(QStringLiteral(":/i18n")))
         QApplication::installTranslator(own);
     auto* qt = new QTranslator(&app);
     if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),

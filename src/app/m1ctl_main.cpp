@@ -45,9 +45,10 @@ QString mainHelp() {
         "\n"
         "Exit statuses:\n"
         "  0  success (policy allows, token valid, tool succeeded)\n"
-        "  1  error: could not do it (keychain, file, database, path refused by the tool)\n"
+        "  1  error: could not do it (keychain, file, database)\n"
         "  2  usage: bad command line\n"
-        "  3  refused: policy denies, approval missing, or token refused;\n"
+        "  3  refused: policy denies (e.g. a path outside the workspace), approval missing,\n"
+        "     or token refused;\n"
         "     audit verify: the chain is broken or the database damaged\n"
         "  4  ask: the policy wants a person's approval (policy check)\n"
         "  5  the tool ran and reported failure (tool exec)\n"
@@ -57,7 +58,9 @@ QString mainHelp() {
         "Environment:\n"
         "  M1_JWT_SECRET     JWT secret (at least 32 bytes) instead of the OS keychain\n"
         "  ANTHROPIC_API_KEY API key instead of the OS keychain\n"
-        "  M1_SETTINGS       settings file (default: ~/.config/m1-agent-control/settings.json)\n");
+        "  M1_SETTINGS       settings file (default: ~/.config/m1-agent-control/settings.json);\n"
+        "                    when set, the file must exist\n"
+        "  M1_LOG_LEVEL      log level: debug, info, warning or critical (over the settings)\n");
 }
 
 } // namespace
@@ -96,6 +99,8 @@ int main(int argc, char** argv) {
         return command.isEmpty() ? m1::cli::kUsage : m1::cli::kOk;
     }
     args.removeFirst();
+    if (const m1::Status environment = m1::cli::Services::checkEnvironment(); !environment)
+        return cli.error(m1::cli::kError, environment.error());
     using Handler = int (*)(m1::cli::Cli&, const QStringList&);
     static const QHash<QString, Handler> handlers{
         {QStringLiteral("policy"), &m1::cli::runPolicy},

@@ -107,7 +107,7 @@ void AppContext::openStore() {
 }
 
 QString AppContext::baseUrl() const {
-    return QProcessEnvironment::systemEnvironment().value(QStringLiteral("ANTHROPIC_BASE_URL"));
+    return m_settings.effectiveBaseUrl();
 }
 
 void AppContext::loadSecrets() {

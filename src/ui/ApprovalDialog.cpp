@@ -1,173 +1,116 @@
 #include "ApprovalDialog.h"
 
-#include "DiffHighlighter.h"
+#include "ApprovalCallView.h"
 #include "Icons.h"
 #include "ScopeStyle.h"
 #include "VisibleText.h"
 
-#include "policy/PolicyEngine.h"
 #include "policy/PolicyRules.h"
-#include "run/UnifiedDiff.h"
-#include "tools/ToolRegistry.h"
-#include "tools/Workspace.h"
-#include "util/CanonicalJson.h"
 
-#include <QCheckBox>
+#include <QCloseEvent>
 #include <QDateTime>
-#include <QDialogButtonBox>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QFontDatabase>
-#include <QFormLayout>
+#include <QFrame>
 #include <QHBoxLayout>
+#include <QIcon>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMessageBox>
-#include <QPlainTextEdit>
+#include <QPixmap>
 #include <QPushButton>
 #include <QSaveFile>
-#include <QScrollBar>
-#include <QTabWidget>
+#include <QSplitter>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 
 namespace m1 {
 
 namespace {
 
-constexpr qint64 kMaxDiffFileBytes = 4 * 1024 * 1024;
-
-QPlainTextEdit* codeView(QWidget* parent, const QString& accessibleName) {
-    auto* view = new QPlainTextEdit(parent);
-    view->setReadOnly(true);
-    view->setLineWrapMode(QPlainTextEdit::NoWrap);
-    view->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    view->setAccessibleName(accessibleName);
-    return view;
-}
-
-QLabel* wrapLabel(const QString& text, QWidget* parent) {
-    auto* l = new QLabel(text, parent);
-    l->setTextFormat(Qt::PlainText);
-    l->setWordWrap(true);
-    l->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return l;
-}
-
-bool isPathTool(const QString& tool) {
-    return PolicyRules::isPathTool(tool);
+bool isExecute(const PendingApproval& p) {
+    return p.scope == Scope::Execute || p.scope > Scope::Execute;
 }
 
 } // namespace
 
 ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& context,
                                QWidget* parent)
-    : QDialog(parent), m_pending(pending), m_context(context) {
+    : QDialog(parent), m_context(context) {
     setObjectName(QStringLiteral("approvalDialog"));
     setModal(false);
     setAttribute(Qt::WA_DeleteOnClose);
-    const QString tool = m_pending.call.toolName;
-    const QString scope = scopeToString(m_pending.scope);
-    setWindowTitle(tr("Approve %1? — %2").arg(VisibleText::visible(tool), m_context.runLabel));
-    setAccessibleName(tr("Approval request for %1").arg(tool));
 
     auto* layout = new QVBoxLayout(this);
     layout->setSpacing(8);
 
-    // Header: scope badge with word, tool, queue position.
+    // Header: scope badge with word, tool, position in the batch.
     auto* header = new QHBoxLayout;
-    const ScopeStyle::Badge badge = ScopeStyle::badge(scope, palette());
-    auto* badgeLabel = new QLabel(badge.text, this);
-    badgeLabel->setObjectName(QStringLiteral("scopeBadge"));
-    badgeLabel->setAccessibleName(tr("Scope: %1").arg(scope));
-    badgeLabel->setStyleSheet(
-        QStringLiteral("QLabel { background: %1; color: %2; border-radius: 3px; padding: 2px 8px; "
-                       "font-weight: bold; }")
-            .arg(badge.background.name(), badge.foreground.name()));
-    auto* title = new QLabel(this);
-    title->setTextFormat(Qt::PlainText);
-    QFont big = title->font();
+    m_badge = new QLabel(this);
+    m_badge->setObjectName(QStringLiteral("scopeBadge"));
+    m_title = new QLabel(this);
+    m_title->setTextFormat(Qt::PlainText);
+    QFont big = m_title->font();
     big.setPointSizeF(big.pointSizeF() * 1.3);
     big.setBold(true);
-    title->setFont(big);
-    title->setText(tr("The agent wants to run %1").arg(VisibleText::visible(tool)));
+    m_title->setFont(big);
     m_queueLabel = new QLabel(this);
-    header->addWidget(badgeLabel);
-    header->addWidget(title, 1);
+    m_queueLabel->setObjectName(QStringLiteral("queuePosition"));
+    m_queueLabel->setTextFormat(Qt::PlainText);
+    header->addWidget(m_badge);
+    header->addWidget(m_title, 1);
     header->addWidget(m_queueLabel);
     layout->addLayout(header);
 
-    auto* form = new QFormLayout;
-    form->setLabelAlignment(Qt::AlignRight);
-    form->addRow(tr("Run:"),
-                 wrapLabel(tr("%1, step %2").arg(m_context.runLabel).arg(pending.step), this));
-    auto* reason = wrapLabel(VisibleText::visible(pending.decision.reason), this);
-    reason->setObjectName(QStringLiteral("policyReason"));
-    form->addRow(tr("Why you are asked:"), reason);
-    m_fingerprint = new QLabel(this);
-    m_fingerprint->setObjectName(QStringLiteral("fingerprint"));
-    m_fingerprint->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_fingerprint->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_fingerprint->setToolTip(tr("The first 12 hex digits of the SHA-256 of the call's canonical "
-                                 "arguments: the approval token binds exactly these."));
-    form->addRow(tr("Fingerprint:"), m_fingerprint);
-    const QJsonObject& args = pending.call.arguments;
-    if (isPathTool(tool)) {
-        const QString path = args.value(QLatin1String("path")).toString();
-        form->addRow(tr("Path:"),
-                     wrapLabel(resolvedPath(path, m_pending.scope != Scope::Read), this));
-    }
-    if (tool == QLatin1String("run_command")) {
-        const QString cwd = args.value(QLatin1String("cwd")).toString();
-        form->addRow(
-            tr("Working folder:"),
-            wrapLabel(resolvedPath(cwd.isEmpty() ? QStringLiteral(".") : cwd, false), this));
-    }
+    auto* waits = new QHBoxLayout;
+    auto* waitsLabel = new QLabel(tr("Waits until:"), this);
     m_countdownLabel = new QLabel(this);
-    form->addRow(tr("Waits until:"), m_countdownLabel);
-    layout->addLayout(form);
+    m_countdownLabel->setObjectName(QStringLiteral("waitsUntil"));
+    waits->addWidget(waitsLabel);
+    waits->addWidget(m_countdownLabel, 1);
+    layout->addLayout(waits);
 
-    m_tabs = new QTabWidget(this);
-    m_tabs->setObjectName(QStringLiteral("approvalTabs"));
-    if (tool == QLatin1String("write_file") || tool == QLatin1String("edit_file"))
-        m_tabs->addTab(buildDiffTab(), tr("&Changes"));
-    if (tool == QLatin1String("run_command"))
-        m_tabs->addTab(buildCommandTab(), tr("Co&mmand"));
-
-    auto* argsPage = new QWidget(m_tabs);
-    auto* argsLayout = new QVBoxLayout(argsPage);
-    m_json = codeView(argsPage, tr("Arguments as JSON"));
-    m_json->setObjectName(QStringLiteral("argumentsEdit"));
-    m_json->setPlainText(VisibleText::visibleJson(args));
-    m_editToggle = new QCheckBox(tr("&Edit the arguments before approving"), argsPage);
-    m_editToggle->setToolTip(tr("The edited call is checked against the tool's schema and the "
-                                "policy again; the approval token binds the edited arguments."));
-    m_editStatus = new QLabel(argsPage);
-    m_editStatus->setWordWrap(true);
-    m_editStatus->setTextFormat(Qt::PlainText);
-    argsLayout->addWidget(m_json, 1);
-    argsLayout->addWidget(m_editToggle);
-    argsLayout->addWidget(m_editStatus);
-    m_tabs->addTab(argsPage, tr("A&rguments"));
-    connect(m_editToggle, &QCheckBox::toggled, this, [this](bool on) {
-        m_json->setReadOnly(!on);
-        if (!on) {
-            m_json->setPlainText(VisibleText::visibleJson(m_pending.call.arguments));
-            m_edited.reset();
-            m_editValid = true;
-            m_editStatus->clear();
-            m_fingerprint->setText(fingerprint());
-            updateButtons();
-        }
+    // The batch: every call of the message by name (a list beside the page), one page each.
+    auto* split = new QSplitter(Qt::Horizontal, this);
+    split->setChildrenCollapsible(false);
+    m_listPane = new QWidget(split);
+    auto* listLayout = new QVBoxLayout(m_listPane);
+    listLayout->setContentsMargins(0, 0, 0, 0);
+    auto* listLabel = new QLabel(tr("Calls &in this message:"), m_listPane);
+    m_list = new QListWidget(m_listPane);
+    m_list->setObjectName(QStringLiteral("batchList"));
+    m_list->setAccessibleName(tr("The calls of this message that need a decision"));
+    m_list->setTextElideMode(Qt::ElideRight);
+    m_list->setMinimumWidth(220);
+    m_list->setWordWrap(false);
+    m_list->setSpacing(3);
+    m_list->setIconSize(QSize(12, 12));
+    listLabel->setBuddy(m_list);
+    m_previous = new QPushButton(tr("&Previous"), m_listPane);
+    m_previous->setObjectName(QStringLiteral("previousCall"));
+    m_next = new QPushButton(tr("&Next"), m_listPane);
+    m_next->setObjectName(QStringLiteral("nextCall"));
+    auto* paging = new QHBoxLayout;
+    paging->addWidget(m_previous);
+    paging->addWidget(m_next);
+    listLayout->addWidget(listLabel);
+    listLayout->addWidget(m_list, 1);
+    listLayout->addLayout(paging);
+    m_pages = new QStackedWidget(split);
+    split->addWidget(m_listPane);
+    split->addWidget(m_pages);
+    split->setStretchFactor(0, 0);
+    split->setStretchFactor(1, 1);
+    split->setSizes({260, 600});
+    layout->addWidget(split, 1);
+    connect(m_list, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0 && row != m_current && row < m_items.size())
+            setCurrentIndex(row);
     });
-    connect(m_json, &QPlainTextEdit::textChanged, this, [this] {
-        if (!m_json->isReadOnly())
-            validateEdit();
-    });
-    layout->addWidget(m_tabs, 1);
 
     auto* feedbackRow = new QHBoxLayout;
     auto* feedbackLabel = new QLabel(tr("&Feedback for the model:"), this);
@@ -180,16 +123,13 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     feedbackRow->addWidget(m_feedback, 1);
     layout->addLayout(feedbackRow);
 
+    // The call shown.
     auto* buttons = new QHBoxLayout;
+    m_thisCall = new QLabel(tr("This call:"), this);
     m_approveOnce = new QPushButton(Icons::icon(Icons::Approve), tr("&Approve once"), this);
     m_approveOnce->setObjectName(QStringLiteral("approveOnce"));
     m_approveRun = new QPushButton(tr("Approve for this &run"), this);
     m_approveRun->setObjectName(QStringLiteral("approveRun"));
-    m_approveRun->setToolTip(
-        tr("Also approve later proposals of this run with the same tool and the same %1.")
-            .arg(tool == QLatin1String("run_command")
-                     ? tr("command line and working folder")
-                     : (isPathTool(tool) ? tr("path") : tr("arguments"))));
     m_alwaysAllow = new QPushButton(tr("A&lways allow…"), this);
     m_alwaysAllow->setObjectName(QStringLiteral("alwaysAllow"));
     m_alwaysAllow->setToolTip(tr("Add an allow rule to your policy file (shown first)."));
@@ -197,6 +137,7 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     m_denyFeedback->setObjectName(QStringLiteral("denyFeedback"));
     m_deny = new QPushButton(Icons::icon(Icons::Deny), tr("&Deny"), this);
     m_deny->setObjectName(QStringLiteral("deny"));
+    buttons->addWidget(m_thisCall);
     buttons->addWidget(m_approveOnce);
     buttons->addWidget(m_approveRun);
     buttons->addWidget(m_alwaysAllow);
@@ -205,14 +146,42 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     buttons->addWidget(m_deny);
     layout->addLayout(buttons);
 
-    // Enter must never be the riskier answer for commands; for reads and writes it approves once,
-    // but only when armed.
-    for (QPushButton* b : {m_approveOnce, m_approveRun, m_alwaysAllow, m_deny, m_denyFeedback})
+    // Every call of the message still waiting (shown with more than one call).
+    m_batchRow = new QWidget(this);
+    auto* batchBox = new QVBoxLayout(m_batchRow);
+    batchBox->setContentsMargins(0, 0, 0, 0);
+    auto* rule = new QFrame(m_batchRow);
+    rule->setFrameShape(QFrame::HLine);
+    rule->setFrameShadow(QFrame::Sunken);
+    batchBox->addWidget(rule);
+    auto* batch = new QHBoxLayout;
+    batchBox->addLayout(batch);
+    m_allWaiting = new QLabel(m_batchRow);
+    m_approveAll = new QPushButton(Icons::icon(Icons::Approve), QString(), m_batchRow);
+    m_approveAll->setObjectName(QStringLiteral("approveAll"));
+    m_approveAll->setToolTip(tr("Approve every call of this message still waiting, each with its "
+                                "own token bound to its own arguments. Comes alive once every "
+                                "call has been shown."));
+    m_denyAll = new QPushButton(Icons::icon(Icons::Deny), QString(), m_batchRow);
+    m_denyAll->setObjectName(QStringLiteral("denyAll"));
+    m_denyAll->setToolTip(tr("Deny every call of this message still waiting (the feedback, if "
+                             "any, goes with each)."));
+    m_batchNote = new QLabel(m_batchRow);
+    m_batchNote->setObjectName(QStringLiteral("batchNote"));
+    m_batchNote->setTextFormat(Qt::PlainText);
+    m_batchNote->setWordWrap(true);
+    batch->addWidget(m_allWaiting);
+    batch->addWidget(m_approveAll);
+    batch->addWidget(m_denyAll);
+    batch->addSpacing(8);
+    batch->addWidget(m_batchNote, 1);
+    layout->addWidget(m_batchRow);
+
+    // Enter must never be the riskier answer: for commands (anywhere in the batch) it denies the
+    // call shown; otherwise it approves that one call once armed; never all of them.
+    for (QPushButton* b : {m_approveOnce, m_approveRun, m_alwaysAllow, m_deny, m_denyFeedback,
+                           m_approveAll, m_denyAll, m_previous, m_next})
         b->setAutoDefault(false);
-    if (m_pending.scope == Scope::Execute || m_pending.scope > Scope::Execute)
-        m_deny->setDefault(true);
-    else
-        m_approveOnce->setDefault(true);
 
     connect(m_approveOnce, &QPushButton::clicked, this,
             [this] { approve(QStringLiteral("once")); });
@@ -220,6 +189,22 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     connect(m_alwaysAllow, &QPushButton::clicked, this, &ApprovalDialog::onAlwaysAllow);
     connect(m_deny, &QPushButton::clicked, this, [this] { deny(false); });
     connect(m_denyFeedback, &QPushButton::clicked, this, [this] { deny(true); });
+    connect(m_approveAll, &QPushButton::clicked, this, &ApprovalDialog::approveAll);
+    connect(m_denyAll, &QPushButton::clicked, this, &ApprovalDialog::denyAll);
+    connect(m_previous, &QPushButton::clicked, this, [this] {
+        for (int i = m_current - 1; i >= 0; --i)
+            if (!m_items.at(i).decided) {
+                setCurrentIndex(i);
+                return;
+            }
+    });
+    connect(m_next, &QPushButton::clicked, this, [this] {
+        for (int i = m_current + 1; i < m_items.size(); ++i)
+            if (!m_items.at(i).decided) {
+                setCurrentIndex(i);
+                return;
+            }
+    });
     connect(m_feedback, &QLineEdit::textChanged, this, &ApprovalDialog::updateButtons);
 
     m_armTimer.setSingleShot(true);
@@ -242,183 +227,238 @@ ApprovalDialog::ApprovalDialog(const PendingApproval& pending, const Context& co
     connect(&m_countdown, &QTimer::timeout, this, updateCountdown);
     m_countdown.start();
     updateCountdown();
-    m_fingerprint->setText(fingerprint());
-    disarm();
+
+    addItem(pending);
+    setCurrentIndex(0);
     resize(860, 620);
 }
 
-QString ApprovalDialog::resolvedPath(const QString& path, bool forWrite) const {
-    if (!m_context.workspace)
-        return VisibleText::visible(path);
-    const auto resolved = m_context.workspace->resolve(path, forWrite ? Workspace::Access::Write
-                                                                      : Workspace::Access::Read);
-    if (!resolved)
-        return tr("%1 → cannot be resolved: %2")
-            .arg(VisibleText::visible(path), VisibleText::visible(resolved.error().message));
-    return tr("%1 → %2").arg(VisibleText::visible(path), VisibleText::visible(*resolved));
+bool ApprovalDialog::belongsToBatch(const PendingApproval& pending) const {
+    return !m_items.isEmpty() && pending.call.runId == m_items.first().pending.call.runId &&
+           pending.step == m_items.first().pending.step;
 }
 
-QWidget* ApprovalDialog::buildDiffTab() {
-    const QJsonObject& args = m_pending.call.arguments;
-    const QString path = args.value(QLatin1String("path")).toString();
-    QString current;
-    QString note;
-    bool exists = false;
-    if (m_context.workspace) {
-        const auto resolved = m_context.workspace->resolve(path, Workspace::Access::Write);
-        if (resolved && QFileInfo(*resolved).isFile()) {
-            QFile file(*resolved);
-            if (file.size() > kMaxDiffFileBytes)
-                note = tr("The current file is larger than %1 MB: the diff compares with an empty "
-                          "file.")
-                           .arg(kMaxDiffFileBytes / (1024 * 1024));
-            else if (file.open(QIODevice::ReadOnly)) {
-                current = QString::fromUtf8(file.readAll());
-                exists = true;
-            }
+void ApprovalDialog::addPending(const PendingApproval& pending) {
+    addItem(pending);
+    // A batch grows wider: the list appears beside the page.
+    if (m_items.size() == 2 && width() < 1100)
+        resize(1100, height());
+    updateHeader();
+    updateList();
+    updateButtons();
+}
+
+void ApprovalDialog::addItem(const PendingApproval& pending) {
+    Item item;
+    item.pending = pending;
+    ApprovalCallView::Context context;
+    context.registry = m_context.registry;
+    context.policy = m_context.policy;
+    context.workspace = m_context.workspace;
+    context.runLabel = m_context.runLabel;
+    // A write after another write of the same file in this message: its diff is against the file
+    // as it is now, before the earlier call runs.
+    const QString path = pending.call.arguments.value(QLatin1String("path")).toString();
+    if (PolicyRules::isPathTool(pending.call.toolName) && pending.scope != Scope::Read)
+        for (const Item& earlier : std::as_const(m_items))
+            if (earlier.pending.scope != Scope::Read &&
+                PolicyRules::isPathTool(earlier.pending.call.toolName) &&
+                QDir::cleanPath(
+                    earlier.pending.call.arguments.value(QLatin1String("path")).toString()) ==
+                    QDir::cleanPath(path))
+                context.sharedPathNote =
+                    tr("Call %1 of this message changes this file first: the diff below is "
+                       "against the file as it is now.")
+                        .arg(earlier.pending.batchIndex + 1);
+    item.view = new ApprovalCallView(pending, context, m_pages);
+    m_pages->addWidget(item.view);
+    connect(item.view, &ApprovalCallView::editChanged, this, &ApprovalDialog::updateButtons);
+    if (isVisible())
+        item.listed.start();
+    m_items.append(item);
+}
+
+bool ApprovalDialog::holds(const QString& callId) const {
+    for (const Item& item : m_items)
+        if (item.pending.call.id == callId)
+            return true;
+    return false;
+}
+
+bool ApprovalDialog::withdrawCall(const QString& callId) {
+    for (int i = 0; i < m_items.size(); ++i) {
+        if (m_items.at(i).pending.call.id != callId || m_items.at(i).decided)
+            continue;
+        if (undecidedCount() == 1) {
+            withdraw();
+            return true;
         }
+        // Gone from the batch: counted as decided (by someone else), so never offered again.
+        m_items[i].decided = true;
+        if (i == m_current)
+            advance();
+        else {
+            updateHeader();
+            updateList();
+            updateButtons();
+        }
+        return true;
     }
-    QString next;
-    if (m_pending.call.toolName == QLatin1String("write_file")) {
-        next = args.value(QLatin1String("content")).toString();
-        if (!exists && note.isEmpty())
-            note = tr("The file does not exist yet: it will be created.");
+    return false;
+}
+
+const PendingApproval& ApprovalDialog::pending() const {
+    return m_items.at(m_current).pending;
+}
+
+ApprovalCallView* ApprovalDialog::currentView() const {
+    return m_items.at(m_current).view;
+}
+
+int ApprovalDialog::undecidedCount() const {
+    int n = 0;
+    for (const Item& item : m_items)
+        n += item.decided ? 0 : 1;
+    return n;
+}
+
+bool ApprovalDialog::allShown() const {
+    for (const Item& item : m_items)
+        if (!item.decided && !item.shown)
+            return false;
+    return true;
+}
+
+bool ApprovalDialog::batchHasExecute() const {
+    for (const Item& item : m_items)
+        if (!item.decided && isExecute(item.pending))
+            return true;
+    return false;
+}
+
+void ApprovalDialog::setCurrentIndex(int index) {
+    if (index < 0 || index >= m_items.size())
+        return;
+    m_current = index;
+    m_pages->setCurrentWidget(m_items.at(index).view);
+    if (isVisible())
+        m_items[index].shown = true;
+    updateHeader();
+    updateList();
+    // Another call on screen is another prompt: a key meant for the last one must not approve.
+    disarm();
+}
+
+bool ApprovalDialog::showCall(const QString& callId) {
+    for (int i = 0; i < m_items.size(); ++i)
+        if (m_items.at(i).pending.call.id == callId && !m_items.at(i).decided) {
+            setCurrentIndex(i);
+            return true;
+        }
+    return false;
+}
+
+QString ApprovalDialog::summary(const PendingApproval& p) const {
+    const QJsonObject& args = p.call.arguments;
+    QString what;
+    if (p.call.toolName == QLatin1String("run_command")) {
+        QStringList parts;
+        for (const QJsonValue& v : args.value(QLatin1String("argv")).toArray())
+            parts << v.toString();
+        what = parts.join(QLatin1Char(' '));
+    } else if (args.contains(QLatin1String("path"))) {
+        what = args.value(QLatin1String("path")).toString();
     } else {
-        const QString oldString = args.value(QLatin1String("old_string")).toString();
-        const QString newString = args.value(QLatin1String("new_string")).toString();
-        const qsizetype at = current.indexOf(oldString);
-        if (oldString.isEmpty() || at < 0) {
-            note = tr("old_string does not occur in the current file: the edit will fail. The "
-                      "diff shows old_string against new_string.");
-            current = oldString;
-            next = newString;
-        } else {
-            if (current.indexOf(oldString, at + 1) >= 0)
-                note = tr("old_string occurs more than once: the edit will fail.");
-            next = current;
-            next.replace(at, oldString.size(), newString);
-        }
+        what = QString::fromUtf8(QJsonDocument(args).toJson(QJsonDocument::Compact));
     }
-    m_diff =
-        UnifiedDiff::diff(current, next, QStringLiteral("a/") + path, QStringLiteral("b/") + path);
-    if (m_diff.isEmpty())
-        m_diff = tr("(no change)");
-    auto* page = new QWidget(m_tabs);
-    auto* layout = new QVBoxLayout(page);
-    if (!note.isEmpty())
-        layout->addWidget(wrapLabel(note, page));
-    auto* view = codeView(page, tr("Unified diff of the change"));
-    view->setObjectName(QStringLiteral("diffView"));
-    view->setPlainText(VisibleText::visible(m_diff, VisibleText::Newlines::Keep));
-    new DiffHighlighter(view->document());
-    layout->addWidget(view, 1);
-    return page;
+    return VisibleText::summary(what, 160);
 }
 
-QWidget* ApprovalDialog::buildCommandTab() {
-    const QJsonArray argv = m_pending.call.arguments.value(QLatin1String("argv")).toArray();
-    qsizetype longest = 0;
-    QStringList lines;
-    for (qsizetype i = 0; i < argv.size(); ++i) {
-        const QString arg = argv.at(i).toString();
-        longest = std::max(longest, arg.size());
-        m_argv << VisibleText::visible(arg);
-        lines << QStringLiteral("[%1]  %2").arg(i).arg(m_argv.last());
+void ApprovalDialog::updateHeader() {
+    const PendingApproval& p = pending();
+    const QString tool = p.call.toolName;
+    const QString scope = scopeToString(p.scope);
+    setWindowTitle(
+        m_items.size() > 1
+            ? tr("Approve %1 calls? — %2").arg(m_items.size()).arg(m_context.runLabel)
+            : tr("Approve %1? — %2").arg(VisibleText::visible(tool), m_context.runLabel));
+    setAccessibleName(tr("Approval request for %1").arg(tool));
+    const ScopeStyle::Badge badge = ScopeStyle::badge(scope, palette());
+    m_badge->setText(badge.text);
+    m_badge->setAccessibleName(tr("Scope: %1").arg(scope));
+    m_badge->setStyleSheet(
+        QStringLiteral("QLabel { background: %1; color: %2; border-radius: 3px; padding: 2px 8px; "
+                       "font-weight: bold; }")
+            .arg(badge.background.name(), badge.foreground.name()));
+    m_title->setText(tr("The agent wants to run %1").arg(VisibleText::visible(tool)));
+    QStringList position;
+    if (m_items.size() > 1)
+        position << tr("call %1 of %2 in this message").arg(m_current + 1).arg(m_items.size());
+    if (m_queueWaiting > 0)
+        position << tr("%n more waiting", nullptr, m_queueWaiting);
+    m_queueLabel->setText(position.join(QStringLiteral(" · ")));
+    m_approveRun->setToolTip(
+        tr("Also approve later proposals of this run with the same tool and the same %1.")
+            .arg(tool == QLatin1String("run_command")
+                     ? tr("command line and working folder")
+                     : (PolicyRules::isPathTool(tool) ? tr("path") : tr("arguments"))));
+}
+
+void ApprovalDialog::updateList() {
+    const bool batch = m_items.size() > 1;
+    m_listPane->setVisible(batch);
+    m_batchRow->setVisible(batch);
+    m_thisCall->setVisible(batch);
+    if (!batch)
+        return;
+    const QSignalBlocker blocker(m_list);
+    while (m_list->count() < m_items.size())
+        m_list->addItem(new QListWidgetItem);
+    for (int i = 0; i < m_items.size(); ++i) {
+        const Item& item = m_items.at(i);
+        QListWidgetItem* row = m_list->item(i);
+        const QString scope = scopeToString(item.pending.scope);
+        QString head = tr("%1. %2 (%3)")
+                           .arg(i + 1)
+                           .arg(VisibleText::visible(item.pending.call.toolName), scope);
+        if (item.decided)
+            head += tr(" — decided");
+        else if (!item.shown)
+            head += tr(" — not shown yet");
+        row->setText(head + QLatin1Char('\n') + summary(item.pending));
+        QPixmap chip(12, 12);
+        chip.fill(ScopeStyle::badge(scope, palette()).background);
+        row->setIcon(QIcon(chip));
+        row->setToolTip(head + QLatin1Char('\n') +
+                        VisibleText::summary(summary(item.pending), 2000));
+        row->setFlags(item.decided ? Qt::NoItemFlags : (Qt::ItemIsEnabled | Qt::ItemIsSelectable));
+        QFont f = m_list->font();
+        f.setBold(i == m_current);
+        row->setFont(f);
     }
-    auto* page = new QWidget(m_tabs);
-    auto* layout = new QVBoxLayout(page);
-    layout->addWidget(wrapLabel(tr("%n argument(s), one per row, run directly (no shell); the "
-                                   "longest has %1 characters. Scroll to see every one whole.",
-                                   nullptr, int(argv.size()))
-                                    .arg(longest),
-                                page));
-    m_argvView = codeView(page, tr("Command arguments, one per row"));
-    m_argvView->setObjectName(QStringLiteral("argvView"));
-    m_argvView->setPlainText(lines.join(QLatin1Char('\n')));
-    layout->addWidget(m_argvView, 1);
-    // Whether the person could have seen every argument whole (SBX-27: recorded with the
-    // decision).
-    auto checkSeen = [this] {
-        const QScrollBar* h = m_argvView->horizontalScrollBar();
-        const QScrollBar* v = m_argvView->verticalScrollBar();
-        if ((h->maximum() == 0 || h->value() == h->maximum()) &&
-            (v->maximum() == 0 || v->value() == v->maximum()))
-            m_seenWhole = true;
-    };
-    connect(m_argvView->horizontalScrollBar(), &QScrollBar::valueChanged, this, checkSeen);
-    connect(m_argvView->verticalScrollBar(), &QScrollBar::valueChanged, this, checkSeen);
-    connect(m_argvView->horizontalScrollBar(), &QScrollBar::rangeChanged, this, checkSeen);
-    return page;
-}
-
-QString ApprovalDialog::fingerprint() const {
-    const QJsonObject& args = m_edited ? *m_edited : m_pending.call.arguments;
-    const QString hex = QString::fromLatin1(CanonicalJson::sha256Hex(args).left(12));
-    return m_edited ? tr("%1 (edited)").arg(hex) : hex;
-}
-
-QString ApprovalDialog::diffText() const {
-    return m_diff;
-}
-QStringList ApprovalDialog::argvRows() const {
-    return m_argv;
+    m_list->setCurrentRow(m_current);
 }
 
 void ApprovalDialog::setQueuePosition(int position, int total) {
-    m_queueLabel->setText(total > 1 ? tr("%1 of %2 waiting").arg(position).arg(total) : QString());
+    // position 1: this dialog is the one shown; the rest of the queue waits behind it.
+    m_queueWaiting = std::max(0, total - position - (undecidedCount() - 1));
+    updateHeader();
 }
 
 bool ApprovalDialog::setEditedArguments(const QString& json) {
-    m_editToggle->setChecked(true);
-    m_json->setPlainText(json);
-    validateEdit();
-    return m_editValid;
+    return currentView()->setEditedArguments(json);
 }
 
-void ApprovalDialog::validateEdit() {
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(m_json->toPlainText().toUtf8(), &error);
-    m_edited.reset();
-    if (error.error != QJsonParseError::NoError || !doc.isObject()) {
-        m_editValid = false;
-        m_editStatus->setText(error.error != QJsonParseError::NoError
-                                  ? tr("Not valid JSON at character %1: %2")
-                                        .arg(error.offset)
-                                        .arg(error.errorString())
-                                  : tr("The arguments must be one JSON object."));
-    } else if (doc.object() == m_pending.call.arguments) {
-        m_editValid = true;
-        m_editStatus->setText(tr("Unchanged."));
-    } else {
-        const QJsonObject edited = doc.object();
-        const auto spec = m_context.registry
-                              ? m_context.registry->validateCall(m_pending.call.toolName, edited)
-                              : Result<ToolSpec>(std::unexpected(Error{}));
-        if (m_context.registry && !spec) {
-            m_editValid = false;
-            m_editStatus->setText(tr("Refused by the tool's schema: %1").arg(spec.error().message));
-        } else {
-            m_editValid = true;
-            m_edited = edited;
-            QString verdict = tr("Valid. ");
-            if (m_context.policy) {
-                ToolCall call = m_pending.call;
-                call.arguments = edited;
-                const PolicyDecision d = m_context.policy->evaluate(call, RunState{});
-                if (d.isDeny()) {
-                    m_editValid = false;
-                    m_edited.reset();
-                    verdict = tr("The policy denies the edited call: %1").arg(d.reason);
-                } else {
-                    verdict += d.isAllow() ? tr("The policy would allow it.")
-                                           : tr("The policy asks: %1").arg(d.reason);
-                }
-            }
-            m_editStatus->setText(verdict);
-        }
-    }
-    m_fingerprint->setText(fingerprint());
-    updateButtons();
+QString ApprovalDialog::fingerprint() const {
+    return currentView()->fingerprint();
+}
+
+QString ApprovalDialog::diffText() const {
+    return currentView()->diffText();
+}
+
+QStringList ApprovalDialog::argvRows() const {
+    return currentView()->argvRows();
 }
 
 void ApprovalDialog::disarm() {
@@ -433,17 +473,70 @@ void ApprovalDialog::arm() {
 }
 
 void ApprovalDialog::updateButtons() {
-    const bool canApprove = m_armed && m_editValid && !m_decided;
+    if (m_items.isEmpty())
+        return;
+    const Item& item = m_items.at(m_current);
+    const bool open = !m_closed && !item.decided;
+    const bool canApprove = m_armed && open && item.view->isEditValid();
+    const bool edited = item.view->editedArguments().has_value();
     m_approveOnce->setEnabled(canApprove);
-    m_approveRun->setEnabled(canApprove && !m_edited);
-    m_alwaysAllow->setEnabled(canApprove && !m_edited);
-    m_deny->setEnabled(!m_decided);
-    m_denyFeedback->setEnabled(!m_decided && !m_feedback->text().trimmed().isEmpty());
+    m_approveRun->setEnabled(canApprove && !edited);
+    m_alwaysAllow->setEnabled(canApprove && !edited);
+    m_deny->setEnabled(open);
+    m_denyFeedback->setEnabled(open && !m_feedback->text().trimmed().isEmpty());
+
+    const int waiting = undecidedCount();
+    bool editsValid = true;
+    for (const Item& i : m_items)
+        editsValid = editsValid && (i.decided || i.view->isEditValid());
+    m_approveAll->setText(tr("Appro&ve all %1").arg(waiting));
+    m_denyAll->setText(tr("Den&y all %1").arg(waiting));
+    m_approveAll->setEnabled(m_armed && !m_closed && waiting > 0 && allShown() && editsValid);
+    m_denyAll->setEnabled(!m_closed && waiting > 0);
+    int shown = 0;
+    for (const Item& i : m_items)
+        shown += (!i.decided && i.shown) ? 1 : 0;
+    m_allWaiting->setText(tr("All %1 still waiting:").arg(waiting));
+    m_batchNote->setText(allShown() ? tr("Every call has been shown.")
+                                    : tr("%1 of %2 shown: page through the rest (Alt+N) to "
+                                         "approve them all.")
+                                          .arg(shown)
+                                          .arg(waiting));
+    const bool previous = [&] {
+        for (int i = 0; i < m_current; ++i)
+            if (!m_items.at(i).decided)
+                return true;
+        return false;
+    }();
+    const bool next = [&] {
+        for (int i = m_current + 1; i < m_items.size(); ++i)
+            if (!m_items.at(i).decided)
+                return true;
+        return false;
+    }();
+    m_previous->setEnabled(previous);
+    m_next->setEnabled(next);
+
+    // The default button: Deny while any command waits in the batch, else approving the call
+    // shown (once armed); "Approve all" never.
+    m_approveAll->setDefault(false);
+    if (isExecute(item.pending) || batchHasExecute()) {
+        m_approveOnce->setDefault(false);
+        m_deny->setDefault(true);
+    } else {
+        m_deny->setDefault(false);
+        m_approveOnce->setDefault(true);
+    }
 }
 
 void ApprovalDialog::showEvent(QShowEvent* event) {
     QDialog::showEvent(event);
-    m_shownClock.start();
+    for (Item& item : m_items)
+        if (!item.listed.isValid())
+            item.listed.start();
+    if (!m_items.isEmpty())
+        m_items[m_current].shown = true;
+    updateList();
     disarm();
 }
 
@@ -473,74 +566,140 @@ void ApprovalDialog::keyPressEvent(QKeyEvent* event) {
 }
 
 void ApprovalDialog::reject() {
-    // Escape or closing the window: the safe answer.
-    if (!m_decided) {
+    // Escape or closing the window: the safe answer for the call shown (the others stay).
+    if (!m_closed) {
         deny(false);
         return;
     }
     QDialog::reject();
 }
 
+void ApprovalDialog::closeEvent(QCloseEvent* event) {
+    // Closing the window answers everything still open with the safe answer.
+    if (!m_closed) {
+        if (undecidedCount() > 1)
+            denyAll();
+        else
+            deny(false);
+    }
+    QDialog::closeEvent(event);
+}
+
 void ApprovalDialog::withdraw() {
-    m_decided = true;
+    m_closed = true;
     close();
 }
 
-QString ApprovalDialog::decisionNote() const {
-    QString note =
-        tr("decided in the GUI after %1 s")
-            .arg(m_shownClock.isValid() ? m_shownClock.elapsed() / 1000.0 : 0.0, 0, 'f', 1);
-    if (m_argvView)
-        note += m_seenWhole ? tr("; every argument was scrolled into view")
-                            : tr("; not every argument was scrolled into view");
-    return note;
+void ApprovalDialog::finishItem(int index, ApprovalDecision decision, const QString& remember,
+                                bool batch) {
+    Item& item = m_items[index];
+    if (item.decided)
+        return;
+    item.decided = true;
+    // SBX-27: how the decision was made, recorded with it.
+    decision.decisionMs = item.listed.isValid() ? item.listed.elapsed() : 0;
+    decision.argsSeenWhole = item.view->seenWhole();
+    decision.inBatch = batch;
+    decision.decidedBy = ApprovalDecision::localUser();
+    const PendingApproval pending = item.pending;
+    emit decided(pending, decision, remember);
+}
+
+void ApprovalDialog::advance() {
+    if (undecidedCount() == 0) {
+        m_closed = true;
+        close();
+        return;
+    }
+    for (int step = 1; step <= m_items.size(); ++step) {
+        const int i = (m_current + step) % int(m_items.size());
+        if (!m_items.at(i).decided) {
+            setCurrentIndex(i);
+            return;
+        }
+    }
 }
 
 void ApprovalDialog::approve(const QString& remember) {
     // "Always" was confirmed in its own prompt, which took the focus and so disarmed the dialog.
     const bool confirmed = remember == QLatin1String("always");
-    if ((!m_armed && !confirmed) || !m_editValid || m_decided)
+    const Item& item = m_items.at(m_current);
+    if ((!m_armed && !confirmed) || !item.view->isEditValid() || item.decided || m_closed)
         return;
-    m_decided = true;
-    ApprovalDecision d = ApprovalDecision::approve(
-        QStringLiteral("person"), QStringLiteral("gui"),
-        remember == QLatin1String("run") ? tr("approved for this run; %1").arg(decisionNote())
-        : remember == QLatin1String("always")
-            ? tr("always allowed (rule %1); %2").arg(alwaysAllowRule(), decisionNote())
-            : tr("approved once; %1").arg(decisionNote()));
-    if (m_edited)
-        d.editedArguments = m_edited;
-    emit decided(d, remember);
-    close();
+    ApprovalDecision d =
+        ApprovalDecision::approve(QStringLiteral("person"), QStringLiteral("gui"),
+                                  remember == QLatin1String("run") ? tr("approved for this run")
+                                  : remember == QLatin1String("always")
+                                      ? tr("always allowed (rule %1)").arg(alwaysAllowRule())
+                                      : tr("approved once"));
+    d.editedArguments = item.view->editedArguments();
+    finishItem(m_current, d, remember, false);
+    advance();
 }
 
 void ApprovalDialog::deny(bool withFeedback) {
-    if (m_decided)
+    if (m_closed || m_items.at(m_current).decided)
         return;
-    m_decided = true;
     const QString feedback = withFeedback ? m_feedback->text().trimmed() : QString();
-    emit decided(ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"),
-                                        tr("denied; %1").arg(decisionNote()), feedback),
-                 QString());
-    close();
+    finishItem(m_current,
+               ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"), tr("denied"),
+                                      feedback),
+               QString(), false);
+    if (withFeedback)
+        m_feedback->clear();
+    advance();
+}
+
+void ApprovalDialog::approveAll() {
+    if (!m_armed || m_closed || !m_approveAll->isEnabled())
+        return;
+    const int n = undecidedCount();
+    // Each call separately, in the message's order, each with its own arguments (edited ones
+    // where edited): the run loop gives each its own token.
+    for (int i = 0; i < m_items.size(); ++i) {
+        if (m_items.at(i).decided)
+            continue;
+        ApprovalDecision d =
+            ApprovalDecision::approve(QStringLiteral("person"), QStringLiteral("gui"),
+                                      tr("approved with all %1 calls of the message").arg(n));
+        d.editedArguments = m_items.at(i).view->editedArguments();
+        finishItem(i, d, QStringLiteral("once"), true);
+    }
+    advance();
+}
+
+void ApprovalDialog::denyAll() {
+    if (m_closed)
+        return;
+    const int n = undecidedCount();
+    const QString feedback = m_feedback->text().trimmed();
+    for (int i = 0; i < m_items.size(); ++i)
+        if (!m_items.at(i).decided)
+            finishItem(i,
+                       ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"),
+                                              tr("denied with all %1 calls of the message").arg(n),
+                                              feedback),
+                       QString(), true);
+    advance();
 }
 
 QString ApprovalDialog::alwaysAllowRule() const {
-    const QString tool = m_pending.call.toolName;
-    const QJsonObject& args = m_pending.call.arguments;
+    const PendingApproval& p = pending();
+    const QString tool = p.call.toolName;
+    const QJsonObject& args = p.call.arguments;
     if (tool == QLatin1String("run_command")) {
         QStringList parts;
         for (const QJsonValue& v : args.value(QLatin1String("argv")).toArray())
             parts << v.toString();
         return QStringLiteral("%1(%2)").arg(tool, parts.join(QLatin1Char(' ')));
     }
-    if (isPathTool(tool))
+    if (PolicyRules::isPathTool(tool))
         return QStringLiteral("%1(%2)").arg(tool, args.value(QLatin1String("path")).toString());
     return tool;
 }
 
 void ApprovalDialog::onAlwaysAllow() {
-    if (!m_armed || m_decided)
+    if (!m_armed || m_closed || m_items.at(m_current).decided)
         return;
     const QString rule = alwaysAllowRule();
     const auto parsed =

@@ -41,11 +41,10 @@ GoalEditor::GoalEditor(AppContext& context, QWidget* parent) : QWidget(parent), 
     m_goal->setTabChangesFocus(true);
     m_goal->setFixedHeight(m_goal->fontMetrics().lineSpacing() * 3 + 14);
     goalLabel->setBuddy(m_goal);
-    m_recent = new QToolButton(this);
+    m_recent = new QPushButton(this);
     m_recent->setText(tr("Recent"));
     m_recent->setToolTip(tr("Recent goals"));
     m_recent->setAccessibleName(tr("Recent goals"));
-    m_recent->setPopupMode(QToolButton::InstantPopup);
     m_recent->setMenu(new QMenu(m_recent));
     grid->addWidget(goalLabel, 0, 0, Qt::AlignTop | Qt::AlignRight);
     grid->addWidget(m_goal, 0, 1, 1, 6);
@@ -128,6 +127,7 @@ GoalEditor::GoalEditor(AppContext& context, QWidget* parent) : QWidget(parent), 
     m_provider = new QLabel(this);
     m_provider->setObjectName(QStringLiteral("providerLabel"));
     m_provider->setTextFormat(Qt::PlainText);
+    m_provider->setWordWrap(true); // long in German; never widens the window
     m_start = new QPushButton(Icons::icon(Icons::Start), tr("&Start"), this);
     m_start->setObjectName(QStringLiteral("startButton"));
     m_start->setToolTip(tr("Start the run (Ctrl+Return)"));

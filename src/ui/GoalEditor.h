@@ -12,7 +12,6 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
-class QToolButton;
 
 namespace m1 {
 
@@ -48,7 +47,7 @@ private:
 
     AppContext& m_context;
     QPlainTextEdit* m_goal = nullptr;
-    QToolButton* m_recent = nullptr;
+    QPushButton* m_recent = nullptr;
     QComboBox* m_agent = nullptr;
     QComboBox* m_model = nullptr;
     QLineEdit* m_workspace = nullptr;

@@ -73,20 +73,29 @@ void GuiApprovalGate::request(const PendingApproval& pending) {
     emit queueChanged(int(m_queue.size()));
     if (!m_dialog)
         showHead();
-    else
+    else if (m_dialog->belongsToBatch(pending))
+        // The message's next proposal: the dialog shows it in its list, to page to.
+        m_dialog->addPending(pending);
+    if (m_dialog)
         m_dialog->setQueuePosition(1, int(m_queue.size()));
 }
 
 void GuiApprovalGate::cancel(const QString& runId, const QString& callId) {
-    const bool shown = m_dialog && m_dialog->pending().call.runId == runId &&
-                       m_dialog->pending().call.id == callId;
+    const bool held =
+        m_dialog && m_dialog->pending().call.runId == runId && m_dialog->holds(callId);
     remove(runId, callId);
-    if (shown) {
-        m_dialog->disconnect(this);
-        m_dialog->withdraw();
-        m_dialog = nullptr;
-        showHead();
+    if (!held)
+        return;
+    if (m_dialog->undecidedCount() > 1) {
+        // The rest of the message stays in the dialog.
+        m_dialog->withdrawCall(callId);
+        m_dialog->setQueuePosition(1, int(m_queue.size()));
+        return;
     }
+    m_dialog->disconnect(this);
+    m_dialog->withdraw();
+    m_dialog = nullptr;
+    showHead();
 }
 
 void GuiApprovalGate::remove(const QString& runId, const QString& callId) {
@@ -112,27 +121,39 @@ void GuiApprovalGate::decide(const QString& runId, const QString& callId,
 
 void GuiApprovalGate::denyAll(const QString& reason) {
     const QList<PendingApproval> all = m_queue;
-    for (const PendingApproval& p : all)
-        decide(p.call.runId, p.call.id,
-               ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"), reason));
+    for (const PendingApproval& p : all) {
+        ApprovalDecision d =
+            ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"), reason);
+        d.inBatch = true;
+        d.decidedBy = ApprovalDecision::localUser();
+        decide(p.call.runId, p.call.id, d);
+    }
 }
 
 void GuiApprovalGate::focus(const QString& runId, const QString& callId) {
     for (qsizetype i = 0; i < m_queue.size(); ++i)
         if (m_queue.at(i).call.runId == runId && m_queue.at(i).call.id == callId) {
-            if (m_dialog && m_dialog->pending().call.runId == runId &&
-                m_dialog->pending().call.id == callId) {
+            if (m_dialog && m_dialog->pending().call.runId == runId && m_dialog->holds(callId)) {
+                m_dialog->showCall(callId);
                 m_dialog->raise();
                 m_dialog->activateWindow();
                 return;
             }
-            m_queue.move(i, 0);
+            // Its whole message moves to the front, in the message's order.
+            const PendingApproval wanted = m_queue.at(i);
+            QList<PendingApproval> front;
+            QList<PendingApproval> rest;
+            for (const PendingApproval& p : std::as_const(m_queue))
+                (p.call.runId == runId && p.step == wanted.step ? front : rest).append(p);
+            m_queue = front + rest;
             if (m_dialog) {
                 m_dialog->disconnect(this);
                 m_dialog->withdraw();
                 m_dialog = nullptr;
             }
             showHead();
+            if (m_dialog)
+                m_dialog->showCall(callId);
             return;
         }
 }
@@ -153,20 +174,30 @@ void GuiApprovalGate::showHead() {
         context.expiresAtMs = m_requestedAt.value(idOf(head.call.runId, head.call.id)) +
                               m_context.approvalTimeoutMs();
     auto* dialog = new ApprovalDialog(head, context, m_dialogParent);
+    // The rest of the head's message joins it (requested together, in the message's order).
+    for (qsizetype i = 1; i < m_queue.size(); ++i)
+        if (dialog->belongsToBatch(m_queue.at(i)))
+            dialog->addPending(m_queue.at(i));
     m_dialog = dialog;
     dialog->setQueuePosition(1, int(m_queue.size()));
     connect(dialog, &ApprovalDialog::decided, this,
-            [this, head](const ApprovalDecision& decision, const QString& remember) {
+            [this, dialog](const PendingApproval& pending, const ApprovalDecision& decision,
+                           const QString& remember) {
                 if (remember == QLatin1String("run") || remember == QLatin1String("always"))
-                    m_remembered.insert(rememberKey(head));
-                m_dialog = nullptr;
-                remove(head.call.runId, head.call.id);
-                emit decided(head.call.runId, head.call.id, decision);
-                // The next prompt opens after this one is gone; it starts disarmed.
-                QTimer::singleShot(0, this, [this] {
-                    if (!m_dialog)
-                        showHead();
-                });
+                    m_remembered.insert(rememberKey(pending));
+                remove(pending.call.runId, pending.call.id);
+                const bool last = dialog->undecidedCount() == 0;
+                if (last)
+                    m_dialog = nullptr;
+                else
+                    dialog->setQueuePosition(1, int(m_queue.size()));
+                emit decided(pending.call.runId, pending.call.id, decision);
+                // The next message's prompt opens after this one is gone; it starts disarmed.
+                if (last)
+                    QTimer::singleShot(0, this, [this] {
+                        if (!m_dialog)
+                            showHead();
+                    });
             });
     dialog->show();
     dialog->raise();

@@ -17,10 +17,12 @@ class AppContext;
 class PolicyEngine;
 class Workspace;
 
-// The desktop's ApprovalGate: one queue of pending proposals across every run, shown one at a
-// time in a non-modal ApprovalDialog (each new dialog is disarmed for a moment, so a held key
-// cannot answer the next prompt: SBX-26). "Approve for this run" is remembered per run for the
-// same tool and the same command line / path / arguments.
+// The desktop's ApprovalGate: one queue of pending proposals across every run, shown in a
+// non-modal ApprovalDialog one message at a time: the proposals of one assistant message (same
+// run and step) share a dialog, to be decided one by one or all at once. Each new dialog, and each
+// call shown in it, is disarmed for a moment, so a held key cannot answer the next prompt
+// (SBX-26). "Approve for this run" is remembered per run for the same tool and the same command
+// line / path / arguments.
 class GuiApprovalGate : public ApprovalGate {
     Q_OBJECT
 public:

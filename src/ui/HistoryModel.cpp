@@ -1,6 +1,7 @@
 #include "HistoryModel.h"
 
 #include "Background.h"
+#include "ScopeStyle.h"
 
 #include <QDateTime>
 #include <QLocale>
@@ -131,7 +132,7 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
     case Model:
         return r.model;
     case StopReason:
-        return r.stopReason.isEmpty() ? tr("running") : r.stopReason;
+        return r.stopReason.isEmpty() ? tr("running") : ScopeStyle::stopReasonText(r.stopReason);
     case Steps:
         return r.steps;
     case Calls:

@@ -4,10 +4,12 @@
 #include "Background.h"
 #include "HistoryModel.h"
 #include "Icons.h"
+#include "ScopeStyle.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
 
 #include "store/AuditStore.h"
+#include "util/CanonicalJson.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -47,7 +49,8 @@ HistoryView::HistoryView(AppContext& context, QWidget* parent)
          {"completed", "running", "user_cancelled", "max_steps", "max_tool_calls", "max_runtime",
           "budget_exceeded", "api_error", "provider_refused", "max_tokens", "context_exhausted",
           "audit_failed"})
-        m_stopReason->addItem(QString::fromLatin1(reason), QString::fromLatin1(reason));
+        m_stopReason->addItem(ScopeStyle::stopReasonText(QString::fromLatin1(reason)),
+                              QString::fromLatin1(reason));
     m_modelFilter = new QComboBox(this);
     m_modelFilter->setAccessibleName(tr("Filter by model"));
     m_modelFilter->addItem(tr("All models"), QString());
@@ -316,12 +319,25 @@ void HistoryView::fillTimeline(TimelineView* view, const AuditQueries::RunDetail
         e.status = c.status;
         e.output = c.error.isEmpty() ? c.output : c.error + QLatin1Char('\n') + c.output;
         e.durationMs = c.execDurationMs.value_or(-1);
+        e.decisionMs = c.decisionMs;
+        e.argsSeenWhole = c.argsSeenWhole;
+        e.decidedInBatch = c.decidedInBatch;
+        e.decidedBy = c.decidedBy;
+        // The token bound the arguments that were approved (the edited ones when edited).
+        if (!c.tokenJti.isEmpty()) {
+            const QString approved =
+                !c.argsEditedJson.isEmpty() ? c.argsEditedJson : c.argsProposedJson;
+            e.tokenFingerprint = QString::fromLatin1(
+                CanonicalJson::sha256Hex(QJsonDocument::fromJson(approved.toUtf8()).object())
+                    .left(12));
+        }
         model->append(e);
     }
     while (api < detail.apiCalls.size())
         addApi(detail.apiCalls.at(api++));
-    model->addNotice(run.stopReason.isEmpty() ? tr("Still running (or ended without a record).")
-                                              : tr("Ended: %1").arg(run.stopReason));
+    model->addNotice(run.stopReason.isEmpty()
+                         ? tr("Still running (or ended without a record).")
+                         : tr("Ended: %1").arg(ScopeStyle::stopReasonText(run.stopReason)));
     model->flush();
 }
 

@@ -104,11 +104,15 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
     connect(show, &QPushButton::clicked, this, showSelected);
     connect(m_pendingList, &QListWidget::itemActivated, this, showSelected);
     connect(denySelected, &QPushButton::clicked, this, [this] {
-        for (QListWidgetItem* item : m_pendingList->selectedItems())
+        const QList<QListWidgetItem*> selected = m_pendingList->selectedItems();
+        for (QListWidgetItem* item : selected) {
+            ApprovalDecision d = ApprovalDecision::deny(
+                QStringLiteral("person"), QStringLiteral("gui"), tr("denied from the queue list"));
+            d.inBatch = selected.size() > 1;
+            d.decidedBy = ApprovalDecision::localUser();
             m_gate->decide(item->data(Qt::UserRole).toString(),
-                           item->data(Qt::UserRole + 1).toString(),
-                           ApprovalDecision::deny(QStringLiteral("person"), QStringLiteral("gui"),
-                                                  tr("denied from the queue list")));
+                           item->data(Qt::UserRole + 1).toString(), d);
+        }
     });
     connect(denyAll, &QPushButton::clicked, this, [this] {
         if (QMessageBox::question(this, tr("Deny all?"),
@@ -298,11 +302,12 @@ void MainWindow::onQueueChanged(int count) {
     m_pendingButton->setAccessibleName(tr("%n approval(s) pending", nullptr, count));
     m_pendingList->clear();
     for (const PendingApproval& p : m_gate->pending()) {
-        auto* item = new QListWidgetItem(
-            tr("%1 (%2) — run %3, step %4")
-                .arg(p.call.toolName, scopeToString(p.scope), p.call.runId.right(8))
-                .arg(p.step),
-            m_pendingList);
+        QString text = tr("%1 (%2) — run %3, step %4")
+                           .arg(p.call.toolName, scopeToString(p.scope), p.call.runId.right(8))
+                           .arg(p.step);
+        if (p.batchSize > 1)
+            text += tr(", call %1 of %2 of its message").arg(p.batchIndex + 1).arg(p.batchSize);
+        auto* item = new QListWidgetItem(text, m_pendingList);
         item->setData(Qt::UserRole, p.call.runId);
         item->setData(Qt::UserRole + 1, p.call.id);
         item->setToolTip(p.decision.reason);

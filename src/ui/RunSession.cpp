@@ -74,7 +74,9 @@ RunSession::create(const AppContext& context, const RunRequest& request, Approva
         return std::unexpected(workspace.error());
     session->m_workspace = std::move(*workspace);
 
-    QString model = request.model;
+    // A replay plays what one model said: the run is recorded with that model, whatever the
+    // model list shows.
+    QString model = replay ? transcript->model : request.model;
     if (model.isEmpty())
         model = replay ? transcript->model
                        : (agent->model.isEmpty() ? context.catalog().defaultModel() : agent->model);
@@ -138,6 +140,9 @@ RunSession::create(const AppContext& context, const RunRequest& request, Approva
     services.provider = session->m_provider.get();
     services.gate = gate;
     services.costs = &context.costs();
+    // A person is at the window: a full or read-only audit store pauses the run (RunTab's
+    // banner: Retry, Cancel) instead of ending it.
+    services.pauseOnAuditFailure = true;
     session->m_controller = std::make_unique<RunController>(services, config);
     return session;
 }

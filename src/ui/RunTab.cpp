@@ -4,11 +4,14 @@
 #include "GoalEditor.h"
 #include "GuiApprovalGate.h"
 #include "RunSession.h"
+#include "ScopeStyle.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
+#include "VisibleText.h"
 
 #include "llm/ApiAttempt.h"
 
+#include <QFrame>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
@@ -46,6 +49,51 @@ RunTab::RunTab(AppContext& context, GuiApprovalGate& gate, QWidget* parent)
     m_splitter->setStretchFactor(1, 1);
     m_splitter->setCollapsible(1, false);
     layout->addWidget(m_splitter, 1);
+
+    // The run paused on the audit: what happened, what to do, and the two ways on. Not a modal
+    // dialog: the window stays usable (history, settings, other runs) while space is freed.
+    m_auditBanner = new QFrame(this);
+    m_auditBanner->setObjectName(QStringLiteral("auditBanner"));
+    m_auditBanner->setFrameShape(QFrame::StyledPanel);
+    m_auditBanner->setAccessibleName(tr("Run paused: the audit store refused a write"));
+    const QColor warning = ScopeStyle::statusColor(QStringLiteral("failed"), palette());
+    m_auditBanner->setStyleSheet(
+        QStringLiteral("QFrame#auditBanner { border: 2px solid %1; border-radius: 3px; }")
+            .arg(warning.name()));
+    auto* bannerRow = new QHBoxLayout(m_auditBanner);
+    bannerRow->setContentsMargins(8, 6, 8, 6);
+    m_auditBannerText = new QLabel(m_auditBanner);
+    m_auditBannerText->setObjectName(QStringLiteral("auditBannerText"));
+    m_auditBannerText->setTextFormat(Qt::PlainText);
+    m_auditBannerText->setWordWrap(true);
+    m_auditBannerText->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_auditRetry = new QPushButton(tr("&Retry"), m_auditBanner);
+    m_auditRetry->setObjectName(QStringLiteral("auditRetryButton"));
+    m_auditRetry->setToolTip(tr("Write the refused audit events again and go on with the run."));
+    m_auditCancel = new QPushButton(tr("&Cancel run"), m_auditBanner);
+    m_auditCancel->setObjectName(QStringLiteral("auditCancelButton"));
+    m_auditCancel->setToolTip(tr("End the run: nothing more runs. Its end is recorded if the "
+                                 "audit store can take it."));
+    bannerRow->addWidget(m_auditBannerText, 1);
+    bannerRow->addWidget(m_auditRetry);
+    bannerRow->addWidget(m_auditCancel);
+    m_auditBanner->hide();
+    layout->addWidget(m_auditBanner);
+    connect(m_auditRetry, &QPushButton::clicked, this, [this] {
+        if (m_session && m_session->controller().isPausedOnAudit()) {
+            m_auditRetry->setEnabled(false);
+            m_auditCancel->setEnabled(false);
+            m_session->controller().resume();
+        }
+    });
+    connect(m_auditCancel, &QPushButton::clicked, this, [this] {
+        if (m_session && m_session->controller().isPausedOnAudit()) {
+            m_auditRetry->setEnabled(false);
+            m_auditCancel->setEnabled(false);
+            m_auditBannerText->setText(tr("Cancelling the run…"));
+            m_session->controller().cancel();
+        }
+    });
 
     auto* status = new QWidget(this);
     status->setObjectName(QStringLiteral("runStatus"));
@@ -122,6 +170,7 @@ bool RunTab::start(const RunRequest& request) {
         m_gate.unregisterRun(m_runId);
     m_session = std::move(*session);
     m_report.reset();
+    m_auditBanner->hide();
     m_runId = m_session->controller().runId();
     m_goal = request.goal;
     m_budgetUsd = request.limits.budgetUsd;
@@ -173,6 +222,8 @@ void RunTab::connectSession() {
                 model->setDecided(id, status, kind, reason);
                 emit runEvent();
             });
+    connect(run, &RunController::proposalTokenIssued, model, &TimelineModel::setTokenIssued);
+    connect(run, &RunController::proposalTokenSpent, model, &TimelineModel::setTokenSpent);
     connect(run, &RunController::proposalExecuting, model, &TimelineModel::setExecuting);
     connect(run, &RunController::proposalExecuted, this,
             [this, model](const QString& id, const QString& status, const QString& output) {
@@ -183,8 +234,8 @@ void RunTab::connectSession() {
         QStringList lines;
         for (const QJsonValue& v : steps)
             lines << QStringLiteral("[%1] %2").arg(
-                v.toObject().value(QLatin1String("status")).toString(),
-                v.toObject().value(QLatin1String("title")).toString());
+                ScopeStyle::planStatusText(v.toObject().value(QLatin1String("status")).toString()),
+                VisibleText::visible(v.toObject().value(QLatin1String("title")).toString()));
         model->addNotice(tr("Plan:\n%1").arg(lines.join(QLatin1Char('\n'))));
     });
     connect(run, &RunController::contextTrimmed, this, [model](int replaced) {
@@ -193,7 +244,33 @@ void RunTab::connectSession() {
                             nullptr, replaced));
     });
     connect(run, &RunController::apiAttempt, this, &RunTab::onApiAttempt);
+    connect(run, &RunController::auditPaused, this, &RunTab::onAuditPaused);
+    connect(run, &RunController::auditResumed, this, [this] {
+        m_auditBanner->hide();
+        m_timeline->model()->addNotice(tr("Retrying the refused audit write."));
+        updateStatus();
+    });
     connect(run, &RunController::finished, this, &RunTab::onFinished);
+}
+
+void RunTab::onAuditPaused(const QString& code, const QString& message) {
+    const QString what = code == QLatin1String("store.readonly") ? tr("audit storage read-only")
+                                                                 : tr("audit storage full");
+    const QString advice = code == QLatin1String("store.readonly")
+                               ? tr("Make the audit database and its folder writable, then Retry.")
+                               : tr("Free disk space (or raise the database's size limit), "
+                                    "then Retry.");
+    m_auditBannerText->setText(
+        tr("Run paused: %1. Nothing runs until the audit works again: the step that was refused "
+           "did not happen. %2 Cancel ends the run.")
+            .arg(what, advice));
+    m_auditBannerText->setToolTip(message);
+    m_auditRetry->setEnabled(true);
+    m_auditCancel->setEnabled(true);
+    m_auditBanner->show();
+    m_timeline->model()->addNotice(tr("Run paused: %1 (%2). %3").arg(what, code, message), true);
+    updateStatus();
+    emit runEvent();
 }
 
 void RunTab::onApiAttempt(const ApiAttempt& attempt) {
@@ -222,8 +299,9 @@ void RunTab::onFinished(const RunReport& report) {
     m_report = report;
     m_finalElapsedMs = m_clock.elapsed();
     m_tick.stop();
+    m_auditBanner->hide();
     m_editor->setRunning(false);
-    QString text = tr("Run ended: %1").arg(report.stopReason);
+    QString text = tr("Run ended: %1").arg(ScopeStyle::stopReasonText(report.stopReason));
     if (!report.errorMessage.isEmpty())
         text += QStringLiteral(" — ") + report.errorMessage;
     if (!report.finalText.isEmpty() && report.stopReason == QLatin1String("completed"))
@@ -258,7 +336,12 @@ void RunTab::updateStatus() {
         m_finalElapsedMs >= 0 ? m_finalElapsedMs : (m_clock.isValid() ? m_clock.elapsed() : 0);
     m_elapsed->setText(tr("Elapsed: %1").arg(duration(elapsed)));
     if (m_report)
-        m_stop->setText(tr("Stopped: %1").arg(m_report->stopReason));
+        m_stop->setText(tr("Stopped: %1").arg(ScopeStyle::stopReasonText(m_report->stopReason)));
+    else if (m_session && m_session->controller().isPausedOnAudit())
+        m_stop->setText(m_session->controller().auditPauseError().code ==
+                                QLatin1String("store.readonly")
+                            ? tr("Paused: audit storage read-only")
+                            : tr("Paused: audit storage full"));
     else if (isRunning())
         m_stop->setText(tr("Running"));
     else

@@ -11,7 +11,9 @@
 #include <memory>
 #include <optional>
 
+class QFrame;
 class QLabel;
+class QPushButton;
 class QSplitter;
 
 namespace m1 {
@@ -41,6 +43,11 @@ public:
     QString statusText() const;
     std::optional<RunReport> report() const { return m_report; }
     QString runId() const { return m_runId; }
+    // Shown while the run is paused because the audit store refused a write (full, read-only).
+    QFrame* auditBanner() const { return m_auditBanner; }
+    QLabel* auditBannerText() const { return m_auditBannerText; }
+    QPushButton* auditRetryButton() const { return m_auditRetry; }
+    QPushButton* auditCancelButton() const { return m_auditCancel; }
 
     // Starts with this request (the editor's fields are ignored); false with an error shown.
     bool start(const RunRequest& request);
@@ -58,6 +65,7 @@ private:
     void connectSession();
     void onApiAttempt(const ApiAttempt& attempt);
     void onFinished(const RunReport& report);
+    void onAuditPaused(const QString& code, const QString& message);
     void updateStatus();
 
     AppContext& m_context;
@@ -69,6 +77,10 @@ private:
     QLabel* m_cost = nullptr;
     QLabel* m_elapsed = nullptr;
     QLabel* m_stop = nullptr;
+    QFrame* m_auditBanner = nullptr;
+    QLabel* m_auditBannerText = nullptr;
+    QPushButton* m_auditRetry = nullptr;
+    QPushButton* m_auditCancel = nullptr;
     std::unique_ptr<RunSession> m_session;
     std::optional<RunReport> m_report;
     QString m_runId;

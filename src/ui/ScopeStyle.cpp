@@ -91,27 +91,61 @@ QColor ScopeStyle::statusColor(const QString& status, const QPalette& palette) {
 }
 
 QString ScopeStyle::statusText(const QString& status) {
-    static const char* const ctx = "m1::ScopeStyle";
     if (status == QLatin1String("proposed"))
-        return QCoreApplication::translate(ctx, "proposed");
+        return QCoreApplication::translate("m1::ScopeStyle", "proposed");
     if (status == QLatin1String("awaiting"))
-        return QCoreApplication::translate(ctx, "waiting for you");
+        return QCoreApplication::translate("m1::ScopeStyle", "waiting for you");
     if (status == QLatin1String("approved"))
-        return QCoreApplication::translate(ctx, "approved");
+        return QCoreApplication::translate("m1::ScopeStyle", "approved");
     if (status == QLatin1String("denied"))
-        return QCoreApplication::translate(ctx, "denied");
+        return QCoreApplication::translate("m1::ScopeStyle", "denied");
     if (status == QLatin1String("expired"))
-        return QCoreApplication::translate(ctx, "expired");
+        return QCoreApplication::translate("m1::ScopeStyle", "expired");
     if (status == QLatin1String("executing"))
-        return QCoreApplication::translate(ctx, "running");
+        return QCoreApplication::translate("m1::ScopeStyle", "running");
     if (status == QLatin1String("executed"))
-        return QCoreApplication::translate(ctx, "executed");
+        return QCoreApplication::translate("m1::ScopeStyle", "executed");
     if (status == QLatin1String("failed"))
-        return QCoreApplication::translate(ctx, "failed");
+        return QCoreApplication::translate("m1::ScopeStyle", "failed");
     if (status == QLatin1String("dry_run"))
-        return QCoreApplication::translate(ctx, "dry run: not executed");
+        return QCoreApplication::translate("m1::ScopeStyle", "dry run: not executed");
     if (status == QLatin1String("cancelled"))
-        return QCoreApplication::translate(ctx, "cancelled");
+        return QCoreApplication::translate("m1::ScopeStyle", "cancelled");
+    return status;
+}
+
+QString ScopeStyle::stopReasonText(const QString& reason) {
+    struct Entry {
+        const char* code;
+        const char* text;
+    };
+    static const Entry entries[] = {
+        {"completed", QT_TRANSLATE_NOOP("m1::ScopeStyle", "completed")},
+        {"running", QT_TRANSLATE_NOOP("m1::ScopeStyle", "running")},
+        {"user_cancelled", QT_TRANSLATE_NOOP("m1::ScopeStyle", "cancelled by you")},
+        {"max_steps", QT_TRANSLATE_NOOP("m1::ScopeStyle", "step limit reached")},
+        {"max_tool_calls", QT_TRANSLATE_NOOP("m1::ScopeStyle", "tool call limit reached")},
+        {"max_runtime", QT_TRANSLATE_NOOP("m1::ScopeStyle", "runtime limit reached")},
+        {"budget_exceeded", QT_TRANSLATE_NOOP("m1::ScopeStyle", "budget exceeded")},
+        {"api_error", QT_TRANSLATE_NOOP("m1::ScopeStyle", "API error")},
+        {"provider_refused", QT_TRANSLATE_NOOP("m1::ScopeStyle", "the model refused")},
+        {"max_tokens", QT_TRANSLATE_NOOP("m1::ScopeStyle", "output token limit reached")},
+        {"context_exhausted", QT_TRANSLATE_NOOP("m1::ScopeStyle", "context window full")},
+        {"audit_failed", QT_TRANSLATE_NOOP("m1::ScopeStyle", "audit trail could not be written")},
+    };
+    for (const Entry& e : entries)
+        if (reason == QLatin1String(e.code))
+            return QCoreApplication::translate("m1::ScopeStyle", e.text);
+    return reason;
+}
+
+QString ScopeStyle::planStatusText(const QString& status) {
+    if (status == QLatin1String("pending"))
+        return QCoreApplication::translate("m1::ScopeStyle", "to do", "plan step");
+    if (status == QLatin1String("in_progress"))
+        return QCoreApplication::translate("m1::ScopeStyle", "in progress", "plan step");
+    if (status == QLatin1String("done"))
+        return QCoreApplication::translate("m1::ScopeStyle", "done", "plan step");
     return status;
 }
 

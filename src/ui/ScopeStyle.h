@@ -20,6 +20,10 @@ public:
     // Text colour for a status word (approved, denied, executed, failed, ...), readable on base.
     static QColor statusColor(const QString& status, const QPalette& palette);
     static QString statusText(const QString& status);
+    // Words for a run's stop reason (completed, max_steps, ...) and a plan step's status
+    // (pending, in_progress, done); an unknown value is shown as it is.
+    static QString stopReasonText(const QString& reason);
+    static QString planStatusText(const QString& status);
     static bool isDark(const QPalette& palette);
 };
 

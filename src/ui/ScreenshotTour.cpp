@@ -21,10 +21,15 @@
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QListView>
 #include <QPixmap>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
 #include <QTimeZone>
@@ -65,7 +70,13 @@ void ScreenshotTour::isolate(const QString& scratchDir) {
     // Settings, profiles, models, QSettings and the demo workspace all resolve under the test
     // locations: the person's own files never show up in a screenshot.
     QStandardPaths::setTestModeEnabled(true);
-    qputenv("M1_SETTINGS", QDir(scratchDir).filePath(QStringLiteral("settings.json")).toUtf8());
+    const QString settings = QDir(scratchDir).filePath(QStringLiteral("settings.json"));
+    // The defaults: a file M1_SETTINGS names must exist.
+    QFile file(settings);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write("{}\n");
+    file.close();
+    qputenv("M1_SETTINGS", settings.toUtf8());
     // Approval tokens for this throwaway store only.
     if (qEnvironmentVariableIsEmpty("M1_JWT_SECRET"))
         qputenv("M1_JWT_SECRET", "screenshot-mode-secret-not-for-real-use-0123456789");
@@ -184,7 +195,84 @@ int ScreenshotTour::run(AppContext& context, const QString& dir) {
 
     tab->stop();
     spinUntil([&] { return !tab->isRunning(); }, 10000);
+    ok = saveBatch(window, dir) && ok;
     return ok ? 0 : 1;
+}
+
+bool ScreenshotTour::saveBatch(MainWindow& window, const QString& dir) {
+    // One message with three proposals the policy asks about: the batch dialog, every call
+    // shown once (so "Approve all" is alive), the first one on screen.
+    QTemporaryDir scratch;
+    if (!scratch.isValid())
+        return false;
+    const auto use = [](const QString& id, const QString& name, const QJsonObject& input) {
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_use")},
+                           {QStringLiteral("id"), id},
+                           {QStringLiteral("name"), name},
+                           {QStringLiteral("input"), input}};
+    };
+    const QJsonArray content{
+        QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                    {QStringLiteral("text"),
+                     QStringLiteral("I will fix the bug, note it, and run the tests.")}},
+        use(QStringLiteral("toolu_fix"), QStringLiteral("edit_file"),
+            {{QStringLiteral("path"), QStringLiteral("calc.py")},
+             {QStringLiteral("old_string"), QStringLiteral("    return a - b\n")},
+             {QStringLiteral("new_string"), QStringLiteral("    return a + b\n")}}),
+        use(QStringLiteral("toolu_note"), QStringLiteral("write_file"),
+            {{QStringLiteral("path"), QStringLiteral("NOTES.md")},
+             {QStringLiteral("content"),
+              QStringLiteral("# Notes\n\nadd() subtracted; fixed and tested.\n")}}),
+        use(QStringLiteral("toolu_test"), QStringLiteral("run_command"),
+            {{QStringLiteral("argv"),
+              QJsonArray{QStringLiteral("python3"), QStringLiteral("test_calc.py")}}})};
+    const QJsonObject usage{{QStringLiteral("input_tokens"), 1200},
+                            {QStringLiteral("output_tokens"), 180}};
+    const QJsonArray turns{
+        QJsonObject{{QStringLiteral("content"), content},
+                    {QStringLiteral("stop_reason"), QStringLiteral("tool_use")},
+                    {QStringLiteral("usage"), usage}},
+        QJsonObject{{QStringLiteral("content"),
+                     QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                            {QStringLiteral("text"), QStringLiteral("Done.")}}}},
+                    {QStringLiteral("stop_reason"), QStringLiteral("end_turn")},
+                    {QStringLiteral("usage"), usage}}};
+    const QString transcript = scratch.filePath(QStringLiteral("batch.json"));
+    QFile file(transcript);
+    if (!file.open(QIODevice::WriteOnly))
+        return false;
+    file.write(
+        QJsonDocument(QJsonObject{{QStringLiteral("schema"), 1},
+                                  {QStringLiteral("model"), QStringLiteral("claude-sonnet-4-6")},
+                                  {QStringLiteral("turns"), turns}})
+            .toJson());
+    file.close();
+
+    RunTab* tab = window.newRun();
+    RunRequest request;
+    request.goal = QStringLiteral("Fix add() in calc.py, note it and run the tests");
+    request.provider = QStringLiteral("replay");
+    request.transcript = transcript;
+    request.replayPaceMs = 0;
+    if (!tab->start(request))
+        return false;
+    GuiApprovalGate* gate = window.gate();
+    if (!spinUntil([&] { return gate->dialog() && gate->dialog()->count() == 3; }, 30000)) {
+        QTextStream(stderr) << "no batch of approval requests came\n";
+        return false;
+    }
+    ApprovalDialog* dialog = gate->dialog();
+    dialog->resize(1180, 700);
+    for (int i = dialog->count() - 1; i >= 0; --i) {
+        dialog->setCurrentIndex(i);
+        settle(50);
+    }
+    spinUntil([&] { return dialog->isArmed(); }, 5000);
+    const bool ok = save(dialog, dir, QStringLiteral("approval-batch.png"));
+    dialog->hide();
+    tab->stop();
+    spinUntil([&] { return !tab->isRunning(); }, 10000);
+    return ok;
 }
 
 } // namespace m1

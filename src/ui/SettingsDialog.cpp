@@ -111,14 +111,25 @@ QWidget* SettingsDialog::buildClaudeTab() {
     form->addRow(tr("API key:"), m_apiKey);
     form->addRow(QString(), m_keyStatus);
     form->addRow(QString(), keyButtons);
-    auto* base =
-        new QLabel(m_context.baseUrl().isEmpty() ? QStringLiteral("https://api.anthropic.com")
-                                                 : m_context.baseUrl(),
-                   page);
-    base->setToolTip(tr("Set by ANTHROPIC_BASE_URL in the environment; never taken from a "
-                        "workspace."));
-    base->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    form->addRow(tr("Base URL:"), base);
+    // The API address: from these settings (never from a workspace), unless ANTHROPIC_BASE_URL
+    // is set, which wins and is shown instead of an editable field.
+    m_baseUrl = new QLineEdit(page);
+    m_baseUrl->setObjectName(QStringLiteral("baseUrlEdit"));
+    m_baseUrl->setAccessibleName(tr("Claude API base URL"));
+    m_baseUrl->setPlaceholderText(QStringLiteral("https://api.anthropic.com"));
+    m_baseUrl->setText(m_context.settings().claudeBaseUrl);
+    const QString envBase = qEnvironmentVariable("ANTHROPIC_BASE_URL");
+    if (!envBase.isEmpty()) {
+        m_baseUrl->setText(envBase);
+        m_baseUrl->setEnabled(false);
+        m_baseUrl->setToolTip(tr("Set by ANTHROPIC_BASE_URL in the environment, which wins over "
+                                 "this setting."));
+    } else {
+        m_baseUrl->setToolTip(tr("Leave empty for https://api.anthropic.com. Only https, or "
+                                 "plain http to this computer (a local proxy). Never taken "
+                                 "from a workspace."));
+    }
+    form->addRow(tr("Base URL:"), m_baseUrl);
     form->addRow(tr("Models:"), pathLabel(ModelCatalog::userFilePath(), page));
     form->addRow(tr("Agent profiles:"), pathLabel(AgentProfiles::userFilePath(), page));
     form->addRow(tr("Pricing overrides:"), pathLabel(PricingTable::userFilePath(), page));
@@ -343,6 +354,18 @@ bool SettingsDialog::save(QString* error) {
                 QJsonObject{{QStringLiteral("maxSteps"), m_maxSteps->value()},
                             {QStringLiteral("maxToolCalls"), m_maxToolCalls->value()},
                             {QStringLiteral("maxRuntimeSeconds"), m_maxRuntime->value()}});
+    if (m_baseUrl->isEnabled()) {
+        QJsonObject claude = root.value(QLatin1String("claude")).toObject();
+        const QString base = m_baseUrl->text().trimmed();
+        if (base.isEmpty())
+            claude.remove(QStringLiteral("baseUrl"));
+        else
+            claude.insert(QStringLiteral("baseUrl"), base);
+        if (claude.isEmpty())
+            root.remove(QStringLiteral("claude"));
+        else
+            root.insert(QStringLiteral("claude"), claude);
+    }
     root.insert(QStringLiteral("tokens"),
                 QJsonObject{{QStringLiteral("ttlSeconds"), m_tokenTtl->value()}});
     QJsonObject monitoring = root.value(QLatin1String("monitoring")).toObject();

@@ -28,6 +28,7 @@ public:
 
     QTabWidget* tabs() const { return m_tabs; }
     QLineEdit* apiKeyEdit() const { return m_apiKey; }
+    QLineEdit* baseUrlEdit() const { return m_baseUrl; }
     // Validates and writes the settings and rules; false with *error when something is refused.
     bool save(QString* error);
     // Test hooks.
@@ -50,6 +51,7 @@ private:
     AppContext& m_context;
     QTabWidget* m_tabs = nullptr;
     QLineEdit* m_apiKey = nullptr;
+    QLineEdit* m_baseUrl = nullptr;
     QLabel* m_keyStatus = nullptr;
     QCheckBox* m_readNeeds = nullptr;
     QCheckBox* m_writeNeeds = nullptr;

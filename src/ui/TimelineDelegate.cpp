@@ -5,6 +5,7 @@
 #include "VisibleText.h"
 
 #include <QApplication>
+#include <QDateTime>
 #include <QFontDatabase>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -53,9 +54,31 @@ QString elidedText(const QFontMetrics& fm, const QString& text, int width) {
 
 TimelineDelegate::TimelineDelegate(QObject* parent) : QStyledItemDelegate(parent) {}
 
-int TimelineDelegate::cardHeight(const QStyleOptionViewItem& option) const {
+int TimelineDelegate::cardHeight(const QStyleOptionViewItem& option, const TimelineEntry& e) const {
     const QFontMetrics fm(option.font);
-    return 2 * kMargin + 2 * kPadding + 4 * fm.lineSpacing() + 6;
+    const int lines = e.tokenFingerprint.isEmpty() ? 4 : 5;
+    return 2 * kMargin + 2 * kPadding + lines * fm.lineSpacing() + 6;
+}
+
+QString TimelineDelegate::tokenText(const TimelineEntry& e, qint64 nowMs) {
+    if (e.tokenFingerprint.isEmpty())
+        return {};
+    const QString head = tr("Token %1").arg(e.tokenFingerprint);
+    if (e.tokenState == QLatin1String("used"))
+        return tr("%1 · used").arg(head);
+    if (e.tokenState == QLatin1String("unused"))
+        return tr("%1 · not used").arg(head);
+    if (e.tokenState == QLatin1String("using"))
+        return tr("%1 · being used by the tool").arg(head);
+    if (e.tokenState != QLatin1String("live") || e.tokenExpiresMs <= 0)
+        return head;
+    const qint64 left = (e.tokenExpiresMs - nowMs) / 1000;
+    if (left <= 0)
+        return tr("%1 · expired").arg(head);
+    return tr("%1 · valid for %2:%3")
+        .arg(head)
+        .arg(left / 60)
+        .arg(left % 60, 2, 10, QLatin1Char('0'));
 }
 
 QSize TimelineDelegate::sizeHint(const QStyleOptionViewItem& option,
@@ -73,7 +96,7 @@ QSize TimelineDelegate::sizeHint(const QStyleOptionViewItem& option,
         height = fm.lineSpacing() + 2 * kMargin + 4;
         break;
     case TimelineEntry::Kind::Proposal:
-        height = cardHeight(option);
+        height = cardHeight(option, *e);
         break;
     case TimelineEntry::Kind::Text:
     case TimelineEntry::Kind::Notice: {
@@ -270,6 +293,21 @@ void TimelineDelegate::paintProposal(QPainter* painter, const QStyleOptionViewIt
     painter->setPen(dim);
     painter->drawText(QRect(inner.left(), y, inner.width(), line), Qt::AlignLeft | Qt::AlignVCenter,
                       elidedText(fm, who, inner.width()));
+    y += line;
+
+    // Line 5, once approved: the token's fingerprint (compare it with the dialog's) and its
+    // lifetime, counting down until the tool uses it.
+    const QString token = tokenText(e, QDateTime::currentMSecsSinceEpoch());
+    if (!token.isEmpty()) {
+        painter->setFont(mono);
+        painter->setPen(e.tokenState == QLatin1String("live") && !selected
+                            ? ScopeStyle::statusColor(QStringLiteral("approved"), pal)
+                            : dim);
+        painter->drawText(QRect(inner.left(), y, inner.width(), line),
+                          Qt::AlignLeft | Qt::AlignVCenter,
+                          elidedText(QFontMetrics(mono), token, inner.width()));
+        painter->setFont(option.font);
+    }
 }
 
 } // namespace m1

@@ -31,6 +31,17 @@ struct TimelineEntry {
     bool edited = false;
     qint64 startedMs = 0; // when execution began (ms since the epoch)
     qint64 durationMs = -1;
+    // The approval token, once issued: the first 12 hex digits of its argsSha256, its expiry
+    // (ms since the epoch; 0 unknown) and its state: "live" (waiting for the tool), "using" (the
+    // tool took it), "used", "unused" (never will be), or empty (history: one was issued).
+    QString tokenFingerprint;
+    qint64 tokenExpiresMs = 0;
+    QString tokenState;
+    // How the person decided (history, SBX-27).
+    std::optional<qint64> decisionMs;
+    std::optional<bool> argsSeenWhole;
+    std::optional<bool> decidedInBatch;
+    QString decidedBy;
 
     // Step rows: the turn's API usage.
     qint64 inputTokens = 0;

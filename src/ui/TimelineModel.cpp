@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
+#include <QPalette>
 
 namespace m1 {
 
@@ -13,6 +14,9 @@ TimelineModel::TimelineModel(QObject* parent) : QAbstractListModel(parent) {
     m_flushTimer.setSingleShot(true);
     m_flushTimer.setInterval(16);
     connect(&m_flushTimer, &QTimer::timeout, this, &TimelineModel::flush);
+    // The token countdowns: once a second, only the rows that show one.
+    m_tokenTimer.setInterval(1000);
+    connect(&m_tokenTimer, &QTimer::timeout, this, &TimelineModel::tickTokens);
 }
 
 int TimelineModel::rowCount(const QModelIndex& parent) const {
@@ -99,6 +103,8 @@ void TimelineModel::clear() {
     beginResetModel();
     m_entries.clear();
     m_byCallId.clear();
+    m_liveTokens.clear();
+    m_tokenTimer.stop();
     m_published = 0;
     m_textRow = m_stepRow = -1;
     m_dirtyFirst = m_dirtyLast = -1;
@@ -190,7 +196,49 @@ void TimelineModel::setExecuting(const QString& callId) {
     if (TimelineEntry* e = proposal(callId)) {
         e->status = QStringLiteral("executing");
         e->startedMs = QDateTime::currentMSecsSinceEpoch();
+        // The tool takes the token now (consumed before it runs): the countdown ends.
+        if (e->tokenState == QLatin1String("live")) {
+            e->tokenState = QStringLiteral("using");
+            m_liveTokens.remove(m_byCallId.value(callId));
+        }
     }
+}
+
+void TimelineModel::setTokenIssued(const QString& callId, const QString& fingerprint,
+                                   qint64 expiresAtMs) {
+    TimelineEntry* e = proposal(callId);
+    if (!e)
+        return;
+    e->tokenFingerprint = fingerprint;
+    e->tokenExpiresMs = expiresAtMs;
+    e->tokenState = QStringLiteral("live");
+    m_liveTokens.insert(m_byCallId.value(callId));
+    if (!m_tokenTimer.isActive())
+        m_tokenTimer.start();
+}
+
+void TimelineModel::setTokenSpent(const QString& callId, bool used) {
+    TimelineEntry* e = proposal(callId);
+    if (!e)
+        return;
+    e->tokenState = used ? QStringLiteral("used") : QStringLiteral("unused");
+    m_liveTokens.remove(m_byCallId.value(callId));
+    if (m_liveTokens.isEmpty())
+        m_tokenTimer.stop();
+}
+
+void TimelineModel::tickTokens() {
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (auto it = m_liveTokens.begin(); it != m_liveTokens.end();) {
+        const int row = *it;
+        // Past its expiry the token can no longer be used: the countdown ends there.
+        const bool over = m_entries.at(row).tokenExpiresMs <= now - 1000;
+        if (row < m_published)
+            emit dataChanged(index(row), index(row));
+        it = over ? m_liveTokens.erase(it) : std::next(it);
+    }
+    if (m_liveTokens.isEmpty())
+        m_tokenTimer.stop();
 }
 
 void TimelineModel::setExecuted(const QString& callId, const QString& status,
@@ -241,20 +289,61 @@ QString TimelineModel::describe(const TimelineEntry& e) {
         break;
     }
     QString out;
-    out += tr("Tool: %1 (%2)").arg(e.tool, e.scope) + QLatin1Char('\n');
+    out += tr("Tool: %1 (%2)").arg(e.tool, ScopeStyle::badge(e.scope, QPalette()).text) +
+           QLatin1Char('\n');
     out += tr("Call id: %1").arg(e.callId) + QLatin1Char('\n');
     out += tr("Status: %1").arg(ScopeStyle::statusText(e.status)) + QLatin1Char('\n');
-    if (!e.policy.isEmpty())
-        out += tr("Policy: %1 — %2").arg(e.policy, VT::visible(e.policyReason)) + QLatin1Char('\n');
-    if (!e.approverKind.isEmpty())
-        out +=
-            tr("Decided by: %1%2")
-                .arg(e.approverKind, e.decisionReason.isEmpty()
-                                         ? QString()
-                                         : QStringLiteral(" — ") + VT::visible(e.decisionReason)) +
-            QLatin1Char('\n');
+    if (!e.policy.isEmpty()) {
+        QString decision = e.policy;
+        if (e.policy == QLatin1String("allow"))
+            decision = tr("allow", "policy decision");
+        else if (e.policy == QLatin1String("ask"))
+            decision = tr("ask", "policy decision");
+        else if (e.policy == QLatin1String("deny"))
+            decision = tr("deny", "policy decision");
+        out += tr("Policy: %1 — %2").arg(decision, VT::visible(e.policyReason)) + QLatin1Char('\n');
+    }
+    if (!e.approverKind.isEmpty()) {
+        QString approver = e.approverKind;
+        if (e.approverKind == QLatin1String("person"))
+            approver = tr("you", "who decided");
+        else if (e.approverKind == QLatin1String("rule"))
+            approver = tr("a policy rule", "who decided");
+        else if (e.approverKind == QLatin1String("token"))
+            approver = tr("a pre-authorised token", "who decided");
+        else if (e.approverKind == QLatin1String("auto"))
+            approver = tr("automatic approval", "who decided");
+        out += tr("Decided by: %1%2")
+                   .arg(approver, e.decisionReason.isEmpty()
+                                      ? QString()
+                                      : QStringLiteral(" — ") + VT::visible(e.decisionReason)) +
+               QLatin1Char('\n');
+    }
     if (e.edited)
         out += tr("The arguments were edited before approval.") + QLatin1Char('\n');
+    if (e.decisionMs)
+        out +=
+            tr("Time to decide: %1 s").arg(*e.decisionMs / 1000.0, 0, 'f', 1) + QLatin1Char('\n');
+    if (!e.decidedBy.isEmpty())
+        out += tr("Decided by the account: %1").arg(VT::visible(e.decidedBy)) + QLatin1Char('\n');
+    if (e.argsSeenWhole)
+        out += (*e.argsSeenWhole ? tr("The whole arguments were scrolled into view.")
+                                 : tr("Not all of the arguments were scrolled into view.")) +
+               QLatin1Char('\n');
+    if (e.decidedInBatch && *e.decidedInBatch)
+        out += tr("Decided together with the other calls of its message.") + QLatin1Char('\n');
+    if (!e.tokenFingerprint.isEmpty()) {
+        QString token = tr("Approval token: fingerprint %1").arg(e.tokenFingerprint);
+        if (e.tokenExpiresMs > 0)
+            token += tr(", valid until %1")
+                         .arg(QDateTime::fromMSecsSinceEpoch(e.tokenExpiresMs)
+                                  .toString(QStringLiteral("HH:mm:ss")));
+        if (e.tokenState == QLatin1String("used"))
+            token += tr(", used");
+        else if (e.tokenState == QLatin1String("unused"))
+            token += tr(", not used");
+        out += token + QLatin1Char('\n');
+    }
     if (e.durationMs >= 0)
         out += tr("Duration: %1 ms").arg(e.durationMs) + QLatin1Char('\n');
     out += QLatin1Char('\n') + tr("Arguments:") + QLatin1Char('\n');

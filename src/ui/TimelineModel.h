@@ -5,6 +5,7 @@
 #include <QAbstractListModel>
 #include <QHash>
 #include <QList>
+#include <QSet>
 #include <QTimer>
 
 namespace m1 {
@@ -37,6 +38,11 @@ public:
     void setDecided(const QString& callId, const QString& status, const QString& approverKind,
                     const QString& reason);
     void setExecuting(const QString& callId);
+    // The approval token of a call: issued (shown with a live countdown), then used or not.
+    void setTokenIssued(const QString& callId, const QString& fingerprint, qint64 expiresAtMs);
+    void setTokenSpent(const QString& callId, bool used);
+    // Rows whose token countdown is running (repainted every second).
+    int liveTokenCount() const { return int(m_liveTokens.size()); }
     void setExecuted(const QString& callId, const QString& status, const QString& output);
     void addTurnUsage(qint64 inputTokens, qint64 outputTokens, std::optional<qint64> costMicros);
     void addNotice(const QString& text, bool isError = false);
@@ -54,6 +60,7 @@ private:
     TimelineEntry* proposal(const QString& callId);
     void touch(int row);
     void schedule();
+    void tickTokens();
 
     QList<TimelineEntry> m_entries;
     int m_published = 0;
@@ -63,6 +70,8 @@ private:
     int m_dirtyFirst = -1;
     int m_dirtyLast = -1;
     QTimer m_flushTimer;
+    QSet<int> m_liveTokens;
+    QTimer m_tokenTimer;
 };
 
 } // namespace m1

@@ -5,6 +5,8 @@
 #include <QFileInfo>
 #include <QProcess>
 
+#include "tools/Workspace.h"
+
 namespace m1::test {
 
 QByteArray testSecret() {
@@ -59,6 +61,20 @@ QByteArray readFile(const QString& path) {
     if (!file.open(QIODevice::ReadOnly))
         return {};
     return file.readAll();
+}
+
+namespace {
+bool forcedWalk() {
+    return qEnvironmentVariableIntValue("M1_TEST_WORKSPACE_WALK") == 1;
+}
+} // namespace
+
+void useWorkspaceWayFromEnvironment() {
+    Workspace::setFastPathEnabled(!forcedWalk());
+}
+
+bool workspaceWayWasTaken() {
+    return forcedWalk() ? Workspace::fastPathAnswers() == 0 : Workspace::fastPathAnswers() > 0;
 }
 
 } // namespace m1::test

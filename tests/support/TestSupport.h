@@ -33,4 +33,12 @@ ProcessResult runProgram(const QString& program, const QStringList& args,
 bool writeFile(const QString& path, const QByteArray& content);
 QByteArray readFile(const QString& path);
 
+// The confinement tests run twice (tests/CMakeLists.txt): once as they are, and once as
+// NAME_walk with M1_TEST_WORKSPACE_WALK=1, where Workspace::resolve never uses openat2(2) and
+// always takes its walk, as on a kernel or under a seccomp filter without openat2. Call the first
+// in initTestCase; the second in cleanupTestCase says whether the way asked for was the one taken
+// (walk: openat2 never answered; otherwise it answered at least once).
+void useWorkspaceWayFromEnvironment();
+bool workspaceWayWasTaken();
+
 } // namespace m1::test

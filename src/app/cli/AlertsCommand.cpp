@@ -13,10 +13,6 @@ namespace m1::cli {
 
 namespace {
 
-Result<std::unique_ptr<AuditStore>> openStore(Cli& cli) {
-    return Services::store(cli.database());
-}
-
 QString timeText(qint64 ms) {
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)
         .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
@@ -41,10 +37,13 @@ int runList(Cli& cli, const QStringList& args) {
     const QCommandLineOption json(QStringLiteral("json"), Cli::tr("One JSON object on stdout."));
     parser.addOptions({open, category, level, run, limit, json});
     int exitCode = kOk;
-    if (!cli.parse(parser, args, QStringLiteral("alerts list"),
-                   Cli::tr("List the alerts in the audit store, newest first.\n"
-                           "Exit status: 0 listed, 1 the store cannot be read, 2 usage."),
-                   0, &exitCode))
+    if (!cli.parse(
+            parser, args, QStringLiteral("alerts list"),
+            Cli::tr(
+                "List the alerts in the audit store, newest first.\n"
+                "Exit status: 0 listed, 1 the store cannot be read (no audit database at --db), "
+                "2 usage."),
+            0, &exitCode))
         return exitCode;
 
     AlertFilter filter;
@@ -68,7 +67,7 @@ int runList(Cli& cli, const QStringList& args) {
     if (!ok || filter.limit < 1)
         return cli.error(kUsage, Cli::tr("--limit must be a positive number"));
 
-    auto store = openStore(cli);
+    auto store = Services::readStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
     const AlertRepository repository((*store)->connectionName());
@@ -107,7 +106,7 @@ int runResolve(Cli& cli, const QStringList& args) {
     const QCommandLineOption note(QStringLiteral("note"), Cli::tr("Why it is resolved."),
                                   QStringLiteral("T"));
     parser.addOption(note);
-    parser.addPositionalArgument(QStringLiteral("ID"), Cli::tr("The alert's id."));
+    cli.addPositional(parser, QStringLiteral("ID"), Cli::tr("The alert's id."));
     int exitCode = kOk;
     if (!cli.parse(parser, args, QStringLiteral("alerts resolve"),
                    Cli::tr("Mark an open alert as resolved, with an optional note.\n"
@@ -119,7 +118,7 @@ int runResolve(Cli& cli, const QStringList& args) {
     if (id.isEmpty())
         return cli.error(kUsage, Cli::tr("alerts resolve needs the alert's ID"));
 
-    auto store = openStore(cli);
+    auto store = Services::existingStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
     auto writer = (*store)->startWriter();
@@ -137,20 +136,14 @@ int runResolve(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runAlerts(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("list"))
-        return runList(cli, args.mid(1));
-    if (sub == QLatin1String("resolve"))
-        return runResolve(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] alerts list [--open] [--category C] "
-                             "[--level L] [--run RUN_ID] [--limit N] [--json]\n"
-                             "       m1ctl [--db PATH_OR_URL] alerts resolve ID [--note T]\n"
-                             "Exit status: 0 success, 1 error, 2 usage.\n");
-        cli.out().flush();
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage, Cli::tr("unknown alerts command \"%1\" (list or resolve)").arg(sub));
+    return cli.dispatch(QStringLiteral("alerts"), args,
+                        {
+                            {QStringLiteral("list"),
+                             Cli::tr("list alerts (--open, --category, --level, --run)"), &runList},
+                            {QStringLiteral("resolve"),
+                             Cli::tr("mark an open alert as resolved (ID, --note)"), &runResolve},
+                        },
+                        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

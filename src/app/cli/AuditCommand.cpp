@@ -2,6 +2,9 @@
 #include "cli/DateArgument.h"
 #include "cli/Services.h"
 
+#include <QFileInfo>
+#include <QJsonObject>
+
 namespace m1::cli {
 
 namespace {
@@ -18,18 +21,44 @@ int auditVerify(Cli& cli, const QStringList& args) {
                            "Reports the first broken position and the head hash (record it "
                            "elsewhere to detect a rollback of the whole file).\n"
                            "Exit status: 0 intact, 3 broken or damaged (the first broken row is "
-                           "named), 1 error (could not check), 2 usage."),
+                           "named; also a file that is not an SQLite database, is cut short or "
+                           "empty), 1 error (could not check: no database, connection), 2 usage."),
                    0, &exitCode))
         return exitCode;
-    const auto store = Services::existingStore(cli.database());
+    // A file that is not a database, or is cut short, is what verify exists to catch: status 3
+    // like a broken chain, not 1 ("could not check").
+    const auto failed = [&](const Error& e) {
+        if (e.code != QLatin1String("store.corrupt"))
+            return cli.error(kError, e);
+        if (parser.isSet(jsonOpt)) {
+            cli.printJson(
+                {{QStringLiteral("intact"), false},
+                 {QStringLiteral("damaged"), true},
+                 {QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), e.code},
+                                                       {QStringLiteral("message"), e.message}}}});
+            return int(kRefused);
+        }
+        return cli.error(kRefused,
+                         Cli::tr("the audit database is damaged (%1): %2").arg(e.code, e.message));
+    };
+    const auto config = StoreConfig::fromLocation(cli.database());
+    if (config && config->dialect.isSqlite() && QFileInfo::exists(config->sqlitePath) &&
+        QFileInfo(config->sqlitePath).size() == 0)
+        // SQLite would take an empty file for a new database and verify would find nothing
+        // wrong with it: an audit file cut to nothing is damaged.
+        return failed(Error{QStringLiteral("store.corrupt"),
+                            Cli::tr("%1 is empty (0 bytes): it holds no audit trail; if it held "
+                                    "one, it was truncated. It was not changed.")
+                                .arg(config->sqlitePath)});
+    const auto store = Services::readStore(cli.database());
     if (!store)
-        return cli.error(kError, store.error());
+        return failed(store.error());
     const auto integrity = (*store)->integrityCheck();
     if (!integrity)
-        return cli.error(kError, integrity.error());
+        return failed(integrity.error());
     const auto report = (*store)->verify();
     if (!report)
-        return cli.error(kError, report.error());
+        return failed(report.error());
     const bool sound = *integrity == QLatin1String("ok");
     if (parser.isSet(jsonOpt)) {
         cli.printJson({{QStringLiteral("intact"), report->intact && sound},
@@ -107,14 +136,13 @@ int auditPrune(Cli& cli, const QStringList& args) {
     }
     QTextStream& out = cli.out();
     out << (dryRun ? Cli::tr("Would remove") : Cli::tr("Removed"))
-        << Cli::tr(" %1 runs completed before %2 UTC: %3 tool calls, %4 API calls, %5 audit "
-                   "events, %6 resolved alerts.")
-               .arg(report->runs)
-               .arg(DateArgument::format(report->cutoff))
-               .arg(report->toolCalls)
-               .arg(report->apiCalls)
-               .arg(report->events)
-               .arg(report->alerts)
+        << Cli::tr(" %1 completed before %2 UTC: %3, %4, %5, %6.")
+               .arg(Cli::counted(QT_TR_NOOP("%n run(s)"), report->runs),
+                    DateArgument::format(report->cutoff),
+                    Cli::counted(QT_TR_NOOP("%n tool call(s)"), report->toolCalls),
+                    Cli::counted(QT_TR_NOOP("%n API call(s)"), report->apiCalls),
+                    Cli::counted(QT_TR_NOOP("%n audit event(s)"), report->events),
+                    Cli::counted(QT_TR_NOOP("%n resolved alert(s)"), report->alerts))
         << '\n';
     if (report->runs > 0)
         out << Cli::tr("Those runs started between %1 and %2 UTC.")
@@ -122,8 +150,8 @@ int auditPrune(Cli& cli, const QStringList& args) {
                         DateArgument::format(report->newestStart))
             << '\n';
     if (report->deferredRuns > 0)
-        out << Cli::tr("%1 old runs are deferred: their events interleave with newer runs.")
-                   .arg(report->deferredRuns)
+        out << Cli::tr("%1 deferred: their events interleave with newer runs.")
+                   .arg(Cli::counted(QT_TR_NOOP("%n old run(s)"), report->deferredRuns))
             << '\n';
     out.flush();
     return kOk;
@@ -132,20 +160,15 @@ int auditPrune(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runAudit(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("verify"))
-        return auditVerify(cli, args.mid(1));
-    if (sub == QLatin1String("prune"))
-        return auditPrune(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] audit verify|prune [options]\n\n"
-                             "  verify  check the hash chain (exit 0 only when intact)\n"
-                             "  prune   remove old runs (--dry-run says what would go)\n\n"
-                             "Run m1ctl audit COMMAND --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"audit %1\" (see: m1ctl audit --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("audit"), args,
+        {
+            {QStringLiteral("verify"), Cli::tr("check the hash chain (exit 0 only when intact)"),
+             &auditVerify},
+            {QStringLiteral("prune"), Cli::tr("remove old runs (--dry-run says what would go)"),
+             &auditPrune},
+        },
+        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

@@ -53,6 +53,12 @@ Result<AuditQueries::TimeRange> DateArgument::range(const QCommandLineParser& pa
             return std::unexpected(to.error());
         range.toMs = *to;
     }
+    // A reversed range would silently match nothing.
+    if (range.fromMs && range.toMs && *range.fromMs >= *range.toMs)
+        return fail(QStringLiteral("cli.date"),
+                    tr("--%1 %2 is not before --%3 %4: the range is empty")
+                        .arg(start.names().constFirst(), parser.value(start),
+                             end.names().constFirst(), parser.value(end)));
     return range;
 }
 

@@ -40,7 +40,7 @@ int exportCosts(Cli& cli, const QStringList& args) {
     if (!range)
         return cli.error(kUsage, range.error());
 
-    const auto store = Services::existingStore(cli.database());
+    const auto store = Services::readStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
     const AuditQueries queries(**store);
@@ -61,7 +61,8 @@ int exportCosts(Cli& cli, const QStringList& args) {
             return cli.error(
                 kError,
                 Cli::tr("cannot write %1: %2").arg(parser.value(outOpt), file.errorString()));
-        cli.err() << Cli::tr("%1 rows written to %2").arg(*rows).arg(parser.value(outOpt))
+        cli.err() << Cli::tr("%1 written to %2")
+                         .arg(Cli::counted(QT_TR_NOOP("%n row(s)"), *rows), parser.value(outOpt))
                   << Qt::endl;
         return kOk;
     }
@@ -79,17 +80,12 @@ int exportCosts(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runExport(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("costs"))
-        return exportCosts(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] export costs [options]\n\n"
-                             "  costs  the cost report per day and model as CSV\n\n"
-                             "Run m1ctl export costs --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"export %1\" (see: m1ctl export --help)").arg(sub));
+    return cli.dispatch(QStringLiteral("export"), args,
+                        {
+                            {QStringLiteral("costs"),
+                             Cli::tr("the cost report per day and model as CSV"), &exportCosts},
+                        },
+                        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

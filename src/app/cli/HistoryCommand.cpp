@@ -2,6 +2,7 @@
 #include "cli/DateArgument.h"
 #include "cli/Services.h"
 
+#include "run/RunReport.h"
 #include "store/AuditQueries.h"
 #include "store/CostCsvWriter.h"
 
@@ -77,6 +78,11 @@ int historyList(Cli& cli, const QStringList& args) {
     AuditQueries::HistoryFilter filter;
     filter.agent = parser.value(agentOpt);
     filter.stopReason = parser.value(stopOpt);
+    if (parser.isSet(stopOpt) && filter.stopReason != QLatin1String("running") &&
+        !RunReport::stopReasons().contains(filter.stopReason))
+        return cli.error(kUsage, Cli::tr("unknown stop reason \"%1\"; one of: running, %2")
+                                     .arg(filter.stopReason,
+                                          RunReport::stopReasons().join(QStringLiteral(", "))));
     filter.model = parser.value(modelOpt);
     filter.search = parser.value(searchOpt);
     if (parser.isSet(sortOpt)) {
@@ -108,7 +114,7 @@ int historyList(Cli& cli, const QStringList& args) {
         after = *cursor;
     }
 
-    const auto store = Services::existingStore(cli.database());
+    const auto store = Services::readStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
     const AuditQueries queries(**store);
@@ -153,7 +159,7 @@ int historyList(Cli& cli, const QStringList& args) {
 
 int historyShow(Cli& cli, const QStringList& args) {
     QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("RUN_ID"), Cli::tr("The run to show."));
+    cli.addPositional(parser, QStringLiteral("RUN_ID"), Cli::tr("The run to show."));
     const QCommandLineOption jsonOpt(QStringLiteral("json"),
                                      Cli::tr("Print the run as one JSON object with its "
                                              "toolCalls and apiCalls in order."));
@@ -169,7 +175,7 @@ int historyShow(Cli& cli, const QStringList& args) {
         return cli.error(kUsage, Cli::tr("RUN_ID is required (see: m1ctl history show --help)"));
     const QString runId = parser.positionalArguments().first();
 
-    const auto store = Services::existingStore(cli.database());
+    const auto store = Services::readStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
     const AuditQueries queries(**store);
@@ -223,9 +229,26 @@ int historyShow(Cli& cli, const QStringList& args) {
                        .arg(call.approverKind, call.approver.isEmpty()
                                                    ? QString()
                                                    : QStringLiteral(" (%1)").arg(call.approver));
+        else if (call.status == QLatin1String("denied") &&
+                 call.approver == QLatin1String("no approver"))
+            // Denied without a decision: no terminal, token or auto-approve could answer.
+            out << Cli::tr("  no one could approve");
         if (call.execDurationMs)
             out << Cli::tr("  %1 ms").arg(*call.execDurationMs);
         out << '\n' << "      " << call.argsProposedJson << '\n';
+        // SBX-27: how the person decided (only where a person was prompted).
+        QStringList evidence;
+        if (call.decisionMs)
+            evidence << Cli::tr("decided in %1 s").arg(*call.decisionMs / 1000.0, 0, 'f', 1);
+        if (!call.decidedBy.isEmpty())
+            evidence << Cli::tr("by %1").arg(call.decidedBy);
+        if (call.argsSeenWhole)
+            evidence << (*call.argsSeenWhole ? Cli::tr("whole arguments scrolled into view")
+                                             : Cli::tr("not all arguments scrolled into view"));
+        if (call.decidedInBatch && *call.decidedInBatch)
+            evidence << Cli::tr("with \"all\" of the message");
+        if (!evidence.isEmpty())
+            out << "      " << evidence.join(QStringLiteral(", ")) << '\n';
         if (!call.error.isEmpty())
             out << "      " << Cli::tr("error: %1").arg(call.error) << '\n';
     }
@@ -246,20 +269,15 @@ int historyShow(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runHistory(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("list"))
-        return historyList(cli, args.mid(1));
-    if (sub == QLatin1String("show"))
-        return historyShow(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl [--db PATH_OR_URL] history list|show [options]\n\n"
-                             "  list  runs, newest first, with filters and paging\n"
-                             "  show  one run in full with its tool calls and API calls\n\n"
-                             "Run m1ctl history COMMAND --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(
-        kUsage, Cli::tr("unknown command \"history %1\" (see: m1ctl history --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("history"), args,
+        {
+            {QStringLiteral("list"), Cli::tr("runs, newest first, with filters and paging"),
+             &historyList},
+            {QStringLiteral("show"), Cli::tr("one run in full with its tool calls and API calls"),
+             &historyShow},
+        },
+        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

@@ -64,12 +64,16 @@ int runMetrics(Cli& cli, const QStringList& args) {
     if (!cli.parse(parser, args, QStringLiteral("metrics"),
                    Cli::tr("Prints the dashboards from the audit store: runs by stop reason with "
                            "completion and error rates and duration percentiles, tool statistics, "
-                           "agents, approvals, error rate per interval, cost by model and by day, "
+                           "agents, approvals, prompts and the approval rate per scope, error rate "
+                           "per interval, cost by model and by day, "
                            "tokens by day and a projection of this month's cost. Percentiles are "
                            "exact (nearest rank).\n"
                            "Exit status: 0 printed, 1 error (database), 2 usage."),
                    0, &exitCode))
         return exitCode;
+    if (parser.isSet(jsonOpt) && parser.isSet(prometheusOpt))
+        return cli.error(kUsage, Cli::tr("--json and --prometheus are two different outputs: "
+                                         "choose one"));
     const auto parsedRange = DateArgument::range(parser, fromOpt, toOpt);
     if (!parsedRange)
         return cli.error(kUsage, parsedRange.error());
@@ -83,7 +87,7 @@ int runMetrics(Cli& cli, const QStringList& args) {
         interval = *parsed;
     }
 
-    const auto store = Services::existingStore(cli.database());
+    const auto store = Services::readStore(cli.database());
     if (!store)
         return cli.error(kError, store.error());
     if (parser.isSet(prometheusOpt)) {
@@ -110,6 +114,9 @@ int runMetrics(Cli& cli, const QStringList& args) {
     const auto approvals = queries.approvalMetrics(range);
     if (!approvals)
         return cli.error(kError, approvals.error());
+    const auto scopes = queries.approvalsByScope(range);
+    if (!scopes)
+        return cli.error(kError, scopes.error());
     const auto errors = queries.errorRate(interval, range);
     if (!errors)
         return cli.error(kError, errors.error());
@@ -135,6 +142,7 @@ int runMetrics(Cli& cli, const QStringList& args) {
              {QStringLiteral("tools"), jsonArray(*tools)},
              {QStringLiteral("agents"), jsonArray(*agents)},
              {QStringLiteral("approvals"), approvals->toJson()},
+             {QStringLiteral("approvalsByScope"), jsonArray(*scopes)},
              {QStringLiteral("errorRate"),
               QJsonObject{{QStringLiteral("interval"), AuditQueries::intervalName(interval)},
                           {QStringLiteral("points"), jsonArray(*errors)}}},
@@ -162,8 +170,8 @@ int runMetrics(Cli& cli, const QStringList& args) {
     out << Cli::tr("Tools") << '\n';
     for (const auto& t : *tools)
         out << "  " << t.tool.leftJustified(18) << ' '
-            << Cli::tr("%1 calls, %2 executed, %3 failed, %4 denied, success %5, p50 %6, p95 %7")
-                   .arg(t.calls)
+            << Cli::tr("%1, %2 executed, %3 failed, %4 denied, success %5, p50 %6, p95 %7")
+                   .arg(Cli::counted(QT_TR_NOOP("%n call(s)"), t.calls))
                    .arg(t.executed)
                    .arg(t.failed)
                    .arg(t.denied)
@@ -172,12 +180,11 @@ int runMetrics(Cli& cli, const QStringList& args) {
     out << '\n' << Cli::tr("Agents") << '\n';
     for (const auto& a : *agents)
         out << "  " << a.agent.leftJustified(18) << ' '
-            << Cli::tr("%1 runs, %2 completed, %3 errors, %4 calls, %5")
-                   .arg(a.runs)
+            << Cli::tr("%1, %2 completed, %3, %4, %5")
+                   .arg(Cli::counted(QT_TR_NOOP("%n run(s)"), a.runs))
                    .arg(a.completed)
-                   .arg(a.errors)
-                   .arg(a.callsProposed)
-                   .arg(usd(a.costMicros))
+                   .arg(Cli::counted(QT_TR_NOOP("%n error(s)"), a.errors),
+                        Cli::counted(QT_TR_NOOP("%n call(s)"), a.callsProposed), usd(a.costMicros))
             << '\n';
     out << '\n'
         << Cli::tr("Approvals: %1 approved (%2 auto), %3 denied, median time to decide %4")
@@ -193,6 +200,30 @@ int runMetrics(Cli& cli, const QStringList& args) {
                    .arg(k.denied)
                    .arg(ms(k.decideMs.p50))
             << '\n';
+    if (approvals->deniedNoApprover > 0)
+        out << "  " << Cli::tr("no approver").leftJustified(18) << ' '
+            << Cli::tr("%1 denied: no terminal, token or auto-approve could decide")
+                   .arg(approvals->deniedNoApprover)
+            << '\n';
+    out << '\n'
+        << Cli::tr("Prompts by scope (the policy asked; approval rate = approved by a person / "
+                   "decided or expired)")
+        << '\n';
+    for (const auto& s : *scopes)
+        out << "  " << s.scope.leftJustified(18) << ' '
+            << Cli::tr("%1 prompts: %2 approved, %3 denied, %4 expired, %5 otherwise; approval "
+                       "rate %6, median time to decide %7, %8 of %9 with the whole arguments "
+                       "seen, %10 decided with \"all\"")
+                   .arg(s.prompts)
+                   .arg(s.approved)
+                   .arg(s.denied)
+                   .arg(s.expired)
+                   .arg(s.otherwise)
+                   .arg(percent(s.approvalRate), ms(s.decisionMs.p50))
+                   .arg(s.seenWhole)
+                   .arg(s.seenKnown)
+                   .arg(s.inBatch)
+            << '\n';
     out << '\n' << Cli::tr("Error rate per %1").arg(AuditQueries::intervalName(interval)) << '\n';
     for (const auto& p : *errors)
         out << "  " << DateArgument::format(p.bucketStartMs) << "  "
@@ -207,7 +238,7 @@ int runMetrics(Cli& cli, const QStringList& args) {
     out << '\n' << Cli::tr("Cost by model") << '\n';
     for (const auto& c : byModel)
         out << "  " << c.model.leftJustified(24) << ' ' << usd(c.costMicros)
-            << Cli::tr(" (%1 API calls)").arg(c.apiCalls) << '\n';
+            << Cli::tr(" (%1)").arg(Cli::counted(QT_TR_NOOP("%n API call(s)"), c.apiCalls)) << '\n';
     out << '\n' << Cli::tr("Cost and tokens by day") << '\n';
     for (int i = 0; i < byDay.size() && i < tokens->size(); ++i)
         out << "  " << day(byDay.at(i).day) << "  " << usd(byDay.at(i).costMicros).leftJustified(16)
@@ -218,7 +249,8 @@ int runMetrics(Cli& cli, const QStringList& args) {
                    .arg(tokens->at(i).cacheReadTokens)
             << '\n';
     out << '\n'
-        << Cli::tr("This month: %1 so far, projected %2 (average day of the last 30: %3)")
+        << Cli::tr("This month: %1 so far (today included), projected %2 (average day over "
+                   "the last 30 days and today so far: %3)")
                .arg(usd(projection->monthToDateMicros), usd(projection->projectedMonthMicros),
                     usd(projection->dailyAverageMicros))
         << '\n';

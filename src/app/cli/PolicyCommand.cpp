@@ -95,7 +95,7 @@ int policyCheck(Cli& cli, const QStringList& args) {
 
 int policyValidate(Cli& cli, const QStringList& args) {
     QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("FILE"), Cli::tr("The rules file to check."));
+    cli.addPositional(parser, QStringLiteral("FILE"), Cli::tr("The rules file to check."));
     int exitCode = kOk;
     if (!cli.parse(parser, args, QStringLiteral("policy validate"),
                    Cli::tr("Checks a rules file without using it. Exit status 0 when every rule "
@@ -107,9 +107,9 @@ int policyValidate(Cli& cli, const QStringList& args) {
     const auto rules = PolicyRules::loadFile(parser.positionalArguments().first());
     if (!rules)
         return cli.error(kError, rules.error());
-    cli.out() << Cli::tr("%1: %n rule(s), all valid", nullptr,
-                         static_cast<int>(rules->rules().size()))
-                     .arg(parser.positionalArguments().first())
+    cli.out() << Cli::tr("%1: %2, all valid")
+                     .arg(parser.positionalArguments().first(),
+                          Cli::counted(QT_TR_NOOP("%n rule(s)"), rules->rules().size()))
               << Qt::endl;
     return kOk;
 }
@@ -117,20 +117,14 @@ int policyValidate(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runPolicy(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("check"))
-        return policyCheck(cli, args.mid(1));
-    if (sub == QLatin1String("validate"))
-        return policyValidate(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl policy check|validate [options]\n\n"
-                             "  check     ask the policy engine about one proposed tool call\n"
-                             "  validate  check a rules file\n\n"
-                             "Run m1ctl policy COMMAND --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"policy %1\" (see: m1ctl policy --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("policy"), args,
+        {
+            {QStringLiteral("check"), Cli::tr("ask the policy engine about one proposed tool call"),
+             &policyCheck},
+            {QStringLiteral("validate"), Cli::tr("check a rules file"), &policyValidate},
+        },
+        Cli::Database::None);
 }
 
 } // namespace m1::cli

@@ -1,4 +1,5 @@
 #include "cli/Cli.h"
+#include "cli/InterruptHandler.h"
 #include "cli/Services.h"
 
 #include "config/SecretStore.h"
@@ -18,6 +19,7 @@
 #include "run/RunController.h"
 #include "run/TerminalApprovalGate.h"
 #include "store/AuditStore.h"
+#include "store/AuditWriter.h"
 
 #include <QDateTime>
 #include <QEventLoop>
@@ -26,6 +28,7 @@
 #include <QProcessEnvironment>
 
 #include <openssl/rand.h>
+#include <termios.h>
 
 namespace m1::cli {
 
@@ -79,8 +82,11 @@ int runRun(Cli& cli, const QStringList& args) {
     const QCommandLineOption agentOpt(QStringLiteral("agent"),
                                       Cli::tr("Agent profile (default: orchestrator)."),
                                       QStringLiteral("NAME"));
-    const QCommandLineOption modelOpt(QStringLiteral("model"), Cli::tr("Model id."),
-                                      QStringLiteral("ID"));
+    const QCommandLineOption modelOpt(
+        QStringLiteral("model"),
+        Cli::tr("Model id (with the replay provider: the transcript's model, the only one "
+                "accepted)."),
+        QStringLiteral("ID"));
     const QCommandLineOption providerOpt(
         QStringLiteral("provider"),
         Cli::tr("claude or replay (default: claude when an API key is configured, else replay)."),
@@ -100,11 +106,13 @@ int runRun(Cli& cli, const QStringList& args) {
     const QCommandLineOption tokenOpt(
         QStringLiteral("token"),
         Cli::tr("Pre-authorised approval token (repeatable): a proposal it covers exactly runs "
-                "without a prompt. Mint it for this run's --run-id."),
+                "without a prompt. Mint it for this run's --run-id; a token that is malformed, "
+                "expired, spent or for another run is refused at start (usage error)."),
         QStringLiteral("TOKEN"));
     const QCommandLineOption runIdOpt(
         QStringLiteral("run-id"),
-        Cli::tr("Run id to use (so tokens can be minted for the run in advance)."),
+        Cli::tr("Run id to use (so tokens can be minted for the run in advance); it must be new "
+                "to the audit store."),
         QStringLiteral("ID"));
     const QCommandLineOption stepsOpt(QStringLiteral("max-steps"), Cli::tr("Model turns at most."),
                                       QStringLiteral("N"));
@@ -132,12 +140,19 @@ int runRun(Cli& cli, const QStringList& args) {
                     "decide, approved calls run with a single-use token, everything is audited.\n"
                     "Without a terminal, a call that needs approval is denied unless --token or "
                     "--auto-approve covers it.\n"
+                    "The replay provider bills nothing: its API calls are recorded with cost 0 "
+                    "and no budget applies to it or counts it.\n"
                     "Exit status: 0 completed; 3 the model refused (provider_refused); 6 a limit "
                     "stopped the run (max_steps, max_tool_calls, max_runtime, budget_exceeded), or "
                     "no run started because the day's or month's budget is used up; "
-                    "7 the answer was cut (max_tokens, context_exhausted); 8 cancelled; 9 the "
-                    "model API failed (api_error); 10 the audit store refused a write "
-                    "(audit_failed, nothing more ran); 1 could not start; 2 usage."),
+                    "7 the answer was cut (max_tokens, context_exhausted); 8 cancelled (Ctrl-C or "
+                    "SIGTERM; a second one quits at once with 130 or 143 and leaves the run "
+                    "unfinished); 9 the model API failed (api_error); 10 the audit store refused "
+                    "a write (audit_failed, nothing more ran); 1 could not start; 2 usage (also: "
+                    "the --run-id exists already, a --token that cannot be used).\n"
+                    "On a terminal, a full or read-only audit store pauses the run and asks: "
+                    "audit storage full: [r]etry / [c]ancel. Without a terminal the run ends as "
+                    "audit_failed (exit status 10)."),
             0, &exitCode))
         return exitCode;
     if (!parser.isSet(goalOpt) || parser.value(goalOpt).trimmed().isEmpty())
@@ -213,7 +228,9 @@ int runRun(Cli& cli, const QStringList& args) {
                      << Qt::endl;
         } else if (!key) {
             return cli.error(
-                kError, Cli::tr("--provider claude needs an API key: %1").arg(key.error().message));
+                kError,
+                Error{key.error().code,
+                      Cli::tr("--provider claude needs an API key: %1").arg(key.error().message)});
         }
     }
     if (providerName != QLatin1String("claude") && providerName != QLatin1String("replay"))
@@ -248,6 +265,12 @@ int runRun(Cli& cli, const QStringList& args) {
     if (!catalog)
         return cli.error(kError, catalog.error());
     QString model = parser.value(modelOpt);
+    // A replay plays what one model said: the run is recorded with that model, never another.
+    if (replay && !model.isEmpty() && model != transcript->model)
+        return cli.error(kUsage, Cli::tr("--model %1 does not apply to the replay provider: the "
+                                         "transcript was recorded with %2 (leave out --model, or "
+                                         "use --provider claude)")
+                                     .arg(model, transcript->model));
     if (model.isEmpty())
         model = replay ? transcript->model
                        : (agent->model.isEmpty() ? catalog->defaultModel() : agent->model);
@@ -290,13 +313,25 @@ int runRun(Cli& cli, const QStringList& args) {
     const auto store = Services::store(cli.database());
     if (!store)
         return cli.error(kError, store.error());
+    if (parser.isSet(runIdOpt)) {
+        // Refused before anything is recorded: a second run must not borrow the first one's id.
+        const auto taken = Services::runExists(**store, parser.value(runIdOpt));
+        if (!taken)
+            return cli.error(kError, taken.error());
+        if (*taken)
+            return cli.error(kUsage, Cli::tr("run id %1 already exists in the audit store; choose "
+                                             "another --run-id")
+                                         .arg(parser.value(runIdOpt)));
+    }
 
     // Day and month budgets: spending so far comes from the audit trail, in the same exact
-    // micro-dollars the calls are stored with.
+    // micro-dollars the calls are stored with. A replay costs nothing, so none applies to it.
     const MonitoringSettings& monitoring = settings->monitoring;
     BudgetGuard::Limits budgets;
-    budgets.dayMicros = monitoring.dailyBudgetMicros;
-    budgets.monthMicros = monitoring.monthlyBudgetMicros;
+    if (!replay) {
+        budgets.dayMicros = monitoring.dailyBudgetMicros;
+        budgets.monthMicros = monitoring.monthlyBudgetMicros;
+    }
     budgets.warningFraction = monitoring.budgetWarningFraction;
     budgets.onExceed =
         monitoring.stopOnBudgetExceeded ? BudgetGuard::OnExceed::Stop : BudgetGuard::OnExceed::Ask;
@@ -344,8 +379,7 @@ int runRun(Cli& cli, const QStringList& args) {
         provider = std::make_unique<ReplayProvider>(*transcript, options);
     } else {
         ClaudeProvider::Options options;
-        const QString base =
-            QProcessEnvironment::systemEnvironment().value(QStringLiteral("ANTHROPIC_BASE_URL"));
+        const QString base = settings->effectiveBaseUrl();
         if (!base.isEmpty())
             options.baseUrl = QUrl(base);
         if (auto ok = ClaudeProvider::checkBaseUrl(options.baseUrl); !ok)
@@ -361,6 +395,15 @@ int runRun(Cli& cli, const QStringList& args) {
     for (QString token : parser.values(tokenOpt)) {
         if (token == QLatin1String("-"))
             token = QString::fromUtf8(cli.readStdin(100 * 1024)).trimmed();
+        // A token that can never cover a call is a mistake to report now, not a silent prompt
+        // or denial later.
+        if (const Status usable =
+                Services::checkRunToken(*tokens, token, int(gateOptions.tokens.size()) + 1,
+                                        parser.value(runIdOpt), cli.database());
+            !usable)
+            return cli.error(usable.error().code.startsWith(QLatin1String("token.")) ? kUsage
+                                                                                     : kError,
+                             usable.error());
         gateOptions.tokens.append(token);
     }
     gateOptions.fallback = terminal.get();
@@ -388,7 +431,8 @@ int runRun(Cli& cli, const QStringList& args) {
     services.workspace = &*workspace;
     services.policy = &policy;
     services.tokens = &*tokens;
-    services.openLedger = [] { return TokenLedger::open(TokenLedger::defaultPath()); };
+    // The ledger of the audit store given with --db, like tool exec and token revoke.
+    services.openLedger = [database = cli.database()] { return TokenLedger::open(database); };
     services.audit = writer->get();
     services.provider = provider.get();
     services.gate = &gate;
@@ -398,6 +442,9 @@ int runRun(Cli& cli, const QStringList& args) {
     services.budgets = budgets;
     services.spentToday = spentToday;
     services.spentThisMonth = spentThisMonth;
+    // Someone at the terminal can free space and choose: a full or read-only audit store
+    // pauses the run. Without a terminal nobody can answer: the run ends as audit_failed.
+    services.pauseOnAuditFailure = terminal != nullptr;
     if (terminal)
         // Between turns nothing else waits on the terminal, so a plain blocking question is
         // enough here.
@@ -455,20 +502,25 @@ int runRun(Cli& cli, const QStringList& args) {
         });
     QObject::connect(
         &run, &RunController::proposalDecided,
-        [&](const QString&, const QString& status, const QString& kind, const QString& reason) {
-            live << Cli::tr("  %1%2: %3")
-                        .arg(status, kind.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(kind),
+        [&](const QString& id, const QString& status, const QString& kind, const QString& reason) {
+            // With the call id: the proposals of one message are asked together, so this line
+            // may follow the prompt for another one. "none": nobody could decide (no terminal,
+            // no covering token or auto-approve).
+            const QString who = kind == QLatin1String("none") ? Cli::tr("no approver") : kind;
+            live << Cli::tr("  %1 %2%3: %4")
+                        .arg(id, status,
+                             who.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(who),
                              TerminalApprovalGate::visible(reason))
                  << Qt::endl;
         });
     QObject::connect(&run, &RunController::proposalExecuted,
-                     [&](const QString&, const QString& status, const QString& output) {
+                     [&](const QString& id, const QString& status, const QString& output) {
                          // A terminal may be recorded or shared: no key shown there either.
                          const QString masked = SecretRedactor::global().redact(output);
                          QString shown = TerminalApprovalGate::visible(masked.left(300));
                          if (masked.size() > 300)
                              shown += QStringLiteral("…");
-                         live << Cli::tr("  %1: %2").arg(status, shown) << Qt::endl;
+                         live << Cli::tr("  %1 %2: %3").arg(id, status, shown) << Qt::endl;
                      });
     QObject::connect(&run, &RunController::planUpdated, [&](const QJsonArray& steps) {
         live << Cli::tr("  plan:") << Qt::endl;
@@ -491,8 +543,66 @@ int runRun(Cli& cli, const QStringList& args) {
         }
     });
 
+    // Paused on the audit (only with a terminal): nothing runs until the person answers. Queued,
+    // so the question is asked outside the controller's own call. The read blocks on purpose:
+    // nothing of the run can happen meanwhile, and an approval prompt still open for a later
+    // call of the message cannot take the answer (its reader waits in the event loop). Ctrl-C
+    // is acted on after the answer; a second one quits at once, as always.
+    QObject::connect(
+        &run, &RunController::auditPaused, &run,
+        [&](const QString& code, const QString& message) {
+            if (!run.isPausedOnAudit())
+                return;
+            endLine();
+            const bool readOnly = code == QLatin1String("store.readonly");
+            live << Cli::tr("The audit store refused a write (%1): %2").arg(code, message)
+                 << Qt::endl;
+            live << Cli::tr("Nothing runs until it is recorded. %1")
+                        .arg(readOnly ? Cli::tr("Make the database and its folder writable, "
+                                                "then retry.")
+                                      : Cli::tr("Free disk space, then retry."))
+                 << Qt::endl;
+            QFile tty(QStringLiteral("/dev/tty"));
+            const bool canRead = tty.open(QIODevice::ReadOnly);
+            // Typed ahead before the question was shown: not an answer to it.
+            if (canRead)
+                ::tcflush(tty.handle(), TCIFLUSH);
+            for (;;) {
+                live << (readOnly ? Cli::tr("audit storage read-only: [r]etry / [c]ancel ")
+                                  : Cli::tr("audit storage full: [r]etry / [c]ancel "));
+                live.flush();
+                const QByteArray line = canRead ? tty.readLine(64) : QByteArray();
+                const QByteArray answer = line.trimmed().toLower();
+                if (answer == "r" || answer == "retry") {
+                    live << Cli::tr("Retrying the refused audit write.") << Qt::endl;
+                    run.resume();
+                    return;
+                }
+                if (line.isEmpty() || answer == "c" || answer == "cancel") {
+                    if (line.isEmpty())
+                        live << '\n';
+                    live << Cli::tr("Cancelling the run.") << Qt::endl;
+                    run.cancel();
+                    return;
+                }
+            }
+        },
+        Qt::QueuedConnection);
+
     QEventLoop loop;
     QObject::connect(&run, &RunController::finished, &loop, &QEventLoop::quit);
+    // Ctrl-C or SIGTERM: the run stops as user_cancelled with its audit records (exit 8); a
+    // second one quits at once (128 + the signal), leaving the run unfinished in the trail.
+    const auto interrupt = InterruptHandler::install(
+        Cli::tr("\nm1ctl: stopping the run (it ends as cancelled and is recorded); press Ctrl-C "
+                "again to quit at once.\n")
+            .toLocal8Bit(),
+        Cli::tr("\nm1ctl: quitting at once; the run stays unfinished (running) in the audit "
+                "trail.\n")
+            .toLocal8Bit());
+    if (interrupt)
+        QObject::connect(interrupt.get(), &InterruptHandler::interrupted, &run,
+                         [&run] { run.cancel(); });
     run.start();
     if (!run.isFinished())
         loop.exec();
@@ -503,6 +613,23 @@ int runRun(Cli& cli, const QStringList& args) {
              << Qt::endl;
 
     const RunReport& report = run.report();
+    if (report.stopReason == QLatin1String("audit_failed")) {
+        const AuditWriter::Failure failure =
+            AuditWriter::failureOf(Error{report.errorCode, report.errorMessage});
+        if (!terminal && (failure == AuditWriter::Failure::StorageFull ||
+                          failure == AuditWriter::Failure::ReadOnly))
+            live << Cli::tr("The audit store refused a write (%1), so the run stopped before "
+                            "anything more ran. Without a terminal nobody can choose retry or "
+                            "cancel, so the run was not paused: it ends as audit_failed (exit "
+                            "status 10). Free space or fix the permissions and run it again.")
+                        .arg(report.errorCode)
+                 << Qt::endl;
+        else
+            live << Cli::tr("The audit store refused a write (%1), so the run stopped before "
+                            "anything more ran (exit status 10).")
+                        .arg(report.errorCode)
+                 << Qt::endl;
+    }
     if (json) {
         cli.printJson(report.toJson());
     } else {

@@ -86,26 +86,19 @@ int secretDeleteApiKey(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runSecret(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("status"))
-        return secretStatus(cli, args.mid(1));
-    if (sub == QLatin1String("rotate-jwt"))
-        return secretRotate(cli, args.mid(1));
-    if (sub == QLatin1String("set-api-key"))
-        return secretSetApiKey(cli, args.mid(1));
-    if (sub == QLatin1String("delete-api-key"))
-        return secretDeleteApiKey(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr(
-            "Usage: m1ctl secret status|rotate-jwt|set-api-key|delete-api-key\n\n"
-            "  status          where the secrets come from (never their values)\n"
-            "  rotate-jwt      new JWT secret; voids outstanding tokens\n"
-            "  set-api-key     store the API key (read from stdin) in the keychain\n"
-            "  delete-api-key  remove the API key from the keychain\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"secret %1\" (see: m1ctl secret --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("secret"), args,
+        {
+            {QStringLiteral("status"), Cli::tr("where the secrets come from (never their values)"),
+             &secretStatus},
+            {QStringLiteral("rotate-jwt"), Cli::tr("new JWT secret; voids outstanding tokens"),
+             &secretRotate},
+            {QStringLiteral("set-api-key"),
+             Cli::tr("store the API key (read from stdin) in the keychain"), &secretSetApiKey},
+            {QStringLiteral("delete-api-key"), Cli::tr("remove the API key from the keychain"),
+             &secretDeleteApiKey},
+        },
+        Cli::Database::None);
 }
 
 } // namespace m1::cli

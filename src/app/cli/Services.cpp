@@ -6,16 +6,22 @@
 #include "monitoring/SecretRedactor.h"
 
 #include <QFileInfo>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 
 namespace m1::cli {
 
 namespace {
 
-Result<std::unique_ptr<AuditStore>> openStore(const QString& database, bool mustExist) {
+enum class Open { Create, MustExist, ReadOnly };
+
+Result<std::unique_ptr<AuditStore>> openStore(const QString& database, Open mode) {
     auto config = StoreConfig::fromLocation(database);
     if (!config)
         return std::unexpected(config.error());
-    if (mustExist && config->dialect.isSqlite() && !QFileInfo::exists(config->sqlitePath))
+    if (mode != Open::Create && config->dialect.isSqlite() &&
+        !QFileInfo::exists(config->sqlitePath))
         return fail(QStringLiteral("store.missing"),
                     Services::tr("There is no audit database at %1 yet (nothing was recorded); "
                                  "pass --db PATH_OR_URL to read another one.")
@@ -23,7 +29,19 @@ Result<std::unique_ptr<AuditStore>> openStore(const QString& database, bool must
     // Tool output, arguments and notes can carry a key the model or a person pasted.
     SecretRedactor::global().addSecretsFromEnvironment();
     config->textFilter = SecretRedactor::global().textFilter();
-    return AuditStore::open(*config);
+    if (mode != Open::ReadOnly)
+        return AuditStore::open(*config);
+    // A read changes nothing and works where the file or its folder cannot be written.
+    config->readOnly = true;
+    auto store = AuditStore::open(*config);
+    if (!store && store.error().code == QLatin1String("store.schema_old")) {
+        // Written by an older version: brought up to date once (a write), then read.
+        config->readOnly = false;
+        auto migrated = AuditStore::open(*config);
+        if (migrated)
+            return migrated;
+    }
+    return store;
 }
 
 } // namespace
@@ -47,11 +65,69 @@ Result<std::unique_ptr<TokenLedger>> Services::ledger(const QString& database) {
 }
 
 Result<std::unique_ptr<AuditStore>> Services::store(const QString& database) {
-    return openStore(database, false);
+    return openStore(database, Open::Create);
 }
 
 Result<std::unique_ptr<AuditStore>> Services::existingStore(const QString& database) {
-    return openStore(database, true);
+    return openStore(database, Open::MustExist);
+}
+
+Result<std::unique_ptr<AuditStore>> Services::readStore(const QString& database) {
+    return openStore(database, Open::ReadOnly);
+}
+
+Result<bool> Services::runExists(const AuditStore& store, const QString& runId) {
+    QSqlQuery q(QSqlDatabase::database(store.connectionName(), false));
+    q.prepare(QStringLiteral("SELECT 1 FROM runs WHERE run_id = ?"));
+    q.bindValue(0, runId);
+    if (!q.exec())
+        return std::unexpected(store.dialect().toError(q.lastError(), QStringLiteral("store.read"),
+                                                       tr("Looking up run %1").arg(runId)));
+    return q.next();
+}
+
+Status Services::checkRunToken(const TokenService& tokens, const QString& token, int position,
+                               const QString& runId, const QString& database) {
+    if (runId.isEmpty())
+        return fail(QStringLiteral("token.run"),
+                    tr("--token #%1 cannot match this run: a run started without --run-id gets a "
+                       "new id. Mint the token with --run ID and start the run with --run-id ID.")
+                        .arg(position));
+    auto ledger = TokenLedger::open(database);
+    if (!ledger)
+        return std::unexpected(ledger.error());
+    TokenService::Expectation expectation;
+    expectation.runId = runId;
+    const auto claims = tokens.verify(token, expectation, ledger->get());
+    if (!claims)
+        // The refusal names its code (and the token's id when the signature held), never the
+        // token itself.
+        return fail(claims.error().code,
+                    claims.error().code == QLatin1String("token.run")
+                        ? tr("--token #%1: %2; it was minted for another run, not %3: mint it "
+                             "with --run %3.")
+                              .arg(position)
+                              .arg(claims.error().message, runId)
+                        : tr("--token #%1: %2").arg(position).arg(claims.error().message));
+    return {};
+}
+
+Status Services::checkEnvironment() {
+    const QString settingsFile = qEnvironmentVariable("M1_SETTINGS");
+    if (!settingsFile.isEmpty() && !QFileInfo::exists(settingsFile))
+        return fail(QStringLiteral("config.missing"),
+                    tr("M1_SETTINGS names the settings file %1, which does not exist "
+                       "(config.missing). Fix the path, or unset M1_SETTINGS to use the default "
+                       "settings file.")
+                        .arg(settingsFile));
+    const QString level = qEnvironmentVariable("M1_LOG_LEVEL");
+    if (!level.isEmpty() && !JsonLogger::levelFromName(level))
+        return fail(QStringLiteral("config.log_level"),
+                    tr("M1_LOG_LEVEL is \"%1\", which is no log level (config.log_level). Use "
+                       "one of: debug, info, warning, critical; or unset it to use the settings' "
+                       "monitoring.log.level.")
+                        .arg(level.left(40)));
+    return {};
 }
 
 void Services::startLogging() {

@@ -96,8 +96,8 @@ int tokenMint(Cli& cli, const QStringList& args) {
 
 int tokenVerify(Cli& cli, const QStringList& args) {
     QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("TOKEN"),
-                                 Cli::tr("The token, or - to read it from standard input."));
+    cli.addPositional(parser, QStringLiteral("TOKEN"),
+                      Cli::tr("The token, or - to read it from standard input."));
     const QCommandLineOption toolOpt(QStringLiteral("tool"),
                                      Cli::tr("Also check the token is for this tool (and its "
                                              "scope)."),
@@ -124,6 +124,9 @@ int tokenVerify(Cli& cli, const QStringList& args) {
     if (parser.positionalArguments().isEmpty())
         return cli.error(kUsage, Cli::tr("TOKEN is required (see: m1ctl token verify --help)"));
     const QString token = tokenArgument(cli, parser.positionalArguments().first());
+    if (token.isEmpty())
+        return cli.error(kUsage,
+                         Cli::tr("no token given: the argument or standard input is empty"));
 
     TokenService::Expectation expectation;
     if (parser.isSet(toolOpt)) {
@@ -162,9 +165,8 @@ int tokenVerify(Cli& cli, const QStringList& args) {
                            {QStringLiteral("reason"), claims.error().message}});
             return kRefused;
         }
-        return cli.error(
-            kRefused,
-            Cli::tr("token refused (%1): %2").arg(claims.error().code, claims.error().message));
+        // The refusal already says "Approval token ... refused (code): reason".
+        return cli.error(kRefused, claims.error());
     }
     if (json) {
         cli.printJson(
@@ -183,15 +185,23 @@ int tokenVerify(Cli& cli, const QStringList& args) {
     out << "  argsSha256  " << claims->argsSha256 << '\n';
     out << "  jti         " << claims->jti << '\n';
     out << "  issued      " << when(claims->iat) << '\n';
-    out << "  expires     " << when(claims->exp)
-        << Cli::tr(" (in %1 s)").arg(claims->exp - service->now()) << Qt::endl;
+    const qint64 left = claims->exp - service->now();
+    out << "  expires     " << when(claims->exp);
+    if (left >= 0)
+        out << Cli::tr(" (in %1 s)").arg(left);
+    else
+        out << Cli::tr(" (%1 s ago; still accepted for %2 s within the %3 s clock leeway)")
+                   .arg(-left)
+                   .arg(service->options().leewaySeconds + left)
+                   .arg(service->options().leewaySeconds);
+    out << Qt::endl;
     return kOk;
 }
 
 int tokenRevoke(Cli& cli, const QStringList& args) {
     QCommandLineParser parser;
-    parser.addPositionalArgument(QStringLiteral("TOKEN_OR_JTI"),
-                                 Cli::tr("A token (- reads it from standard input) or its jti."));
+    cli.addPositional(parser, QStringLiteral("TOKEN_OR_JTI"),
+                      Cli::tr("A token (- reads it from standard input) or its jti."));
     int exitCode = kOk;
     if (!cli.parse(parser, args, QStringLiteral("token revoke"),
                    Cli::tr("Revokes an approval token so it can never run. Revocation is "
@@ -204,6 +214,9 @@ int tokenRevoke(Cli& cli, const QStringList& args) {
         return cli.error(kUsage,
                          Cli::tr("TOKEN_OR_JTI is required (see: m1ctl token revoke --help)"));
     const QString value = tokenArgument(cli, parser.positionalArguments().first());
+    if (value.isEmpty())
+        return cli.error(kUsage,
+                         Cli::tr("no token or jti given: the argument or standard input is empty"));
 
     const auto settings = Services::settings();
     if (!settings)
@@ -220,10 +233,10 @@ int tokenRevoke(Cli& cli, const QStringList& args) {
             return cli.error(kError, service.error());
         const auto parsed = service->jtiOf(value);
         if (!parsed)
-            return cli.error(parsed.error().code == QLatin1String("token.signature") ? kRefused
-                                                                                     : kUsage,
-                             Cli::tr("not a jti and not a token signed here (%1): %2")
-                                 .arg(parsed.error().code, parsed.error().message));
+            return cli.error(
+                parsed.error().code == QLatin1String("token.signature") ? kRefused : kUsage,
+                Error{parsed.error().code, Cli::tr("not a jti, and not a token signed here: %1")
+                                               .arg(parsed.error().message)});
         jti = *parsed;
     }
     // A jti without its token: keep the entry for longer than any token can live.
@@ -240,23 +253,16 @@ int tokenRevoke(Cli& cli, const QStringList& args) {
 } // namespace
 
 int runToken(Cli& cli, const QStringList& args) {
-    const QString sub = args.value(0);
-    if (sub == QLatin1String("mint"))
-        return tokenMint(cli, args.mid(1));
-    if (sub == QLatin1String("verify"))
-        return tokenVerify(cli, args.mid(1));
-    if (sub == QLatin1String("revoke"))
-        return tokenRevoke(cli, args.mid(1));
-    if (sub.isEmpty() || sub == QLatin1String("--help") || sub == QLatin1String("-h")) {
-        cli.out() << Cli::tr("Usage: m1ctl token mint|verify|revoke [options]\n\n"
-                             "  mint    mint an approval token for one exact call\n"
-                             "  verify  verify a token (and optionally the call it covers)\n"
-                             "  revoke  revoke a token or jti for good\n\n"
-                             "Run m1ctl token COMMAND --help for the options.\n");
-        return sub.isEmpty() ? kUsage : kOk;
-    }
-    return cli.error(kUsage,
-                     Cli::tr("unknown command \"token %1\" (see: m1ctl token --help)").arg(sub));
+    return cli.dispatch(
+        QStringLiteral("token"), args,
+        {
+            {QStringLiteral("mint"), Cli::tr("mint an approval token for one exact call"),
+             &tokenMint},
+            {QStringLiteral("verify"),
+             Cli::tr("verify a token (and optionally the call it covers)"), &tokenVerify},
+            {QStringLiteral("revoke"), Cli::tr("revoke a token or jti for good"), &tokenRevoke},
+        },
+        Cli::Database::Optional);
 }
 
 } // namespace m1::cli

@@ -35,6 +35,12 @@ bool looksLikeMissingService(const QString& message) {
 }
 
 Error mapKeychainError(QKeychain::Error code, const QString& detail, const QString& key) {
+    // The variable that stands in for this one entry: a message about the API key must not send
+    // someone to set M1_JWT_SECRET (which may be set already), and the other way round.
+    const QString variable =
+        key == kApiKeyKey
+            ? QString::fromLatin1(kApiKeyEnv)
+            : SecretStore::tr("%1 (at least 32 bytes)").arg(QString::fromLatin1(kJwtSecretEnv));
     switch (code) {
     case QKeychain::EntryNotFound:
         return Error{QStringLiteral("secret.not_found"),
@@ -46,9 +52,8 @@ Error mapKeychainError(QKeychain::Error code, const QString& detail, const QStri
             break;
         return Error{QStringLiteral("secret.access_denied"),
                      SecretStore::tr("Access to the keychain was denied (%1). Unlock the keychain "
-                                     "and try again, or for headless use set M1_JWT_SECRET (at "
-                                     "least 32 bytes) and ANTHROPIC_API_KEY.")
-                         .arg(detail)};
+                                     "and try again, or for headless use set %2.")
+                         .arg(detail, variable)};
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
         break;
@@ -63,9 +68,8 @@ Error mapKeychainError(QKeychain::Error code, const QString& detail, const QStri
     return Error{QStringLiteral("secret.no_keychain"),
                  SecretStore::tr("No keychain service is available (%1). Start one that offers "
                                  "the Secret Service D-Bus API, such as GNOME Keyring or KWallet, "
-                                 "or for headless use set the environment variables "
-                                 "M1_JWT_SECRET (at least 32 bytes) and ANTHROPIC_API_KEY.")
-                     .arg(detail)};
+                                 "or for headless use set the environment variable %2.")
+                     .arg(detail, variable)};
 }
 
 // Starts the job and waits for it in a local event loop. The flag covers a job that finishes

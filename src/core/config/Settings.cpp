@@ -1,7 +1,10 @@
 #include "config/Settings.h"
 
+#include "llm/ClaudeProvider.h"
+
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStandardPaths>
@@ -29,8 +32,23 @@ QString Settings::effectivePolicyFile() const {
     return QDir(configDir()).filePath(QStringLiteral("policy.json"));
 }
 
+QString Settings::effectiveBaseUrl() const {
+    const QString fromEnv = qEnvironmentVariable("ANTHROPIC_BASE_URL");
+    return fromEnv.isEmpty() ? claudeBaseUrl : fromEnv;
+}
+
 Result<Settings> Settings::load() {
-    return loadFile(defaultFilePath());
+    const QString path = defaultFilePath();
+    // Only the default file may be absent (then the defaults apply). A file M1_SETTINGS names
+    // must exist: after a typo, falling back to the defaults would silently loosen a locked-down
+    // configuration.
+    if (!qEnvironmentVariable("M1_SETTINGS").isEmpty() && !QFileInfo::exists(path)) {
+        QFile file(path);
+        (void)file.open(QIODevice::ReadOnly); // fails: its errorString() says why
+        return fail(QStringLiteral("config.missing"),
+                    tr("Cannot read the settings file %1: %2").arg(path, file.errorString()));
+    }
+    return loadFile(path);
 }
 
 Result<Settings> Settings::loadFile(const QString& path) {
@@ -57,10 +75,10 @@ Result<Settings> Settings::parse(const QByteArray& json, const QString& fileName
 
     Settings settings;
     const QJsonObject root = doc.object();
-    static const QStringList knownKeys{QStringLiteral("approvals"), QStringLiteral("limits"),
+    static const QStringList knownKeys{QStringLiteral("approvals"),  QStringLiteral("limits"),
                                        QStringLiteral("rateLimits"), QStringLiteral("tokens"),
-                                       QStringLiteral("policyFile"),
-                                       QStringLiteral("monitoring")};
+                                       QStringLiteral("policyFile"), QStringLiteral("monitoring"),
+                                       QStringLiteral("claude")};
     for (auto it = root.begin(); it != root.end(); ++it)
         if (!knownKeys.contains(it.key()))
             return invalid(tr("unknown key \"%1\"").arg(it.key()));
@@ -176,11 +194,30 @@ Result<Settings> Settings::parse(const QByteArray& json, const QString& fileName
             return invalid(tr("policyFile must be a non-empty path"));
         settings.policyFile = v.toString();
     }
+    if (root.contains(QStringLiteral("claude"))) {
+        if (!root.value(QStringLiteral("claude")).isObject())
+            return invalid(tr("claude must be an object"));
+        const QJsonObject c = root.value(QStringLiteral("claude")).toObject();
+        for (auto it = c.begin(); it != c.end(); ++it)
+            if (it.key() != QLatin1String("baseUrl"))
+                return invalid(tr("unknown key \"claude.%1\"").arg(it.key()));
+        if (c.contains(QStringLiteral("baseUrl"))) {
+            const QJsonValue v = c.value(QStringLiteral("baseUrl"));
+            if (!v.isString())
+                return invalid(tr("claude.baseUrl must be a string"));
+            const QString url = v.toString().trimmed();
+            if (!url.isEmpty()) {
+                if (auto ok = ClaudeProvider::checkBaseUrl(QUrl(url)); !ok)
+                    return invalid(ok.error().message);
+                settings.claudeBaseUrl = url;
+            }
+        }
+    }
     if (root.contains(QStringLiteral("monitoring"))) {
         if (!root.value(QStringLiteral("monitoring")).isObject())
             return invalid(tr("monitoring must be an object"));
-        auto monitoring =
-            MonitoringSettings::parse(root.value(QStringLiteral("monitoring")).toObject(), fileName);
+        auto monitoring = MonitoringSettings::parse(
+            root.value(QStringLiteral("monitoring")).toObject(), fileName);
         if (!monitoring)
             return std::unexpected(monitoring.error());
         settings.monitoring = *monitoring;

@@ -19,6 +19,7 @@ namespace m1 {
 //    "rateLimits": {"run_command": {"maxCalls": 20, "perSeconds": 60}},
 //    "tokens": {"ttlSeconds": 300},
 //    "policyFile": "/home/me/.config/m1-agent-control/policy.json",
+//    "claude": {"baseUrl": "https://api.anthropic.com"},
 //    "monitoring": {...}}   (see MonitoringSettings)
 // A malformed file is refused whole ("settings.invalid"), naming the key and the reason.
 class Settings {
@@ -28,16 +29,23 @@ public:
     qint64 tokenTtlSeconds = 300;
     QString policyFile; // the user's rules file; "" = <AppConfigLocation>/policy.json
     MonitoringSettings monitoring;
+    // The Claude API's address from the file ("" = https://api.anthropic.com). https, or plain
+    // http only to a loopback address (a local proxy or test server).
+    QString claudeBaseUrl;
 
     // The settings file in use: M1_SETTINGS if set, else <AppConfigLocation>/settings.json.
     static QString defaultFilePath();
-    // Defaults + the file (a missing file is fine) + environment.
+    // Defaults + the file + environment. A missing default file is fine (the defaults apply); a
+    // file M1_SETTINGS names must exist ("config.missing" otherwise).
     static Result<Settings> load();
     static Result<Settings> loadFile(const QString& path);
     static Result<Settings> parse(const QByteArray& json, const QString& fileName);
 
     // The rules file in use: policyFile, else <AppConfigLocation>/policy.json.
     QString effectivePolicyFile() const;
+    // The API address in use: ANTHROPIC_BASE_URL when set, else claudeBaseUrl, else "" (the
+    // provider's default). The caller still checks it (ClaudeProvider::checkBaseUrl).
+    QString effectiveBaseUrl() const;
 };
 
 } // namespace m1

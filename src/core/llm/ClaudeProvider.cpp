@@ -112,21 +112,35 @@ void ClaudeProvider::sendAttempt() {
     m_headers.clear();
     m_errorBody.clear();
     m_bytes = 0;
-    m_events.clear();
+    ++m_serial;
+    m_outbox.clear();
+    m_outboxHasTool = false;
     m_parser = std::make_unique<SseParser>(m_options.limits);
     m_assembler = std::make_unique<StreamAssembler>();
     StreamAssembler::Callbacks cb;
+    const auto queueDelta = [this](Outgoing::Kind kind, int i, const QString& t) {
+        if (!m_outbox.isEmpty() && m_outbox.last().kind == kind && m_outbox.last().index == i)
+            m_outbox.last().text += t;
+        else
+            m_outbox.append(Outgoing{kind, i, t, {}, {}});
+    };
     // Deltas are converted to QString for receivers only: a headless run has none.
     if (isSignalConnected(QMetaMethod::fromSignal(&ModelProvider::textDelta)))
-        cb.textDelta = [this](int i, const QString& t) { emit textDelta(i, t); };
+        cb.textDelta = [queueDelta](int i, const QString& t) {
+            queueDelta(Outgoing::Kind::Text, i, t);
+        };
     if (isSignalConnected(QMetaMethod::fromSignal(&ModelProvider::thinkingDelta)))
-        cb.thinkingDelta = [this](int i, const QString& t) { emit thinkingDelta(i, t); };
+        cb.thinkingDelta = [queueDelta](int i, const QString& t) {
+            queueDelta(Outgoing::Kind::Thinking, i, t);
+        };
     cb.toolUseStarted = [this](int i, const QString& id, const QString& name) {
-        emit toolUseStarted(i, id, name);
+        m_outbox.append(Outgoing{Outgoing::Kind::ToolStarted, i, id, name, {}});
+        m_outboxHasTool = true;
     };
     cb.toolUseComplete = [this](int i, const QString& id, const QString& name,
                                 const QJsonObject& input) {
-        emit toolUsePreview(i, id, name, input);
+        m_outbox.append(Outgoing{Outgoing::Kind::ToolPreview, i, id, name, input});
+        m_outboxHasTool = true;
     };
     m_assembler->setCallbacks(std::move(cb));
 
@@ -194,9 +208,18 @@ void ClaudeProvider::onReadyRead() {
     if (!m_reply)
         return;
     if (m_mode == Mode::Stream) {
-        const QByteArray bytes = m_reply->readAll();
-        m_bytes += bytes.size();
-        consumeStream(bytes);
+        // Everything available, through one reused buffer: readAll() would allocate (and
+        // fault in) a new array of a few hundred KiB for every batch.
+        if (m_readBuffer.isEmpty())
+            m_readBuffer.resize(256 * 1024);
+        const quint64 serial = m_serial;
+        while (isCurrent(serial)) {
+            const qint64 n = m_reply->read(m_readBuffer.data(), m_readBuffer.size());
+            if (n <= 0)
+                break;
+            m_bytes += n;
+            consumeStream(QByteArrayView(m_readBuffer.constData(), n));
+        }
     } else if (m_mode == Mode::Body) {
         const qsizetype room = m_options.maxErrorBodyBytes - m_errorBody.size();
         const QByteArray bytes = m_reply->read(qMax<qsizetype>(room, 0));
@@ -209,16 +232,50 @@ void ClaudeProvider::onReadyRead() {
     }
 }
 
-void ClaudeProvider::consumeStream(const QByteArray& bytes) {
-    m_events.clear();
-    const Status fed = m_parser->feed(bytes, m_events);
-    for (const SseEvent& e : m_events) {
-        if (Status s = m_assembler->handle(e); !s)
+bool ClaudeProvider::isCurrent(quint64 serial) const {
+    return m_serial == serial && m_attemptOpen && m_reply;
+}
+
+bool ClaudeProvider::emitOutbox(quint64 serial) {
+    const QList<Outgoing> out = std::exchange(m_outbox, {});
+    m_outboxHasTool = false;
+    for (const Outgoing& o : out) {
+        switch (o.kind) {
+        case Outgoing::Kind::Text:
+            emit textDelta(o.index, o.text);
             break;
-        if (m_assembler->isComplete())
+        case Outgoing::Kind::Thinking:
+            emit thinkingDelta(o.index, o.text);
+            break;
+        case Outgoing::Kind::ToolStarted:
+            emit toolUseStarted(o.index, o.text, o.name);
+            break;
+        case Outgoing::Kind::ToolPreview:
+            emit toolUsePreview(o.index, o.text, o.name, o.input);
+            break;
+        }
+        if (!isCurrent(serial))
+            return false; // cancelled, or replaced by another turn: the rest is void
+    }
+    return true;
+}
+
+void ClaudeProvider::consumeStream(QByteArrayView bytes) {
+    const quint64 serial = m_serial;
+    QList<SseEvent> events;
+    // The events are handled before m_readBuffer is read into again: no copy of their data.
+    const Status fed = m_parser->feedBorrowing(bytes, events);
+    for (const SseEvent& e : events) {
+        const Status handled = m_assembler->handle(e);
+        // Tool signals go out in order with the text before them; text alone waits for the
+        // end of the batch.
+        if (m_outboxHasTool && !emitOutbox(serial))
+            return;
+        if (!handled || m_assembler->isComplete())
             break;
     }
-    m_events.clear();
+    if (!emitOutbox(serial))
+        return;
     if (m_assembler->isComplete() && !m_assembler->hasFailed()) {
         finishAttemptOk();
         return;

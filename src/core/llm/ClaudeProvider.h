@@ -60,7 +60,9 @@ private:
     void onReadyRead();
     void onFinished();
     void onDeadline();
-    void consumeStream(const QByteArray& bytes);
+    void consumeStream(QByteArrayView bytes);
+    bool emitOutbox(quint64 serial);
+    bool isCurrent(quint64 serial) const;
     void finishAttemptOk();
     void finishAttemptFailed(const ApiFailure& failure, const QString& message, bool neverRetry);
     void endTurnFailed(const Error& error);
@@ -94,7 +96,22 @@ private:
     QDateTime m_startedAt;
     std::unique_ptr<SseParser> m_parser;
     std::unique_ptr<StreamAssembler> m_assembler;
-    QList<SseEvent> m_events;
+    quint64 m_serial = 0;    // of the current attempt: a receiver may end it or start another
+    QByteArray m_readBuffer; // reused for every read of the stream
+
+    // What the assembler reported while handling a batch of events, emitted between events
+    // (never from inside the assembler, so a receiver that cancels or starts another turn
+    // cannot pull the parser or assembler from under it). Consecutive deltas of one block
+    // are joined: one textDelta per block and network read instead of one per event.
+    struct Outgoing {
+        enum class Kind { Text, Thinking, ToolStarted, ToolPreview } kind;
+        int index = 0;
+        QString text; // the delta, or the tool use id
+        QString name;
+        QJsonObject input;
+    };
+    QList<Outgoing> m_outbox;
+    bool m_outboxHasTool = false;
 };
 
 } // namespace m1

@@ -11,8 +11,10 @@
 namespace m1 {
 
 // The network half of the agent loop: one model turn at a time, asynchronous. Exactly one of
-// turnFinished / turnFailed ends every startTurn. The delta and preview signals are for a
-// live view only; proposals come from the finished message. A new attemptStarted means any
+// turnFinished / turnFailed ends every startTurn, also when a receiver of a live signal
+// cancels. The delta and preview signals are for a live view only; proposals come from the
+// finished message. A delta signal may carry several of the API's deltas of one block joined
+// (ClaudeProvider emits one per block and network read). A new attemptStarted means any
 // partial output shown so far is void (the request is being sent again).
 class ModelProvider : public QObject {
     Q_OBJECT
@@ -23,6 +25,9 @@ public:
     // Aborts the request and any retry wait at once; ends the turn with "api.cancelled".
     virtual void cancel() = 0;
     virtual bool isBusy() const = 0;
+    // Whether the provider's calls cost money. The offline replay does not: its usage is recorded
+    // as played, but each call costs 0 and no budget applies to it (nothing is billed).
+    virtual bool isBilled() const { return true; }
 
 signals:
     void attemptStarted(int attempt);

@@ -45,6 +45,7 @@ public:
     void startTurn(const ModelRequest& request) override;
     void cancel() override;
     bool isBusy() const override { return m_busy; }
+    bool isBilled() const override { return false; }
 
     int turnsPlayed() const { return m_next; }
     const QList<ModelRequest>& requests() const { return m_requests; }

@@ -1,5 +1,7 @@
 #include "SseParser.h"
 
+#include "util/Utf8.h"
+
 #include <cstring>
 
 namespace m1 {
@@ -7,57 +9,6 @@ namespace m1 {
 namespace {
 
 constexpr char kBom[] = "\xEF\xBB\xBF";
-
-// Returns true when [p, p+n) is well-formed UTF-8. The ASCII prefix is skipped a word at a
-// time because SSE framing and most JSON is ASCII.
-bool isValidUtf8(const char* p, qsizetype n) {
-    const auto* s = reinterpret_cast<const unsigned char*>(p);
-    qsizetype i = 0;
-    while (i + 8 <= n) {
-        quint64 word;
-        std::memcpy(&word, s + i, 8);
-        if (word & 0x8080808080808080ULL)
-            break;
-        i += 8;
-    }
-    while (i < n) {
-        const unsigned char c = s[i];
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        int extra;
-        unsigned min;
-        unsigned cp;
-        if ((c & 0xE0) == 0xC0) {
-            extra = 1;
-            min = 0x80;
-            cp = c & 0x1F;
-        } else if ((c & 0xF0) == 0xE0) {
-            extra = 2;
-            min = 0x800;
-            cp = c & 0x0F;
-        } else if ((c & 0xF8) == 0xF0) {
-            extra = 3;
-            min = 0x10000;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (i + extra >= n)
-            return false;
-        for (int k = 1; k <= extra; ++k) {
-            const unsigned char cc = s[i + k];
-            if ((cc & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += extra + 1;
-    }
-    return true;
-}
 
 QByteArray utf8Value(const char* p, qsizetype n) {
     if (isValidUtf8(p, n))
@@ -83,6 +34,17 @@ Status SseParser::tooLarge() {
     m_partial.clear();
     m_data.clear();
     return std::unexpected(m_error);
+}
+
+Status SseParser::feedBorrowing(QByteArrayView chunk, QList<SseEvent>& out) {
+    m_borrowFrom = chunk.data();
+    m_borrowTo = chunk.data() + chunk.size();
+    const Status s = feed(chunk, out);
+    m_borrowFrom = m_borrowTo = nullptr;
+    // An event still being collected must not point into the caller's buffer.
+    if (m_hasData && !m_data.isEmpty())
+        m_data.detach();
+    return s;
 }
 
 Status SseParser::feed(QByteArrayView chunk, QList<SseEvent>& out) {
@@ -200,13 +162,22 @@ void SseParser::processLine(const char* p, qsizetype n, QList<SseEvent>& out) {
     if (fieldIs(p, fieldLen, "data", 4)) {
         if (m_hasData)
             m_data.append('\n');
-        if (m_data.isEmpty() && !m_hasData)
-            m_data = utf8Value(value, valueLen);
-        else
+        if (m_data.isEmpty() && !m_hasData) {
+            // Borrowed only from the caller's chunk, never from m_partial (reused below).
+            const auto at = quintptr(value);
+            if (at >= quintptr(m_borrowFrom) && at + quintptr(valueLen) <= quintptr(m_borrowTo) &&
+                isValidUtf8(value, valueLen))
+                m_data = QByteArray::fromRawData(value, valueLen);
+            else
+                m_data = utf8Value(value, valueLen);
+        } else
             m_data.append(utf8Value(value, valueLen));
         m_hasData = true;
     } else if (fieldIs(p, fieldLen, "event", 5)) {
-        m_eventType = utf8Value(value, valueLen);
+        // A stream repeats a handful of names: share the previous array instead of allocating.
+        if (QByteArrayView(value, valueLen) != QByteArrayView(m_typeCache))
+            m_typeCache = utf8Value(value, valueLen);
+        m_eventType = m_typeCache;
     } else if (fieldIs(p, fieldLen, "id", 2)) {
         if (!std::memchr(value, '\0', size_t(valueLen)))
             m_lastEventId = utf8Value(value, valueLen);

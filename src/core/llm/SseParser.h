@@ -36,6 +36,12 @@ public:
     // nothing.
     Status feed(QByteArrayView chunk, QList<SseEvent>& out);
 
+    // The same, but the data of an event whose single data line lies in `chunk` is not copied:
+    // it refers to the chunk's bytes (QByteArray::fromRawData) and is valid only while they
+    // are. For a caller that handles the events before it reuses its buffer; copying an
+    // event's data (or appending to it) gives an array of its own.
+    Status feedBorrowing(QByteArrayView chunk, QList<SseEvent>& out);
+
     // End of stream. "api.stream_incomplete" when an event (or a line) was left without its
     // terminating blank line; that event is dropped, as the standard says.
     Status finish();
@@ -58,6 +64,9 @@ private:
     qint64 m_total = 0;
 
     QByteArray m_eventType;
+    QByteArray m_typeCache;             // the last event name seen
+    const char* m_borrowFrom = nullptr; // the chunk of feedBorrowing, while it runs
+    const char* m_borrowTo = nullptr;
     QByteArray m_data;
     bool m_hasData = false;
     QByteArray m_lastEventId;

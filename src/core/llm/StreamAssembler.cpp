@@ -4,111 +4,16 @@
 #include <QJsonDocument>
 #include <QLoggingCategory>
 
+#include <algorithm>
 #include <cstring>
 
-#include "util/Utf8.h"
+#include "util/JsonReader.h"
 
 Q_LOGGING_CATEGORY(lcAssembler, "m1.llm.stream")
 
 namespace m1 {
 
 namespace {
-
-enum class FastKind { None, Text, Json, Thinking };
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-bool readHex4(const char*& p, const char* end, uint& value) {
-    if (end - p < 4)
-        return false;
-    value = 0;
-    for (int i = 0; i < 4; ++i) {
-        const int h = hexValue(p[i]);
-        if (h < 0)
-            return false;
-        value = (value << 4) | uint(h);
-    }
-    p += 4;
-    return true;
-}
-
-// Decodes the JSON string starting after its opening quote; p ends after the closing quote.
-// Anything unusual (control characters, lone surrogates) returns false so the caller can fall
-// back to the full JSON parser, which then reports the error properly.
-bool decodeJsonString(const char*& p, const char* end, QByteArray& out) {
-    const char* runStart = p;
-    while (p < end) {
-        const char c = *p;
-        if (c == '"') {
-            out.append(runStart, p - runStart);
-            ++p;
-            return true;
-        }
-        if (static_cast<unsigned char>(c) < 0x20)
-            return false;
-        if (c != '\\') {
-            ++p;
-            continue;
-        }
-        out.append(runStart, p - runStart);
-        ++p;
-        if (p >= end)
-            return false;
-        const char e = *p++;
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            out.append(e);
-            break;
-        case 'b':
-            out.append('\b');
-            break;
-        case 'f':
-            out.append('\f');
-            break;
-        case 'n':
-            out.append('\n');
-            break;
-        case 'r':
-            out.append('\r');
-            break;
-        case 't':
-            out.append('\t');
-            break;
-        case 'u': {
-            uint cp;
-            if (!readHex4(p, end, cp))
-                return false;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                uint low;
-                if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
-                    return false;
-                p += 2;
-                if (!readHex4(p, end, low) || low < 0xDC00 || low > 0xDFFF)
-                    return false;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return false;
-            }
-            appendUtf8(out, static_cast<char32_t>(cp));
-            break;
-        }
-        default:
-            return false;
-        }
-        runStart = p;
-    }
-    return false;
-}
 
 bool consume(const char*& p, const char* end, const char* literal, size_t len) {
     if (size_t(end - p) < len || std::memcmp(p, literal, len) != 0)
@@ -119,47 +24,6 @@ bool consume(const char*& p, const char* end, const char* literal, size_t len) {
 
 #define M1_LIT(s) s, sizeof(s) - 1
 
-// The hot path: a delta in exactly the compact shape the API sends. Anything else goes
-// through QJsonDocument; both paths give the same result.
-FastKind fastDelta(const QByteArray& data, qint64& index, QByteArray& value) {
-    const char* p = data.constData();
-    const char* end = p + data.size();
-    if (!consume(p, end, M1_LIT("{\"type\":\"content_block_delta\",\"index\":")))
-        return FastKind::None;
-    if (p >= end || *p < '0' || *p > '9')
-        return FastKind::None;
-    index = 0;
-    int digits = 0;
-    while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
-        index = index * 10 + (*p - '0');
-        ++p;
-        ++digits;
-    }
-    FastKind kind;
-    if (consume(p, end, M1_LIT(",\"delta\":{\"type\":\"text_delta\",\"text\":\"")))
-        kind = FastKind::Text;
-    else if (consume(p, end,
-                     M1_LIT(",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"")))
-        kind = FastKind::Json;
-    else if (consume(p, end, M1_LIT(",\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"")))
-        kind = FastKind::Thinking;
-    else
-        return FastKind::None;
-    if (!decodeJsonString(p, end, value))
-        return FastKind::None;
-    while (p < end && *p == ' ')
-        ++p;
-    if (!consume(p, end, M1_LIT("}")))
-        return FastKind::None;
-    while (p < end && *p == ' ')
-        ++p;
-    if (!consume(p, end, M1_LIT("}")))
-        return FastKind::None;
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-        ++p;
-    return p == end ? kind : FastKind::None;
-}
-
 bool isIndex(const QJsonValue& v) {
     if (!v.isDouble())
         return false;
@@ -168,6 +32,63 @@ bool isIndex(const QJsonValue& v) {
 }
 
 } // namespace
+
+// The hot path: a delta in exactly the compact shape the API sends, for a started block of the
+// matching kind, decoded straight onto the end of the block's text. Anything else (another
+// shape, an unusual escape, a delta the general path rejects) returns false and goes through
+// QJsonDocument and onBlockDelta, which give the same result or the error.
+bool StreamAssembler::appendFastDelta(const QByteArray& data) {
+    const char* p = data.constData();
+    const char* end = p + data.size();
+    if (!m_started || !consume(p, end, M1_LIT("{\"type\":\"content_block_delta\",\"index\":")))
+        return false;
+    if (p >= end || *p < '0' || *p > '9')
+        return false;
+    qint64 index = 0;
+    int digits = 0;
+    while (p < end && *p >= '0' && *p <= '9' && digits < 9) {
+        index = index * 10 + (*p - '0');
+        ++p;
+        ++digits;
+    }
+    BlockKind kind;
+    if (consume(p, end, M1_LIT(",\"delta\":{\"type\":\"text_delta\",\"text\":\"")))
+        kind = BlockKind::Text;
+    else if (consume(p, end,
+                     M1_LIT(",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"")))
+        kind = BlockKind::ToolUse;
+    else if (consume(p, end, M1_LIT(",\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"")))
+        kind = BlockKind::Thinking;
+    else
+        return false;
+    const auto it = m_blocks.find(index);
+    if (it == m_blocks.end() || it->second.stopped || it->second.kind != kind)
+        return false;
+    Block& b = it->second;
+    const qsizetype before = b.text.size();
+    if (!JsonReader::appendString(p, end, b.text))
+        return false;
+    while (p < end && *p == ' ')
+        ++p;
+    bool ok = consume(p, end, M1_LIT("}"));
+    while (ok && p < end && *p == ' ')
+        ++p;
+    ok = ok && consume(p, end, M1_LIT("}"));
+    while (ok && p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        ++p;
+    if (!ok || p != end) {
+        b.text.truncate(before);
+        return false;
+    }
+    m_deltaSeen = true;
+    const auto* callback = kind == BlockKind::Text       ? &m_callbacks.textDelta
+                           : kind == BlockKind::Thinking ? &m_callbacks.thinkingDelta
+                                                         : nullptr;
+    if (callback && *callback)
+        (*callback)(int(index),
+                    QString::fromUtf8(b.text.constData() + before, b.text.size() - before));
+    return true;
+}
 
 Status StreamAssembler::failWith(Error error) {
     m_failed = error;
@@ -189,17 +110,12 @@ Status StreamAssembler::handle(const SseEvent& event) {
         return {}; // nothing after message_stop changes a finished message
     ++m_eventCount;
 
+    if ((event.type == QByteArrayView("content_block_delta") ||
+         event.type == QByteArrayView("message")) &&
+        appendFastDelta(event.data))
+        return {};
+
     QByteArray type = event.type;
-    if (type == "content_block_delta" || type == "message") {
-        qint64 index = 0;
-        QByteArray value;
-        const FastKind kind = fastDelta(event.data, index, value);
-        if (kind != FastKind::None) {
-            static const QByteArray kTypes[] = {QByteArray(), "text_delta", "input_json_delta",
-                                                "thinking_delta"};
-            return onBlockDelta("content_block_delta", index, kTypes[int(kind)], value, {});
-        }
-    }
 
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(event.data, &parseError);
@@ -315,10 +231,13 @@ Status StreamAssembler::onBlockStart(const QByteArray& type, const QJsonObject& 
     b.object = block.toObject();
     b.type = b.object.value(QLatin1String("type")).toString();
     if (b.type == QLatin1String("text")) {
+        b.kind = BlockKind::Text;
         b.text = b.object.value(QLatin1String("text")).toString().toUtf8();
     } else if (b.type == QLatin1String("thinking")) {
+        b.kind = BlockKind::Thinking;
         b.text = b.object.value(QLatin1String("thinking")).toString().toUtf8();
     } else if (b.type == QLatin1String("tool_use")) {
+        b.kind = BlockKind::ToolUse;
         if (!b.object.value(QLatin1String("id")).isString() ||
             !b.object.value(QLatin1String("name")).isString())
             return malformed(type, tr("tool_use block %1 without id or name").arg(i));
@@ -392,9 +311,12 @@ Status StreamAssembler::onBlockStop(const QByteArray& type, qint64 index) {
         b.object.insert(QStringLiteral("thinking"), QString::fromUtf8(b.text));
     } else if (b.type == QLatin1String("tool_use")) {
         QJsonObject input;
-        if (!b.text.trimmed().isEmpty()) {
+        const auto blank = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+        if (!std::all_of(b.text.cbegin(), b.text.cend(), blank)) { // trimmed() may copy
             QJsonParseError parseError;
-            const QJsonDocument doc = QJsonDocument::fromJson(b.text, &parseError);
+            // Qt's parser decodes an escaped string a character at a time; the input of a
+            // tool that writes a file is one long escaped string (JsonReader: same result).
+            const QJsonDocument doc = JsonReader::parse(b.text, &parseError);
             if (parseError.error != QJsonParseError::NoError || !doc.isObject())
                 return failWith(
                     Error{QStringLiteral("api.invalid_tool_input"),

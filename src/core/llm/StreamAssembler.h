@@ -50,13 +50,16 @@ public:
     const AssistantMessage& message() const { return m_message; }
 
 private:
+    enum class BlockKind { Other, Text, Thinking, ToolUse };
     struct Block {
         QString type;
+        BlockKind kind = BlockKind::Other;
         QJsonObject object;
         QByteArray text; // text / thinking / partial_json, UTF-8, appended in place
         bool stopped = false;
     };
 
+    bool appendFastDelta(const QByteArray& data);
     Status malformed(const QByteArray& type, const QString& why);
     Status failWith(Error error);
     Status onBlockStart(const QByteArray& type, const QJsonObject& root);

@@ -85,7 +85,9 @@ Result<QList<CostReport::Row>> CostReport::byRun(qint64 fromMs, qint64 toMs, int
 Result<qint64> CostReport::spentMicros(qint64 fromMs, qint64 toMs) const {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     if (!q.prepare(QStringLiteral(
-            "SELECT COALESCE(SUM(cost_micros), 0) FROM api_calls WHERE at >= ? AND at < ?")))
+            "SELECT COALESCE(SUM(a.cost_micros), 0) FROM api_calls a WHERE a.at >= ? AND a.at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = a.run_id AND r.provider = "
+            "'replay')")))
         return fail(QStringLiteral("cost.query"),
                     tr("Cannot read the costs: %1").arg(q.lastError().text()));
     q.bindValue(0, fromMs);

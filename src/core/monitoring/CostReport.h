@@ -40,6 +40,8 @@ public:
     Result<QList<Row>> byAgent(qint64 fromMs, qint64 toMs) const;
     // Runs started in the range, most expensive first.
     Result<QList<Row>> byRun(qint64 fromMs, qint64 toMs, int limit = 100) const;
+    // What the budgets count: the priced calls in the range, without replay runs (provider
+    // "replay" bills nothing; older stores may hold replayed calls with a cost).
     Result<qint64> spentMicros(qint64 fromMs, qint64 toMs) const;
     // today: a UTC date (its month is the one projected).
     Result<Projection> monthlyProjection(const QDate& today) const;

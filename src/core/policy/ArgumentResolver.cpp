@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 namespace m1 {
@@ -102,7 +103,14 @@ ArgumentResolver::Kind ArgumentResolver::kindOf(const QString& path) {
             return kind;
     struct stat info {};
     Kind kind = Kind::Unusual;
-    if (::lstat(QFile::encodeName(path).constData(), &info) == 0)
+    // Below the working folder: from its descriptor, the same folder the path names.
+    const bool below = m_cwdFd >= 0 && path.size() > m_cwd.size() + 1 && path.startsWith(m_cwd) &&
+                       path.at(m_cwd.size()) == u'/';
+    const int found =
+        below ? ::fstatat(m_cwdFd, QFile::encodeName(path.mid(m_cwd.size() + 1)).constData(), &info,
+                          AT_SYMLINK_NOFOLLOW)
+              : ::lstat(QFile::encodeName(path).constData(), &info);
+    if (found == 0)
         kind = S_ISLNK(info.st_mode)   ? Kind::Unusual
                : S_ISDIR(info.st_mode) ? Kind::Folder
                                        : Kind::Other;

@@ -24,10 +24,13 @@ public:
         friend bool operator==(const Path&, const Path&) = default;
     };
 
-    // cwd: canonical, from realpath(3) in the same evaluate() call. cwdIsFolder: that call
+    // cwd: canonical, from Workspace::resolve in the same evaluate() call. cwdIsFolder: that call
     // also showed it is a folder (realpath(3) of "cwd/." succeeds only for a folder), which saves
-    // looking again.
-    explicit ArgumentResolver(QString cwd, bool cwdIsFolder = false) : m_cwd(std::move(cwd)) {
+    // looking again. cwdFd: an O_PATH descriptor of that folder (Workspace::resolveFolder) or -1;
+    // names below the working folder are then looked up from it instead of from "/" (fewer
+    // components for the kernel to walk). The descriptor stays the caller's.
+    explicit ArgumentResolver(QString cwd, bool cwdIsFolder = false, int cwdFd = -1)
+        : m_cwd(std::move(cwd)), m_cwdFd(cwdFd) {
         if (cwdIsFolder)
             m_seen.emplace_back(m_cwd, Kind::Folder);
     }
@@ -48,6 +51,7 @@ private:
     bool walk(const QString& word, std::optional<Path>& result);
 
     QString m_cwd;
+    int m_cwdFd = -1;
     std::vector<std::pair<QString, Kind>> m_seen;
     int m_realpathCalls = 0;
 };

@@ -3,7 +3,11 @@
 #include "policy/ShellScriptParser.h"
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QRegularExpression>
+#include <QSet>
+
+#include <algorithm>
 
 namespace m1 {
 
@@ -214,7 +218,7 @@ const WrapperSpec kWrappers[] = {
 
 // Programs that run another command but whose options are not modelled: the first word that is
 // not an option is taken as the command (so deny rules still see it), and the call is asked.
-const QStringList kOpaqueWrappers = {
+const QSet<QString> kOpaqueWrappers = {
     QStringLiteral("nsenter"),
     QStringLiteral("unshare"),
     QStringLiteral("firejail"),
@@ -273,7 +277,7 @@ const char* const kSubcommandRunners[][2] = {
 // Programs that do not run their arguments as a command. Any other program that is not modelled
 // may be an unknown runner (`frobnicate run rm -rf ~`), so its first words are also checked
 // against the deny and ask rules (never the allow rules).
-const QStringList kPlainPrograms = {
+const QSet<QString> kPlainPrograms = {
     QStringLiteral("ls"),        QStringLiteral("cat"),      QStringLiteral("head"),
     QStringLiteral("tail"),      QStringLiteral("wc"),       QStringLiteral("echo"),
     QStringLiteral("printf"),    QStringLiteral("touch"),    QStringLiteral("stat"),
@@ -311,20 +315,20 @@ const QStringList kPlainPrograms = {
     QStringLiteral("vim"),       QStringLiteral("vi"),       QStringLiteral("nvim"),
     QStringLiteral("http"),      QStringLiteral("https"),    QStringLiteral("sqlite3"),
 };
-const QStringList kPrivilegedOpaque = {QStringLiteral("nsenter"), QStringLiteral("unshare"),
-                                       QStringLiteral("sg"),      QStringLiteral("newgrp"),
-                                       QStringLiteral("run0"),    QStringLiteral("sudoedit")};
+const QSet<QString> kPrivilegedOpaque = {QStringLiteral("nsenter"), QStringLiteral("unshare"),
+                                         QStringLiteral("sg"),      QStringLiteral("newgrp"),
+                                         QStringLiteral("run0"),    QStringLiteral("sudoedit")};
 
-const QStringList kPosixShells = {
+const QSet<QString> kPosixShells = {
     QStringLiteral("sh"),    QStringLiteral("bash"), QStringLiteral("dash"),
     QStringLiteral("zsh"),   QStringLiteral("ksh"),  QStringLiteral("mksh"),
     QStringLiteral("ash"),   QStringLiteral("posh"), QStringLiteral("yash"),
     QStringLiteral("rbash"), QStringLiteral("lksh"), QStringLiteral("pdksh")};
-const QStringList kOtherShells = {QStringLiteral("fish"),   QStringLiteral("csh"),
-                                  QStringLiteral("tcsh"),   QStringLiteral("nu"),
-                                  QStringLiteral("pwsh"),   QStringLiteral("powershell"),
-                                  QStringLiteral("elvish"), QStringLiteral("xonsh"),
-                                  QStringLiteral("rc"),     QStringLiteral("es")};
+const QSet<QString> kOtherShells = {QStringLiteral("fish"),   QStringLiteral("csh"),
+                                    QStringLiteral("tcsh"),   QStringLiteral("nu"),
+                                    QStringLiteral("pwsh"),   QStringLiteral("powershell"),
+                                    QStringLiteral("elvish"), QStringLiteral("xonsh"),
+                                    QStringLiteral("rc"),     QStringLiteral("es")};
 
 bool isAssignment(const QString& word) {
     const qsizetype eq = word.indexOf(u'=');
@@ -350,9 +354,20 @@ QString basename(const QString& program) {
     return slash < 0 ? program : program.mid(slash + 1);
 }
 
-bool isPythonLike(const QString& p) {
-    static const QRegularExpression re(QStringLiteral("^(python|pypy)[0-9.]*$"));
-    return re.match(p).hasMatch();
+// ^(python|pypy)[0-9.]*$ as QRegularExpression reads it ($ also before a final newline), without
+// running a regular expression for every command.
+bool isPythonLike(QStringView p) {
+    if (p.endsWith(u'\n'))
+        p.chop(1);
+    qsizetype rest;
+    if (p.startsWith(u"python"))
+        rest = 6;
+    else if (p.startsWith(u"pypy"))
+        rest = 4;
+    else
+        return false;
+    return std::all_of(p.begin() + rest, p.end(),
+                       [](QChar c) { return c == u'.' || (c >= u'0' && c <= u'9'); });
 }
 
 // How an interpreter's options look: which run inline code, which take a value (separate or
@@ -676,16 +691,21 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         {"view", " cmd ", "cS", " ", false},
         {"ex", " cmd ", "cS", " ", false},
     };
-    for (const ExecOptions& e : kExecOptions)
-        if (program == QLatin1StringView(e.program)) {
-            execOptions(argv, 1, program, e.longs, e.shorts, e.words, e.optionalValue, depth);
-            if (program.contains(QLatin1String("vi")) || program == QLatin1String("ex"))
-                for (const QString& w : argv.mid(1))
-                    if (w.startsWith(u'+') && w.size() > 1)
-                        concern(
-                            Tr::tr("%1 runs the editor command \"%2\"").arg(program, w.left(60)));
-            break;
-        }
+    // The first row for a program, looked up by name (built once).
+    static const QHash<QString, const ExecOptions*> kExecOptionsByProgram = [] {
+        QHash<QString, const ExecOptions*> map;
+        for (const ExecOptions& e : kExecOptions)
+            if (!map.contains(QLatin1StringView(e.program)))
+                map.insert(QLatin1StringView(e.program), &e);
+        return map;
+    }();
+    if (const ExecOptions* e = kExecOptionsByProgram.value(program, nullptr)) {
+        execOptions(argv, 1, program, e->longs, e->shorts, e->words, e->optionalValue, depth);
+        if (program.contains(QLatin1String("vi")) || program == QLatin1String("ex"))
+            for (const QString& w : argv.mid(1))
+                if (w.startsWith(u'+') && w.size() > 1)
+                    concern(Tr::tr("%1 runs the editor command \"%2\"").arg(program, w.left(60)));
+    }
 
     // fd runs its -x/-X command for the files it finds, like find -exec.
     if (program == QLatin1String("fd") || program == QLatin1String("fdfind")) {
@@ -716,7 +736,15 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     }
 
     // `uv run CMD`: a wrapper; with options before the command (values unknown) opaque.
+    static const QSet<QString> kRunnerPrograms = [] {
+        QSet<QString> set;
+        for (const auto& runner : kSubcommandRunners)
+            set.insert(QLatin1StringView(runner[0]));
+        return set;
+    }();
     for (const auto& runner : kSubcommandRunners) {
+        if (!kRunnerPrograms.contains(program))
+            break;
         if (program != QLatin1StringView(runner[0]) ||
             argv.value(1) != QLatin1StringView(runner[1]))
             continue;
@@ -820,10 +848,14 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    const WrapperSpec* spec = nullptr;
-    for (const WrapperSpec& s : kWrappers)
-        if (program == QLatin1StringView(s.name))
-            spec = &s;
+    // The last row for a program, looked up by name (built once).
+    static const QHash<QString, const WrapperSpec*> kWrappersByName = [] {
+        QHash<QString, const WrapperSpec*> map;
+        for (const WrapperSpec& s : kWrappers)
+            map.insert(QLatin1StringView(s.name), &s);
+        return map;
+    }();
+    const WrapperSpec* spec = kWrappersByName.value(program, nullptr);
     if (!spec) {
         if (!kPlainPrograms.contains(program))
             probe(argv, 1, 2);

@@ -1,6 +1,8 @@
 #include "policy/CommandMatcher.h"
 
+#include <QHash>
 #include <QRegularExpression>
+#include <QSet>
 
 #include <algorithm>
 
@@ -63,18 +65,24 @@ const FlagAliases kAliases[] = {
 };
 
 // Programs whose single-dash options are whole words (find -delete), not clusters.
-const QStringList kNoClusters = {QStringLiteral("find"),  QStringLiteral("java"),
-                                 QStringLiteral("javac"), QStringLiteral("gcc"),
-                                 QStringLiteral("g++"),   QStringLiteral("cc"),
-                                 QStringLiteral("clang"), QStringLiteral("clang++"),
-                                 QStringLiteral("ld"),    QStringLiteral("go")};
+const QSet<QString> kNoClusters = {QStringLiteral("find"),  QStringLiteral("java"),
+                                   QStringLiteral("javac"), QStringLiteral("gcc"),
+                                   QStringLiteral("g++"),   QStringLiteral("cc"),
+                                   QStringLiteral("clang"), QStringLiteral("clang++"),
+                                   QStringLiteral("ld"),    QStringLiteral("go")};
 
 const FlagAliases* aliasesFor(const QString& program) {
-    const QString key = u' ' + program + u' ';
-    for (const FlagAliases& a : kAliases)
-        if (QLatin1StringView(a.programs).contains(key))
-            return &a;
-    return nullptr;
+    // Built once (thread-safe static initialisation); the table is looked up for every command.
+    static const QHash<QString, const FlagAliases*> byProgram = [] {
+        QHash<QString, const FlagAliases*> map;
+        for (const FlagAliases& a : kAliases)
+            for (const QString& name :
+                 QString::fromLatin1(a.programs).split(u' ', Qt::SkipEmptyParts))
+                if (!map.contains(name))
+                    map.insert(name, &a);
+        return map;
+    }();
+    return byProgram.value(program, nullptr);
 }
 
 QString mapLong(const FlagAliases* aliases, const QString& name) {
@@ -231,7 +239,18 @@ CommandMatcher::Shape CommandMatcher::shape(const QStringList& argv) {
     }
     std::sort(s.flags.begin(), s.flags.end());
     s.flags.erase(std::unique(s.flags.begin(), s.flags.end()), s.flags.end());
+    for (const QString& flag : s.flags)
+        s.shortFlags.add(flag);
     return s;
+}
+
+bool CommandMatcher::ShortFlags::add(QStringView flag) {
+    if (flag.size() != 2 || flag.front() != u'-' || flag.back() == u'-' ||
+        flag.back().unicode() >= 128)
+        return false;
+    const char16_t c = flag.back().unicode();
+    bits[c / 64] |= quint64(1) << (c % 64);
+    return true;
 }
 
 CommandMatcher::CommandMatcher(const QString& pattern) {
@@ -255,7 +274,9 @@ CommandMatcher::CommandMatcher(const QString& pattern) {
             plainWords.append(w);
     }
     const Shape ruleShape = shape(plainWords);
-    m_flags = ruleShape.flags;
+    for (const QString& flag : ruleShape.flags)
+        if (!m_shortFlags.add(flag))
+            m_flags.push_back(flag);
     for (const QString& operand : ruleShape.operands)
         if (operand != QLatin1String("*"))
             m_operands.emplace_back(operand, GlobMatcher::Mode::Text);
@@ -267,6 +288,19 @@ CommandMatcher::CommandMatcher(const QString& pattern) {
 bool CommandMatcher::matchesLoosely(const Shape& s) const {
     if (m_words.isEmpty() || !m_programGlob.matches(s.program))
         return false;
+    // Every test below must hold; the cheap ones come first. A single-letter option is never
+    // taken for an abbreviation, so a missing one decides.
+    if (!s.shortFlags.containsAll(m_shortFlags))
+        return false;
+    // The rule's words must appear in order; other words may come between and after them.
+    qsizetype next = 0;
+    for (const GlobMatcher& operand : m_operands) {
+        while (next < s.operands.size() && !operand.matches(s.operands[next]))
+            ++next;
+        if (next == s.operands.size())
+            return false;
+        ++next;
+    }
     for (const QString& flag : m_flags) {
         if (std::binary_search(s.flags.begin(), s.flags.end(), flag))
             continue;
@@ -284,15 +318,6 @@ bool CommandMatcher::matchesLoosely(const Shape& s) const {
         if (!std::any_of(s.flags.begin(), s.flags.end(),
                          [&](const QString& f) { return glob.matches(f); }))
             return false;
-    // The rule's words must appear in order; other words may come between and after them.
-    qsizetype next = 0;
-    for (const GlobMatcher& operand : m_operands) {
-        while (next < s.operands.size() && !operand.matches(s.operands[next]))
-            ++next;
-        if (next == s.operands.size())
-            return false;
-        ++next;
-    }
     return true;
 }
 

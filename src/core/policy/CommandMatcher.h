@@ -26,11 +26,24 @@ namespace m1 {
 // ["git", "status; rm x"]. The program must be written as in the rule (./git is not git).
 class CommandMatcher {
 public:
+    // A set of single-letter options `-c` (c ASCII, not '-') as a bit mask.
+    struct ShortFlags {
+        quint64 bits[2] = {0, 0};
+        // Sets the bit of `flag` and returns true when it is such an option, else false.
+        bool add(QStringView flag);
+        bool containsAll(const ShortFlags& other) const {
+            return (other.bits[0] & ~bits[0]) == 0 && (other.bits[1] & ~bits[1]) == 0;
+        }
+    };
+
     // What the loose match compares: computed once per command, shared by all rules.
     struct Shape {
         QString program;            // basename
         std::vector<QString> flags; // normalised, sorted, unique
         QStringList operands;       // words that are not options, in order
+        // The flags of one ASCII letter or sign (`-r`, not `--`) as bits, so that a rule's
+        // single-letter options are checked in two instructions instead of a search each.
+        ShortFlags shortFlags;
     };
 
     explicit CommandMatcher(const QString& pattern);
@@ -58,8 +71,9 @@ private:
     QStringList m_words;
     QString m_programWritten;
     QString m_programKey;
-    GlobMatcher m_programGlob; // on the basename
-    std::vector<QString> m_flags;
+    GlobMatcher m_programGlob;    // on the basename
+    std::vector<QString> m_flags; // other than the single-letter ones
+    ShortFlags m_shortFlags;
     std::vector<GlobMatcher> m_flagGlobs; // rule options with wildcards, e.g. `--force*`
     std::vector<GlobMatcher> m_operands;  // lone `*` dropped
     std::vector<GlobMatcher> m_strictWords;

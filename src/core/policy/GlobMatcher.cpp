@@ -70,7 +70,14 @@ GlobMatcher::GlobMatcher(const QString& pattern, Mode mode) : m_pattern(pattern)
 bool GlobMatcher::matches(QStringView text) const {
     if (!m_hasWildcards)
         return text == QStringView(m_pattern);
-    if (!text.startsWith(m_literalPrefix) || !text.endsWith(m_literalSuffix))
+    // Inline comparisons: most texts fail here, and QStringView::startsWith is a call into Qt
+    // that handles case folding.
+    const auto same = [](const char16_t* a, const QString& b) {
+        return std::equal(b.utf16(), b.utf16() + b.size(), a);
+    };
+    if (text.size() < m_literalPrefix.size() || !same(text.utf16(), m_literalPrefix) ||
+        text.size() < m_literalSuffix.size() ||
+        !same(text.utf16() + (text.size() - m_literalSuffix.size()), m_literalSuffix))
         return false;
     // The memo records (token, position) pairs already known to fail, which bounds the work by
     // tokens x length however many stars the pattern has.

@@ -49,7 +49,11 @@ RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
                                         ? normalisePathPattern(rule.pattern)
                                         : normalisePathPattern(rule.pattern).toLower();
             PathRule compiled{i, GlobMatcher(pattern, GlobMatcher::Mode::Path)};
-            PathBucket& bucket = index.paths[rule.tool];
+            auto found = std::find_if(index.paths.begin(), index.paths.end(),
+                                      [&](const auto& entry) { return entry.first == rule.tool; });
+            if (found == index.paths.end())
+                found = index.paths.insert(index.paths.end(), {rule.tool, PathBucket()});
+            PathBucket& bucket = found->second;
             const QStringView first = firstSegment(pattern);
             if (hasWildcard(first))
                 bucket.wildcard.push_back(compiled);
@@ -58,10 +62,17 @@ RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
             bucket.all.push_back(compiled);
         } else if (PolicyRules::isCommandTool(rule.tool)) {
             CommandRule compiled{i, CommandMatcher(rule.pattern)};
-            if (compiled.matcher.programKey().isEmpty())
+            if (compiled.matcher.programKey().isEmpty()) {
                 index.commandsWildcard.push_back(compiled);
+                continue;
+            }
+            index.commandsByProgram[compiled.matcher.programKey()].push_back(compiled);
+            StrictBucket& strict = index.strictByProgram[compiled.matcher.programKey()];
+            const QStringList& words = compiled.matcher.words();
+            if (words.size() >= 2 && !hasWildcard(words[1]))
+                strict.bySecondWord[words[1]].push_back(compiled);
             else
-                index.commandsByProgram[compiled.matcher.programKey()].push_back(compiled);
+                strict.anySecondWord.push_back(compiled);
         }
     }
 }
@@ -96,8 +107,8 @@ const PolicyRule* RuleIndex::path(List list, const QStringList& tools, QStringVi
     };
     QString first;
     for (const QString& tool : tools) {
-        auto bucket = index.paths.constFind(tool);
-        if (bucket == index.paths.cend())
+        const PathBucket* bucket = index.pathBucket(tool);
+        if (!bucket)
             continue;
         if (!bucket->byFirstSegment.isEmpty()) {
             if (first.isNull())
@@ -125,8 +136,8 @@ const PolicyRule* RuleIndex::pathBelowFolded(List list, const QStringList& tools
     const ListIndex& index = lists(list);
     int best = -1;
     for (const QString& tool : tools) {
-        auto bucket = index.paths.constFind(tool);
-        if (bucket == index.paths.cend())
+        const PathBucket* bucket = index.pathBucket(tool);
+        if (!bucket)
             continue;
         for (const PathRule& r : bucket->all)
             if ((best < 0 || r.rule < best) && r.glob.mayMatchBelow(dir))
@@ -136,7 +147,14 @@ const PolicyRule* RuleIndex::pathBelowFolded(List list, const QStringList& tools
 }
 
 bool RuleIndex::hasPathRules(List list) const {
-    return !lists(list).paths.isEmpty();
+    return !lists(list).paths.empty();
+}
+
+const RuleIndex::PathBucket* RuleIndex::ListIndex::pathBucket(const QString& tool) const {
+    for (const auto& [name, bucket] : paths)
+        if (name == tool)
+            return &bucket;
+    return nullptr;
 }
 
 const PolicyRule* RuleIndex::commandLoosely(List list, const CommandMatcher::Shape& shape) const {
@@ -171,9 +189,15 @@ const PolicyRule* RuleIndex::commandStrictly(List list, const QString& program,
                 best = best < 0 ? r.rule : std::min(best, r.rule);
         }
     };
-    auto it = index.commandsByProgram.constFind(program);
-    if (it != index.commandsByProgram.cend())
-        consider(*it);
+    auto it = index.strictByProgram.constFind(program);
+    if (it != index.strictByProgram.cend()) {
+        if (argv.size() > 1) {
+            auto second = it->bySecondWord.constFind(argv[1]);
+            if (second != it->bySecondWord.cend())
+                consider(*second);
+        }
+        consider(it->anySecondWord);
+    }
     consider(index.commandsWildcard);
     return ruleAt(best);
 }

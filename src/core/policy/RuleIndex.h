@@ -51,10 +51,19 @@ private:
         int rule;
         CommandMatcher matcher;
     };
+    // For the strict match: a rule whose second word is plain text (no wildcard) can only
+    // match an argv whose second element is exactly that text.
+    struct StrictBucket {
+        QHash<QString, std::vector<CommandRule>> bySecondWord;
+        std::vector<CommandRule> anySecondWord;
+    };
     struct ListIndex {
         QHash<QString, int> bare;
-        QHash<QString, PathBucket> paths;
+        // Per path tool; at most the five path tools, so a scan beats hashing the name.
+        std::vector<std::pair<QString, PathBucket>> paths;
+        const PathBucket* pathBucket(const QString& tool) const;
         QHash<QString, std::vector<CommandRule>> commandsByProgram;
+        QHash<QString, StrictBucket> strictByProgram;
         std::vector<CommandRule> commandsWildcard;
     };
 

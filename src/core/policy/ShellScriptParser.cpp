@@ -1,6 +1,7 @@
 #include "policy/ShellScriptParser.h"
 
 #include <QCoreApplication>
+#include <QSet>
 
 namespace m1 {
 
@@ -31,15 +32,15 @@ bool allDigits(const QString& word) {
 }
 
 // Words that shape control flow; the command that follows them still runs.
-const QStringList kTransparentWords = {
+const QSet<QString> kTransparentWords = {
     QStringLiteral("{"),     QStringLiteral("}"),  QStringLiteral("!"),
     QStringLiteral("then"),  QStringLiteral("do"), QStringLiteral("else"),
     QStringLiteral("elif"),  QStringLiteral("if"), QStringLiteral("while"),
     QStringLiteral("until"), QStringLiteral("fi"), QStringLiteral("done"),
     QStringLiteral("esac"),  QStringLiteral("{}")};
-const QStringList kOpaqueWords = {QStringLiteral("for"),    QStringLiteral("case"),
-                                  QStringLiteral("select"), QStringLiteral("function"),
-                                  QStringLiteral("[["),     QStringLiteral("coproc")};
+const QSet<QString> kOpaqueWords = {QStringLiteral("for"),    QStringLiteral("case"),
+                                    QStringLiteral("select"), QStringLiteral("function"),
+                                    QStringLiteral("[["),     QStringLiteral("coproc")};
 
 } // namespace
 

@@ -13,7 +13,9 @@ struct ApprovalDecision {
     enum class Kind { Approve, Deny, Expired };
 
     Kind kind = Kind::Deny;
-    QString approverKind = QStringLiteral("person"); // "person", "token" or "auto"
+    // "person", "token" or "auto"; "none" for a denial because no one could decide (no terminal,
+    // no covering --token or --auto-approve).
+    QString approverKind = QStringLiteral("person");
     QString approver; // e.g. "terminal", "gui", "--auto-approve read"
     QString reason;   // why (shown and audited; for a denial also sent to the model)
     QString feedback; // a person's words for the model on a denial (may be empty)
@@ -24,6 +26,18 @@ struct ApprovalDecision {
     // against the schema and the policy again and, unless that denies, binds the token to them
     // and runs them instead of the proposed ones.
     std::optional<QJsonObject> editedArguments;
+
+    // The evidence of a person's decision (SBX-27), audited with it; unset when no person was
+    // shown a prompt. decisionMs: from the prompt first showing this call to the decision.
+    // argsSeenWhole: the whole argv / argument text was scrolled into view. inBatch: decided
+    // with "approve all" / "deny all" of one message. decidedBy: the person's login name.
+    std::optional<qint64> decisionMs;
+    std::optional<bool> argsSeenWhole;
+    std::optional<bool> inBatch;
+    QString decidedBy;
+
+    // The login name of the account this process runs as (who sits at the prompt).
+    static QString localUser();
 
     static ApprovalDecision approve(const QString& kind, const QString& approver,
                                     const QString& reason = {}) {

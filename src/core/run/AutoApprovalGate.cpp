@@ -47,7 +47,13 @@ void AutoApprovalGate::request(const PendingApproval& pending) {
             return;
         }
     }
-    if (m_options.autoApproveUpTo && !(*m_options.autoApproveUpTo < pending.scope)) {
+    // Auto mode stands in for a person only where the scope's approval requirement asked. A user's
+    // own ask rule, a built-in protection (privileged wrappers, protected paths, places outside
+    // the workspace) or a command the analysis could not see through needs a person (or a token
+    // a person minted for exactly that call), whatever the mode.
+    const bool autoMayDecide = pending.decision.source == DecisionSource::ScopeRequirement;
+    if (m_options.autoApproveUpTo && !(*m_options.autoApproveUpTo < pending.scope) &&
+        autoMayDecide) {
         const QString mode = scopeToString(*m_options.autoApproveUpTo);
         answer(ApprovalDecision::approve(QStringLiteral("auto"),
                                          QStringLiteral("--auto-approve %1").arg(mode),
@@ -58,8 +64,18 @@ void AutoApprovalGate::request(const PendingApproval& pending) {
         m_options.fallback->request(pending);
         return;
     }
+    // Nobody decided: approver kind "none", not "rule" (no rule refused the call).
+    if (m_options.autoApproveUpTo && !(*m_options.autoApproveUpTo < pending.scope)) {
+        answer(ApprovalDecision::deny(
+            QStringLiteral("none"), QStringLiteral("no approver"),
+            tr("%1 needs a person's approval (%2); --auto-approve covers only calls that need "
+               "approval because of their scope, never a rule's or a built-in protection's "
+               "question, and there is no terminal to ask")
+                .arg(pending.call.toolName, pending.decision.reason)));
+        return;
+    }
     answer(ApprovalDecision::deny(
-        QStringLiteral("rule"), QStringLiteral("no approver"),
+        QStringLiteral("none"), QStringLiteral("no approver"),
         tr("%1 needs a person's approval (%2), but there is no terminal to ask and no --token "
            "or --auto-approve covers it")
             .arg(pending.call.toolName, pending.decision.reason)));

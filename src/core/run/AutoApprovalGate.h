@@ -18,9 +18,10 @@ class TokenService;
 //    arguments, run; verified with TokenService) approves it as approver "token", and is used
 //    for that call only (ToolExecutor consumes it);
 // 2. an auto-approve scope (--auto-approve read|write|execute) approves proposals up to that
-//    scope as approver "auto";
+//    scope as approver "auto", but only those the scope requirement asked about: a user's ask
+//    rule, a built-in protection or an unanalysable command always goes to a person;
 // 3. otherwise the fallback gate (the terminal prompt) decides; without one the proposal is
-//    denied with a reason saying that no one could approve it.
+//    denied with approver kind "none" and a reason saying that no one could approve it.
 // Deny rules still win: the gate only sees proposals the policy marked "ask".
 class AutoApprovalGate : public ApprovalGate {
     Q_OBJECT

@@ -61,7 +61,10 @@ Result<QString> DemoWorkspace::prepare(const QString& dir) {
     const QString root = dir.isEmpty() ? defaultPath() : dir;
     if (!QDir().mkpath(root))
         return fail(QStringLiteral("demo.write"),
-                    tr("Cannot create the demo workspace %1.").arg(root));
+                    tr("Cannot create the demo workspace %1. Make its parent folder writable "
+                       "(or set XDG_DATA_HOME to a writable folder), or pass --workspace DIR "
+                       "with a folder of your own.")
+                        .arg(root));
     const struct {
         const char* name;
         const char* content;
@@ -72,7 +75,9 @@ Result<QString> DemoWorkspace::prepare(const QString& dir) {
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
             file.write(f.content) != qint64(qstrlen(f.content)))
             return fail(QStringLiteral("demo.write"),
-                        tr("Cannot write %1: %2").arg(file.fileName(), file.errorString()));
+                        tr("Cannot write %1: %2. Make the folder writable, or pass --workspace "
+                           "DIR with a folder of your own.")
+                            .arg(file.fileName(), file.errorString()));
     }
     return QDir(root).canonicalPath();
 }

@@ -15,6 +15,11 @@ struct PendingApproval {
     PolicyDecision decision; // why the policy asks
     int step = 0;
     QString workspaceRoot; // for showing diffs against the current file content
+    // The proposals one assistant message needs a decision on are requested together, in the
+    // message's order: this is the position among them (0-based) and their number. A gate may
+    // show them as one batch; each still gets its own decision.
+    int batchIndex = 0;
+    int batchSize = 1;
 };
 
 } // namespace m1

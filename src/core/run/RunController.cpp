@@ -21,6 +21,7 @@
 #include <QUuid>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 
 namespace m1 {
@@ -49,6 +50,26 @@ QString limitStopReason(const QString& code) {
     return {};
 }
 
+// What a gate learnt about how its decision was made (SBX-27), for the audit row.
+AuditEvent::DecisionEvidence evidenceOf(const ApprovalDecision& decision) {
+    AuditEvent::DecisionEvidence e;
+    e.reason = decision.reason;
+    e.decisionMs = decision.decisionMs;
+    e.argsSeenWhole = decision.argsSeenWhole;
+    e.inBatch = decision.inBatch;
+    e.decidedBy = decision.decidedBy;
+    return e;
+}
+
+AuditEvent withEvidence(AuditEvent event, const AuditEvent::DecisionEvidence& evidence) {
+    event.addDecisionEvidence(evidence);
+    return event;
+}
+
+AuditEvent withEvidence(AuditEvent event, const ApprovalDecision& decision) {
+    return withEvidence(std::move(event), evidenceOf(decision));
+}
+
 } // namespace
 
 RunController::RunController(Services services, RunConfig config, QObject* parent)
@@ -60,6 +81,7 @@ RunController::RunController(Services services, RunConfig config, QObject* paren
     m_report.model = m_config.model;
     m_report.provider = m_config.provider;
     m_report.dryRun = m_config.dryRun;
+    m_report.billed = !m_s.provider || m_s.provider->isBilled();
     m_telemetry = m_s.telemetry ? m_s.telemetry : &Telemetry::global();
     BudgetGuard::Limits budgets = m_s.budgets;
     if (m_config.limits.budgetUsd > 0)
@@ -124,45 +146,130 @@ RunController::~RunController() {
     ++m_generation;
     // The worker uses the services by reference: it must end before they can go.
     m_exec.waitForFinished();
-    if (m_phase == Phase::AwaitingApproval && m_s.gate && m_current < m_proposals.size())
-        m_s.gate->cancel(m_config.runId, current().call.id);
+    withdrawRequests();
     if (m_phase == Phase::Streaming && m_s.provider->isBusy())
         m_s.provider->cancel();
 }
 
 // --- audit plumbing -------------------------------------------------------------------------
 
-void RunController::audit(const AuditEvent& event, std::function<void()> next) {
-    const AuditWriter::Ticket ticket = m_s.audit->submit(event);
+void RunController::audit(const AuditEvent& event, std::function<void()> next,
+                          std::function<void()> retry) {
+    commit({event}, std::move(next), std::move(retry));
+}
+
+void RunController::defer(const AuditEvent& event, const std::function<void()>& next) {
+    m_deferred.append(event);
+    next();
+}
+
+void RunController::deferAll(QList<AuditEvent> events, const std::function<void()>& next) {
+    m_deferred.append(std::move(events));
+    next();
+}
+
+void RunController::commit(QList<AuditEvent> events, std::function<void()> next,
+                           std::function<void()> retry) {
+    const QList<AuditEvent> deferred = std::move(m_deferred);
+    m_deferred.clear();
+    if (!retry)
+        retry = [this, events, next] { commit(events, next); };
+    const AuditWriter::Ticket ticket = m_s.audit->submit(deferred + events);
     auto* watcher = new QFutureWatcher<AuditAck>(this);
     const quint64 generation = m_generation;
     const Phase previous = m_phase == Phase::Finishing ? Phase::Finishing : Phase::Auditing;
     m_phase = previous;
-    connect(watcher, &QFutureWatcherBase::finished, this,
-            [this, watcher, generation, next = std::move(next)] {
-                watcher->deleteLater();
-                if (generation != m_generation)
-                    return;
-                const AuditAck ack = watcher->result();
-                if (!ack) {
-                    // Fail closed: nothing after an unrecorded transition may happen.
-                    finish(QStringLiteral("audit_failed"), ack.error());
+    connect(
+        watcher, &QFutureWatcherBase::finished, this,
+        [this, watcher, generation, deferred, events = std::move(events), next = std::move(next),
+         retry = std::move(retry)] {
+            watcher->deleteLater();
+            if (generation != m_generation)
+                return;
+            const AuditAck ack = watcher->result();
+            if (!ack) {
+                // Fail closed: nothing after an unrecorded transition may happen.
+                if (mayPause(ack.error())) {
+                    pauseOnAudit(AuditPause{Phase::Auditing, deferred, events, retry, ack.error()});
                     return;
                 }
-                next();
-            });
+                finish(QStringLiteral("audit_failed"), ack.error());
+                return;
+            }
+            next();
+        });
     watcher->setFuture(ticket.ack);
 }
 
-void RunController::auditAll(QList<AuditEvent> events, std::function<void()> next) {
-    if (events.isEmpty()) {
-        next();
+bool RunController::mayPause(const Error& error) const {
+    if (!m_s.pauseOnAuditFailure || m_cancelling)
+        return false;
+    const AuditWriter::Failure failure = AuditWriter::failureOf(error);
+    return failure == AuditWriter::Failure::StorageFull ||
+           failure == AuditWriter::Failure::ReadOnly;
+}
+
+void RunController::pauseOnAudit(AuditPause pause) {
+    m_pause = std::move(pause);
+    m_phase = Phase::PausedOnAudit;
+    {
+        const LogContext context(m_config.runId);
+        qCWarning(lcRun) << "run paused: the audit store refused a write:" << m_pause.error.code
+                         << m_pause.error.message;
+    }
+    emit auditPaused(m_pause.error.code, m_pause.error.message);
+}
+
+void RunController::resume() {
+    if (m_phase != Phase::PausedOnAudit)
+        return;
+    AuditPause pause = std::move(m_pause);
+    m_pause = AuditPause{};
+    m_phase = pause.from;
+    // Nothing was deferred while paused: the refused write took everything.
+    m_deferred = pause.deferred + m_deferred;
+    {
+        const LogContext context(m_config.runId);
+        qCInfo(lcRun) << "run resumed: retrying the refused audit write";
+    }
+    emit auditResumed();
+    pause.retry();
+}
+
+void RunController::cancelPaused() {
+    AuditPause pause = std::move(m_pause);
+    m_pause = AuditPause{};
+    m_phase = pause.from;
+    // One last write; refused again, the run ends without further writes.
+    m_cancelling = true;
+    QList<AuditEvent> events = pause.deferred + pause.events;
+    if (pause.from == Phase::Finishing) {
+        // The run had ended on its own: its end is what there is to record.
+        writeFinal(std::move(events));
         return;
     }
-    const AuditEvent first = events.takeFirst();
-    audit(first, [this, events = std::move(events), next = std::move(next)]() mutable {
-        auditAll(std::move(events), std::move(next));
-    });
+    if (m_pendingStop.isEmpty())
+        m_pendingStop = QStringLiteral("user_cancelled");
+    m_approvalTimer.stop();
+    withdrawRequests();
+    // A call the refused write settles (its result, a denial...) is settled by this write too.
+    for (Proposal& p : m_proposals) {
+        const bool settledInWrite =
+            std::any_of(events.cbegin(), events.cend(), [&p](const AuditEvent& e) {
+                using Kind = AuditEvent::Kind;
+                return e.requestId == p.call.id &&
+                       (e.kind == Kind::CallDenied || e.kind == Kind::CallExpired ||
+                        e.kind == Kind::CallCancelled || e.kind == Kind::CallExecuted ||
+                        e.kind == Kind::CallFailed);
+            });
+        if (settledInWrite)
+            p.settled = true;
+    }
+    events.append(cancelOpenCalls(
+        tr("The run stopped (%1) while the audit store refused writes; this call did not run.")
+            .arg(m_pendingStop)));
+    m_deferred = std::move(events);
+    finish(m_pendingStop, m_pendingError);
 }
 
 // --- the loop -------------------------------------------------------------------------------
@@ -199,6 +306,10 @@ void RunController::start() {
 }
 
 void RunController::cancel() {
+    if (m_phase == Phase::PausedOnAudit) {
+        cancelPaused();
+        return;
+    }
     requestStop(QStringLiteral("user_cancelled"));
 }
 
@@ -214,8 +325,6 @@ void RunController::requestStop(const QString& reason) {
         m_s.provider->cancel();
         break;
     case Phase::AwaitingApproval:
-        m_approvalTimer.stop();
-        m_s.gate->cancel(m_config.runId, current().call.id);
         stopIfRequested();
         break;
     case Phase::AwaitingBudget:
@@ -223,7 +332,10 @@ void RunController::requestStop(const QString& reason) {
         stopIfRequested();
         break;
     default:
-        // Auditing or executing: the next step sees the pending stop.
+        // Auditing, executing or paused on the audit: the next step sees the pending stop. The
+        // prompts of this message's later proposals go now: nothing of them will run.
+        m_approvalTimer.stop();
+        withdrawRequests();
         break;
     }
 }
@@ -231,20 +343,34 @@ void RunController::requestStop(const QString& reason) {
 bool RunController::stopIfRequested() {
     if (m_pendingStop.isEmpty())
         return false;
-    if (m_current < m_proposals.size() && current().proposedRecorded && !current().settled) {
-        Proposal& p = current();
-        p.settled = true;
-        ++m_report.cancelled;
-        recordOutcome(QStringLiteral("cancelled"));
-        emit proposalExecuted(p.call.id, QStringLiteral("cancelled"), QString());
-        audit(AuditEvent::callCancelled(
-                  m_config.runId, p.call.id,
-                  tr("The run stopped (%1) before this call ran.").arg(m_pendingStop)),
-              [this] { finish(m_pendingStop, m_pendingError); });
+    m_approvalTimer.stop();
+    withdrawRequests();
+    QList<AuditEvent> cancelled =
+        cancelOpenCalls(tr("The run stopped (%1) before this call ran.").arg(m_pendingStop));
+    if (cancelled.isEmpty()) {
+        finish(m_pendingStop, m_pendingError);
         return true;
     }
-    finish(m_pendingStop, m_pendingError);
+    // All of them in one transaction.
+    commit(std::move(cancelled), [this] { finish(m_pendingStop, m_pendingError); });
     return true;
+}
+
+QList<AuditEvent> RunController::cancelOpenCalls(const QString& reason) {
+    // Every recorded proposal of the message that has not run (or been refused) is cancelled,
+    // in the message's order: none is left "proposed" or "approved" in the store.
+    QList<AuditEvent> cancelled;
+    for (Proposal& p : m_proposals) {
+        if (!p.proposedRecorded || p.settled)
+            continue;
+        p.settled = true;
+        ++m_report.cancelled;
+        recordOutcome(p, QStringLiteral("cancelled"));
+        spendToken(p, false);
+        emit proposalExecuted(p.call.id, QStringLiteral("cancelled"), QString());
+        cancelled.append(AuditEvent::callCancelled(m_config.runId, p.call.id, reason));
+    }
+    return cancelled;
 }
 
 bool RunController::budgetExceeded() const {
@@ -264,6 +390,11 @@ void RunController::beginTurn() {
         return;
     }
     trimContext();
+    // Nothing to check for a provider that bills nothing (the replay): no budget applies.
+    if (!m_report.billed) {
+        sendTurn();
+        return;
+    }
     // The money gate: the most this turn can cost is checked before anything is sent.
     const qint64 promptTokens = m_contextTokens + m_charsSince / 4;
     const std::optional<qint64> estimate =
@@ -314,7 +445,10 @@ void RunController::raiseAlert(Alert::Category category, Alert::Level level, con
 }
 
 void RunController::recordOutcome(const QString& outcome, double seconds) {
-    const Proposal& p = current();
+    recordOutcome(current(), outcome, seconds);
+}
+
+void RunController::recordOutcome(const Proposal& p, const QString& outcome, double seconds) {
     m_telemetry->recordToolExecution(p.call.toolName, p.scope, outcome, seconds);
 }
 
@@ -388,9 +522,12 @@ void RunController::onAttemptFinished(const ApiAttempt& attempt) {
         m_report.outputTokens += attempt.usage.outputTokens;
         m_report.cacheWriteTokens += attempt.usage.cacheCreationInputTokens;
         m_report.cacheReadTokens += attempt.usage.cacheReadInputTokens;
-        const auto cost = m_s.costs
-                              ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
-                              : std::optional<qint64>();
+        // A replayed call costs nothing: 0 exactly, whatever the model's price.
+        const auto cost =
+            !m_report.billed
+                ? std::optional<qint64>(0)
+                : (m_s.costs ? m_s.costs->costMicros(info.model, attempt.usage, m_config.runId)
+                             : std::optional<qint64>());
         info.costMicros = cost;
         if (cost)
             m_report.costMicros = m_report.costMicros.value_or(0) + *cost;
@@ -410,7 +547,7 @@ void RunController::onAttemptFinished(const ApiAttempt& attempt) {
                    ? QString::number(attempt.httpStatus)
                    : (info.errorType.isEmpty() ? QStringLiteral("error") : info.errorType)),
         attempt.latencyMs / 1000.0);
-    // Recorded before the turn's proposals are looked at (auditAll in onTurnFinished/Failed).
+    // Recorded with the turn's next write (onTurnFinished/Failed defer them).
     m_apiEvents.append(AuditEvent::apiCall(m_config.runId, info));
     emit apiAttempt(attempt);
 }
@@ -419,7 +556,8 @@ void RunController::onTurnFailed(const Error& error) {
     m_phase = Phase::Auditing;
     QList<AuditEvent> events = std::move(m_apiEvents);
     m_apiEvents.clear();
-    auditAll(std::move(events), [this, error] {
+    // Recorded with the end of the run.
+    deferAll(std::move(events), [this, error] {
         if (!m_pendingStop.isEmpty()) {
             finish(m_pendingStop, m_pendingError);
             return;
@@ -443,7 +581,9 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
         m_report.finalText = m_turnText;
     QList<AuditEvent> events = std::move(m_apiEvents);
     m_apiEvents.clear();
-    auditAll(std::move(events), [this, message] {
+    // The turn's API calls gate nothing: they go with the next write (the first proposal's,
+    // or the end of the run), ahead of it in the chain.
+    deferAll(std::move(events), [this, message] {
         if (stopIfRequested())
             return;
         if (budgetExceeded()) {
@@ -469,7 +609,8 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
                              tr("The model stopped for tool use but proposed no tool call.")});
                 return;
             }
-            processNext();
+            m_current = 0;
+            evaluateNext();
         } else if (reason == QLatin1String("end_turn") ||
                    reason == QLatin1String("stop_sequence")) {
             finish(QStringLiteral("completed"));
@@ -481,8 +622,9 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
                                  .arg(m_config.maxPauseTurns)});
                 return;
             }
-            // The paused assistant content is already appended unchanged: resend as is.
-            beginTurn();
+            // The paused assistant content is already appended unchanged: resend as is, once
+            // this turn's API calls are recorded (a turn costs money).
+            commit({}, [this] { beginTurn(); });
         } else if (reason == QLatin1String("max_tokens")) {
             finish(QStringLiteral("max_tokens"),
                    Error{QStringLiteral("run.max_tokens"),
@@ -510,22 +652,42 @@ void RunController::onTurnFinished(const AssistantMessage& message) {
     });
 }
 
-void RunController::processNext() {
+void RunController::evaluateNext() {
     if (stopIfRequested())
         return;
     if (m_current >= m_proposals.size()) {
-        sendResults();
+        m_current = 0;
+        const bool asks = m_s.gate && std::any_of(m_proposals.cbegin(), m_proposals.cend(),
+                                                  [](const Proposal& p) {
+                                                      return p.policy && p.policy->isAsk();
+                                                  });
+        if (!asks) {
+            // The proposals and their policy checks go with the first decision's write.
+            requestApprovals();
+            processNext();
+            return;
+        }
+        // A person will be asked: what they are asked about is on record first.
+        commit({}, [this] {
+            if (stopIfRequested())
+                return;
+            requestApprovals();
+            processNext();
+        });
         return;
     }
     Proposal& p = current();
     ++m_toolCalls;
     ++m_report.proposed;
+    p.callsBefore = m_toolCalls - 1;
     const auto spec = m_s.registry->spec(p.call.toolName);
     p.known = spec.has_value();
     p.scopeValue = spec ? spec->scope : Scope::Execute;
     p.scope = spec ? scopeToString(spec->scope) : QStringLiteral("unknown");
     emit proposalAdded(p.call.id, p.call.toolName, p.scope, p.call.arguments);
-    audit(AuditEvent::callProposed(m_config.runId, p.call.id, m_steps, p.call.toolName, p.scope,
+    // "proposed" and "policy checked" gate nothing on their own: they are committed in one
+    // transaction with what follows (the approval or denial), or before a person is asked.
+    defer(AuditEvent::callProposed(m_config.runId, p.call.id, m_steps, p.call.toolName, p.scope,
                                    p.call.arguments),
           [this] {
               Proposal& p = current();
@@ -534,14 +696,14 @@ void RunController::processNext() {
                   return;
               RunState state;
               state.runId = m_config.runId;
-              state.toolCallsSoFar = m_toolCalls - 1;
+              state.toolCallsSoFar = p.callsBefore;
               state.stepsSoFar = m_steps;
               state.elapsedSeconds = m_clock.elapsed() / 1000;
               state.nowSeconds = QDateTime::currentSecsSinceEpoch();
               state.callTimesByTool = m_callTimes;
               PolicyDecision decision = m_s.policy->evaluate(p.call, state);
               // The run's own limits and the agent's tool list narrow what the policy allows.
-              if (!decision.isDeny() && m_toolCalls > m_config.limits.maxToolCalls) {
+              if (!decision.isDeny() && p.callsBefore + 1 > m_config.limits.maxToolCalls) {
                   decision = PolicyDecision{};
                   decision.kind = PolicyDecision::Kind::Deny;
                   decision.code = QStringLiteral("policy.limit.tool_calls");
@@ -558,9 +720,66 @@ void RunController::processNext() {
                                         .arg(m_config.agent.name, p.call.toolName);
               }
               m_callTimes[p.call.toolName].append(state.nowSeconds);
-              audit(AuditEvent::policyChecked(m_config.runId, p.call.id, decision),
-                    [this, decision] { decide(decision); });
+              p.policy = decision;
+              defer(AuditEvent::policyChecked(m_config.runId, p.call.id, decision), [this] {
+                  ++m_current;
+                  evaluateNext();
+              });
           });
+}
+
+void RunController::requestApprovals() {
+    if (!m_s.gate)
+        return;
+    QList<qsizetype> asks;
+    for (qsizetype i = 0; i < m_proposals.size(); ++i)
+        if (m_proposals.at(i).policy && m_proposals.at(i).policy->isAsk())
+            asks.append(i);
+    // All of the message's asks at once, in its order: a person can decide them one by one or
+    // together. They are still applied (token, audit, execution) one at a time in order.
+    for (qsizetype k = 0; k < asks.size(); ++k) {
+        Proposal& p = m_proposals[asks.at(k)];
+        PendingApproval pending;
+        pending.call = p.call;
+        pending.scope = p.scopeValue;
+        pending.decision = *p.policy;
+        pending.step = m_steps;
+        pending.workspaceRoot = m_s.workspace->root();
+        pending.batchIndex = int(k);
+        pending.batchSize = int(asks.size());
+        p.asked = true;
+        m_telemetry->recordApprovalRequested(QStringLiteral("person"));
+        m_s.gate->request(pending);
+    }
+    if (!asks.isEmpty() && m_config.approvalTimeoutMs > 0)
+        m_approvalTimer.start(m_config.approvalTimeoutMs);
+}
+
+bool RunController::hasOpenRequests() const {
+    for (const Proposal& p : m_proposals)
+        if (p.asked && !p.answer && !p.settled)
+            return true;
+    return false;
+}
+
+void RunController::withdrawRequests() {
+    if (!m_s.gate)
+        return;
+    for (Proposal& p : m_proposals)
+        if (p.asked && !p.answer && !p.settled) {
+            p.asked = false;
+            m_s.gate->cancel(m_config.runId, p.call.id);
+        }
+}
+
+void RunController::processNext() {
+    if (stopIfRequested())
+        return;
+    if (m_current >= m_proposals.size()) {
+        sendResults();
+        return;
+    }
+    decide(*current().policy);
 }
 
 void RunController::decide(const PolicyDecision& decision) {
@@ -591,30 +810,46 @@ void RunController::decide(const PolicyDecision& decision) {
         const QString reason =
             tr("A person's approval is needed (%1), but no one can approve in this session.")
                 .arg(decision.reason);
-        deny(QStringLiteral("rule"), QStringLiteral("no approver"), reason,
+        deny(QStringLiteral("none"), QStringLiteral("no approver"), reason,
              tr("Denied: %1").arg(reason));
         return;
     }
-    Proposal& p = current();
-    PendingApproval pending;
-    pending.call = p.call;
-    pending.scope = p.scopeValue;
-    pending.decision = decision;
-    pending.step = m_steps;
-    pending.workspaceRoot = m_s.workspace->root();
+    const Proposal& p = current();
+    if (p.answer) {
+        // Decided while an earlier proposal of the message was still running.
+        applyAnswer(*p.answer);
+        return;
+    }
+    if (!p.asked) {
+        // Withdrawn (cannot happen without a stop, which was handled above): never run it.
+        expire(tr("The request was withdrawn."));
+        return;
+    }
     m_phase = Phase::AwaitingApproval;
-    m_telemetry->recordApprovalRequested(QStringLiteral("person"));
-    if (m_config.approvalTimeoutMs > 0)
-        m_approvalTimer.start(m_config.approvalTimeoutMs);
-    m_s.gate->request(pending);
 }
 
 void RunController::onGateDecided(const QString& runId, const QString& callId,
                                   const ApprovalDecision& decision) {
-    if (m_phase != Phase::AwaitingApproval || runId != m_config.runId ||
-        m_current >= m_proposals.size() || callId != current().call.id)
+    if (runId != m_config.runId || !isRunning() || m_phase == Phase::Finishing)
         return;
-    m_approvalTimer.stop();
+    qsizetype index = -1;
+    for (qsizetype i = 0; i < m_proposals.size(); ++i)
+        if (m_proposals.at(i).call.id == callId)
+            index = i;
+    if (index < 0)
+        return;
+    Proposal& p = m_proposals[index];
+    if (!p.asked || p.answer || p.settled)
+        return;
+    p.answer = decision;
+    if (!hasOpenRequests())
+        m_approvalTimer.stop();
+    // Later proposals keep their answer until the earlier ones are done: the message's order.
+    if (m_phase == Phase::AwaitingApproval && index == m_current)
+        applyAnswer(decision);
+}
+
+void RunController::applyAnswer(const ApprovalDecision& decision) {
     switch (decision.kind) {
     case ApprovalDecision::Kind::Approve:
         if (decision.editedArguments && *decision.editedArguments != current().call.arguments)
@@ -640,7 +875,7 @@ void RunController::onGateDecided(const QString& runId, const QString& callId,
                            .arg(decision.approver.isEmpty() ? tr("A person") : decision.approver,
                                 current().call.toolName),
                        QJsonObject{{QStringLiteral("callId"), current().call.id}});
-        deny(decision.approverKind, decision.approver, reason, text);
+        deny(decision.approverKind, decision.approver, reason, text, evidenceOf(decision));
         return;
     }
     }
@@ -654,7 +889,7 @@ void RunController::approveEdited(const ApprovalDecision& decision) {
     // not be a way around a deny rule or the schema.
     RunState state;
     state.runId = m_config.runId;
-    state.toolCallsSoFar = m_toolCalls - 1;
+    state.toolCallsSoFar = p.callsBefore;
     state.stepsSoFar = m_steps;
     state.elapsedSeconds = m_clock.elapsed() / 1000;
     state.nowSeconds = QDateTime::currentSecsSinceEpoch();
@@ -672,10 +907,20 @@ void RunController::approveEdited(const ApprovalDecision& decision) {
 }
 
 void RunController::onApprovalTimeout() {
-    if (m_phase != Phase::AwaitingApproval)
+    if (!isRunning() || m_phase == Phase::Finishing)
         return;
-    m_s.gate->cancel(m_config.runId, current().call.id);
-    expire(tr("No decision within %1 s.").arg(m_config.approvalTimeoutMs / 1000.0));
+    ApprovalDecision expired;
+    expired.kind = ApprovalDecision::Kind::Expired;
+    expired.approverKind.clear();
+    expired.reason = tr("No decision within %1 s.").arg(m_config.approvalTimeoutMs / 1000.0);
+    // Every request of the message still open expires; each is recorded so in its turn.
+    for (Proposal& p : m_proposals)
+        if (p.asked && !p.answer && !p.settled) {
+            m_s.gate->cancel(m_config.runId, p.call.id);
+            p.answer = expired;
+        }
+    if (m_phase == Phase::AwaitingApproval && current().answer)
+        applyAnswer(*current().answer);
 }
 
 void RunController::approve(const ApprovalDecision& decision) {
@@ -691,45 +936,76 @@ void RunController::approve(const ApprovalDecision& decision) {
         }
         token = *minted;
     }
-    const auto jti = m_s.tokens->jtiOf(token);
     ++m_report.approved;
     m_telemetry->recordApproval(decision.approverKind, true);
+    commitApproval(decision, token);
+}
+
+void RunController::commitApproval(const ApprovalDecision& decision, const QString& token) {
+    Proposal& p = current();
+    const auto jti = m_s.tokens->jtiOf(token);
     const QString kind = decision.approverKind;
     const QString reason = decision.reason;
-    audit(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
-                                   jti ? *jti : QString(),
-                                   p.edited ? decision.editedArguments : std::nullopt),
-          [this, token, kind, reason] {
-              Proposal& p = current();
-              emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
-              if (stopIfRequested())
-                  return;
-              if (m_config.dryRun) {
-                  ++m_report.dryRunSkipped;
-                  recordOutcome(QStringLiteral("dry_run"));
-                  const QString text =
-                      tr("[dry run] %1 was approved but not executed: this run is a dry run, so "
-                         "no tool runs. Nothing changed.")
-                          .arg(p.call.toolName);
-                  audit(AuditEvent::callCancelled(m_config.runId, p.call.id,
-                                                  tr("dry run: approved, not executed")),
-                        [this, text] {
-                            emit proposalExecuted(current().call.id, QStringLiteral("dry_run"),
-                                                  text);
-                            settle(text, false);
-                        });
-                  return;
-              }
-              execute(token);
-          });
+    // After a pause on the audit: the refused "approved" was never committed and its token
+    // never consumed nor shown to anyone; a token this run minted is replaced by a fresh one
+    // (new jti, full lifetime), so the approval on record is the one that runs. A
+    // pre-authorised token is kept (if it expired meanwhile, the executor refuses it).
+    auto retry = [this, decision, token] {
+        QString fresh = token;
+        if (decision.token.isEmpty()) {
+            const Proposal& p = current();
+            if (const auto minted = m_s.tokens->mint(p.call.toolName, p.scopeValue,
+                                                     p.call.arguments, m_config.runId))
+                fresh = *minted;
+        }
+        commitApproval(decision, fresh);
+    };
+    audit(
+        withEvidence(AuditEvent::callApproved(m_config.runId, p.call.id, kind, decision.approver,
+                                              jti ? *jti : QString(),
+                                              p.edited ? decision.editedArguments : std::nullopt),
+                     decision),
+        [this, token, kind, reason] {
+            Proposal& p = current();
+            emit proposalDecided(p.call.id, QStringLiteral("approved"), kind, reason);
+            // What the token binds and how long it lives, for the person to compare and watch.
+            if (const auto claims = m_s.tokens->verify(token, {})) {
+                p.tokenIssued = true;
+                emit proposalTokenIssued(p.call.id, claims->argsSha256.left(12),
+                                         claims->exp * 1000);
+            }
+            if (stopIfRequested())
+                return;
+            if (m_config.dryRun) {
+                spendToken(p, false);
+                ++m_report.dryRunSkipped;
+                recordOutcome(QStringLiteral("dry_run"));
+                const QString text =
+                    tr("[dry run] %1 was approved but not executed: this run is a dry run, so "
+                       "no tool runs. Nothing changed.")
+                        .arg(p.call.toolName);
+                audit(AuditEvent::callCancelled(m_config.runId, p.call.id,
+                                                tr("dry run: approved, not executed")),
+                      [this, text] {
+                          emit proposalExecuted(current().call.id, QStringLiteral("dry_run"), text);
+                          settle(text, false);
+                      });
+                return;
+            }
+            execute(token);
+        },
+        std::move(retry));
 }
 
 void RunController::deny(const QString& approverKind, const QString& approver,
-                         const QString& reason, const QString& modelText) {
+                         const QString& reason, const QString& modelText,
+                         const AuditEvent::DecisionEvidence& evidence) {
     ++m_report.denied;
     m_telemetry->recordApproval(approverKind, false);
     recordOutcome(QStringLiteral("denied"));
-    audit(AuditEvent::callDenied(m_config.runId, current().call.id, approverKind, approver, reason),
+    audit(withEvidence(AuditEvent::callDenied(m_config.runId, current().call.id, approverKind,
+                                              approver, reason),
+                       evidence),
           [this, approverKind, reason, modelText] {
               emit proposalDecided(current().call.id, QStringLiteral("denied"), approverKind,
                                    reason);
@@ -787,9 +1063,17 @@ void RunController::execute(const QString& token) {
     watcher->setFuture(m_exec);
 }
 
+void RunController::spendToken(Proposal& p, bool used) {
+    if (!p.tokenIssued || p.tokenSpent)
+        return;
+    p.tokenSpent = true;
+    emit proposalTokenSpent(p.call.id, used);
+}
+
 void RunController::onExecuted(const ExecResult& result) {
     Proposal& p = current();
     const auto& outcome = result.outcome;
+    spendToken(p, outcome.tokenConsumed);
     const LogContext context(m_config.runId, p.call.id);
     if (!outcome.result) {
         const Error& e = outcome.result.error();
@@ -844,16 +1128,15 @@ void RunController::onExecuted(const ExecResult& result) {
     } else {
         ++m_report.executed;
     }
-    audit(event, [this, isPlan, plan, done] {
-        if (!isPlan) {
-            done();
-            return;
-        }
-        m_report.plan = plan;
-        audit(AuditEvent::planUpdated(m_config.runId, plan), [this, plan, done] {
-            emit planUpdated(plan);
-            done();
-        });
+    if (!isPlan) {
+        audit(event, done);
+        return;
+    }
+    // The plan goes in the same transaction as the result of the call that set it.
+    m_report.plan = plan;
+    commit({event, AuditEvent::planUpdated(m_config.runId, plan)}, [this, plan, done] {
+        emit planUpdated(plan);
+        done();
     });
 }
 
@@ -935,19 +1218,36 @@ void RunController::finish(const QString& stopReason, const Error& error) {
     totals.costMicros = m_report.costMicros;
     totals.costComplete = m_report.costComplete;
 
-    const AuditWriter::Ticket ticket =
-        m_s.audit->submit(AuditEvent::runFinished(m_config.runId, totals));
+    QList<AuditEvent> events = std::move(m_deferred);
+    m_deferred.clear();
+    events.append(AuditEvent::runFinished(m_config.runId, totals));
+    writeFinal(std::move(events));
+}
+
+void RunController::writeFinal(QList<AuditEvent> events) {
+    const AuditWriter::Ticket ticket = m_s.audit->submit(events);
     auto* watcher = new QFutureWatcher<AuditAck>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        const AuditAck ack = watcher->result();
-        if (!ack && m_report.errorCode.isEmpty()) {
-            m_report.errorCode = ack.error().code;
-            m_report.errorMessage = ack.error().message;
-        }
-        m_phase = Phase::Finished;
-        emit finished(m_report);
-    });
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher, events = std::move(events)] {
+                watcher->deleteLater();
+                const AuditAck ack = watcher->result();
+                // A run that ends because the audit failed does not wait for it again.
+                if (!ack && m_report.stopReason != QLatin1String("audit_failed") &&
+                    mayPause(ack.error())) {
+                    pauseOnAudit(AuditPause{Phase::Finishing,
+                                            {},
+                                            events,
+                                            [this, events] { writeFinal(events); },
+                                            ack.error()});
+                    return;
+                }
+                if (!ack && m_report.errorCode.isEmpty()) {
+                    m_report.errorCode = ack.error().code;
+                    m_report.errorMessage = ack.error().message;
+                }
+                m_phase = Phase::Finished;
+                emit finished(m_report);
+            });
     watcher->setFuture(ticket.ack);
 }
 

@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace m1 {
 
@@ -42,8 +43,12 @@ class TokenService;
 // future watchers, tools run on a worker thread.
 //
 // Every transition is committed to the audit trail and acknowledged before the next step
-// (I2): "approved" before the tool starts, "executed" before its result goes to the model. A
-// refused write stops the run at once (stop reason audit_failed): fail closed.
+// (I2): "approved" before the tool starts, "executed" before its result goes to the model.
+// Events that gate nothing on their own ("proposed", "policy checked", the turn's API calls) go
+// in one transaction with the next gating one, so a step costs two commits, not six. A refused
+// write stops the run at once (stop reason audit_failed): fail closed. With
+// Services::pauseOnAuditFailure, a full or read-only store pauses the run instead (nothing runs
+// while paused): resume() retries the refused write and goes on, cancel() ends the run.
 //
 // All services must outlive the controller. The provider belongs to this run (its signals are
 // taken as this run's); the gate may serve several runs (decisions carry the run id).
@@ -74,6 +79,10 @@ public:
         // The money gate's Ask: a person present answers (true: send the turn anyway). Empty:
         // nobody can answer, so Ask stops the run like Stop.
         std::function<void(const QString& reason, std::function<void(bool)> answer)> askBudget;
+        // A person can answer (GUI, m1ctl on a terminal): when the audit store refuses a write
+        // because it is full or read-only (AuditWriter::Failure), the run pauses (auditPaused)
+        // instead of ending as audit_failed. false: it ends as audit_failed, as before.
+        bool pauseOnAuditFailure = false;
     };
 
     RunController(Services services, RunConfig config, QObject* parent = nullptr);
@@ -81,11 +90,22 @@ public:
 
     void start();
     // Stops the run as user_cancelled: aborts the model turn, withdraws an open approval; a
-    // tool already running finishes (its result is recorded) and nothing runs after it.
+    // tool already running finishes (its result is recorded) and nothing runs after it. Paused
+    // on the audit: one last write records the refused events, the open call as cancelled and
+    // the end of the run (user_cancelled); if the store still refuses it, the run ends without
+    // further writes (report: user_cancelled with the store's error code).
     void cancel();
+    // Paused on the audit: retries the refused write (an approval token the run minted is
+    // replaced by a fresh one first) and, once it is committed, goes on where the run stopped;
+    // refused again, the run pauses again. Does nothing otherwise.
+    void resume();
 
     bool isRunning() const { return m_phase != Phase::Idle && m_phase != Phase::Finished; }
     bool isFinished() const { return m_phase == Phase::Finished; }
+    bool isPausedOnAudit() const { return m_phase == Phase::PausedOnAudit; }
+    // Why the run is paused (code store.full or store.readonly, and the store's message); empty
+    // when it is not.
+    Error auditPauseError() const { return m_pause.error; }
     QString runId() const { return m_config.runId; }
     const RunConfig& config() const { return m_config; }
     const RunReport& report() const { return m_report; }
@@ -105,12 +125,22 @@ signals:
     // status: approved, denied, expired. approverKind: person, rule, token, auto.
     void proposalDecided(const QString& callId, const QString& status, const QString& approverKind,
                          const QString& reason);
+    // An approval token was issued for the call: fingerprint = the first 12 hex digits of its
+    // argsSha256 (the arguments it binds), expiresAtMs = its exp. Then proposalTokenSpent once
+    // the tool consumed it (used) or when it never will be (dry run, run stopped, refused).
+    void proposalTokenIssued(const QString& callId, const QString& fingerprint, qint64 expiresAtMs);
+    void proposalTokenSpent(const QString& callId, bool used);
     void proposalExecuting(const QString& callId);
     // status: executed, failed, dry_run, cancelled. output: what goes back to the model.
     void proposalExecuted(const QString& callId, const QString& status, const QString& output);
     void apiAttempt(const m1::ApiAttempt& attempt);
     void planUpdated(const QJsonArray& steps);
     void contextTrimmed(int resultsReplaced);
+    // The audit store refused a write (code store.full or store.readonly): the run waits for
+    // resume() or cancel(). Nothing runs meanwhile.
+    void auditPaused(const QString& code, const QString& message);
+    // resume() was called: the refused write is being retried.
+    void auditResumed();
     void finished(const m1::RunReport& report);
 
 private:
@@ -121,6 +151,7 @@ private:
         AwaitingApproval,
         AwaitingBudget,
         Executing,
+        PausedOnAudit,
         Finishing,
         Finished
     };
@@ -135,6 +166,12 @@ private:
         QString result;
         bool isError = false;
         bool edited = false; // the person changed the arguments before approving
+        int callsBefore = 0; // the run's tool calls before this one (for the policy's limits)
+        std::optional<PolicyDecision> policy;   // evaluated before any proposal is decided
+        bool asked = false;                     // a request went to the gate
+        std::optional<ApprovalDecision> answer; // the gate's answer (or the expiry)
+        bool tokenIssued = false;
+        bool tokenSpent = false;
     };
 
     struct ExecResult {
@@ -142,28 +179,66 @@ private:
         qint64 durationMs = 0;
     };
 
-    void audit(const AuditEvent& event, std::function<void()> next);
-    void auditAll(QList<AuditEvent> events, std::function<void()> next);
+    // A write the store refused while the run may pause: what was refused and how to try again.
+    struct AuditPause {
+        Phase from = Phase::Auditing; // Auditing, or Finishing for the run's last write
+        QList<AuditEvent> deferred;   // the deferred events that went with it
+        QList<AuditEvent> events;     // the write's own events
+        std::function<void()> retry;
+        Error error;
+    };
+
+    // commit({event}, next, retry).
+    void audit(const AuditEvent& event, std::function<void()> next,
+               std::function<void()> retry = {});
+    // One acknowledged write of the deferred events followed by these; next() once committed.
+    // Refused: a pause (see pauseOnAuditFailure; retry() runs on resume, by default the same
+    // write again) or the end of the run as audit_failed.
+    void commit(QList<AuditEvent> events, std::function<void()> next,
+                std::function<void()> retry = {});
+    // Events that gate nothing on their own: recorded with the next acknowledged write, ahead
+    // of its own events; next() is called at once.
+    void defer(const AuditEvent& event, const std::function<void()>& next);
+    void deferAll(QList<AuditEvent> events, const std::function<void()>& next);
+    bool mayPause(const Error& error) const;
+    void pauseOnAudit(AuditPause pause);
+    void cancelPaused();
+    // Marks every recorded, unsettled proposal of the message cancelled; their events.
+    QList<AuditEvent> cancelOpenCalls(const QString& reason);
+    // The run's last write (deferred events + run.finished), then finished().
+    void writeFinal(QList<AuditEvent> events);
     void beginTurn();
     void sendTurn();
     void raiseAlert(Alert::Category category, Alert::Level level, const QString& message,
                     const QJsonObject& details = {});
     void recordOutcome(const QString& outcome, double seconds = 0);
+    void recordOutcome(const Proposal& p, const QString& outcome, double seconds = 0);
     ModelRequest buildRequest();
     void trimContext();
     void onAttemptFinished(const ApiAttempt& attempt);
     void onTurnFinished(const AssistantMessage& message);
     void onTurnFailed(const Error& error);
+    // A message's proposals: first each is recorded and checked by the policy (evaluateNext), then
+    // the ones the policy asks about go to the gate together (requestApprovals), then they are
+    // decided and run one by one in the message's order (processNext).
+    void evaluateNext();
+    void requestApprovals();
     void processNext();
     void decide(const PolicyDecision& decision);
     void onGateDecided(const QString& runId, const QString& callId,
                        const ApprovalDecision& decision);
+    void applyAnswer(const ApprovalDecision& decision);
     void onApprovalTimeout();
+    bool hasOpenRequests() const;
+    // Withdraws every request still open at the gate (the run will not wait for them).
+    void withdrawRequests();
+    void spendToken(Proposal& p, bool used);
     // An approval with edited arguments: schema and policy again, then approve or deny.
     void approveEdited(const ApprovalDecision& decision);
     void approve(const ApprovalDecision& decision);
+    void commitApproval(const ApprovalDecision& decision, const QString& token);
     void deny(const QString& approverKind, const QString& approver, const QString& reason,
-              const QString& modelText);
+              const QString& modelText, const AuditEvent::DecisionEvidence& evidence = {});
     void expire(const QString& reason);
     void execute(const QString& token);
     void onExecuted(const ExecResult& result);
@@ -204,6 +279,9 @@ private:
     qint64 m_charsSince = 0;    // added to the conversation since that usage
     QFuture<ExecResult> m_exec;
     quint64 m_generation = 0;
+    QList<AuditEvent> m_deferred;
+    AuditPause m_pause;
+    bool m_cancelling = false; // cancelled while paused: the last write does not pause again
 };
 
 } // namespace m1

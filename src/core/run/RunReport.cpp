@@ -2,6 +2,15 @@
 
 namespace m1 {
 
+QStringList RunReport::stopReasons() {
+    return {QStringLiteral("completed"),       QStringLiteral("max_steps"),
+            QStringLiteral("max_tool_calls"),  QStringLiteral("max_runtime"),
+            QStringLiteral("budget_exceeded"), QStringLiteral("user_cancelled"),
+            QStringLiteral("api_error"),       QStringLiteral("provider_refused"),
+            QStringLiteral("max_tokens"),      QStringLiteral("context_exhausted"),
+            QStringLiteral("audit_failed")};
+}
+
 QJsonObject RunReport::toJson() const {
     return QJsonObject{
         {QStringLiteral("run_id"), runId},
@@ -33,6 +42,7 @@ QJsonObject RunReport::toJson() const {
         {QStringLiteral("cost_usd"),
          costMicros ? QJsonValue(double(*costMicros) / 1e6) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("cost_complete"), costComplete},
+        {QStringLiteral("billed"), billed},
         {QStringLiteral("duration_ms"), double(durationMs)},
         {QStringLiteral("context_trims"), contextTrims},
         {QStringLiteral("plan"), plan}};
@@ -71,7 +81,9 @@ QString RunReport::toText() const {
                 .arg(outputTokens)
                 .arg(cacheWriteTokens)
                 .arg(cacheReadTokens);
-    if (costMicros)
+    if (!billed)
+        text += tr("  cost: $0 (%1 provider: nothing is billed)\n").arg(provider);
+    else if (costMicros)
         text += tr("  cost: $%1%2\n")
                     .arg(double(*costMicros) / 1e6, 0, 'f', 4)
                     .arg(costComplete ? QString() : tr(" (incomplete: some prices unknown)"));

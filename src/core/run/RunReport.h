@@ -5,6 +5,7 @@
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -41,10 +42,14 @@ public:
     qint64 cacheReadTokens = 0;
     std::optional<qint64> costMicros; // empty: no call had a known price
     bool costComplete = true;
+    bool billed = true; // false: the provider bills nothing (replay), the cost is 0
     qint64 durationMs = 0;
     QJsonArray plan; // [{title, status}]
     int contextTrims = 0;
     QString finalText; // the model's last text
+
+    // Every stop reason above, in that order (what history filters accept besides "running").
+    static QStringList stopReasons();
 
     QJsonObject toJson() const;
     // Several lines for a terminal.

@@ -82,6 +82,11 @@ QString TerminalApprovalGate::describe(const PendingApproval& p) {
                 .arg(p.call.toolName, scopeToString(p.scope))
                 .arg(p.step)
                 .arg(p.call.id);
+    if (p.batchSize > 1)
+        text += tr("Proposal %1 of %2 in this message needing a decision (asked one at a time, "
+                   "run in the message's order)\n")
+                    .arg(p.batchIndex + 1)
+                    .arg(p.batchSize);
     text += tr("Policy: %1\n").arg(visible(p.decision.reason));
     const QJsonObject& args = p.call.arguments;
     if (p.call.toolName == QLatin1String("run_command")) {
@@ -180,6 +185,7 @@ void TerminalApprovalGate::showNext() {
     ::tcflush(m_in, TCIFLUSH);
     m_buffer.clear();
     write(describe(m_queue.first()));
+    m_shown.start();
     write(tr("Approve? [y] once  [a] this exact call for the rest of the run  [n] deny  "
              "[f] deny with feedback: "));
     m_notifier->setEnabled(true);
@@ -214,7 +220,11 @@ void TerminalApprovalGate::onLine(const QString& line) {
     if (m_queue.isEmpty())
         return;
     const PendingApproval p = m_queue.first();
-    auto done = [&](const ApprovalDecision& d) {
+    auto done = [&](ApprovalDecision d) {
+        // SBX-27: the whole call was printed; whether it was read cannot be known here.
+        d.decisionMs = m_shown.isValid() ? m_shown.elapsed() : 0;
+        d.inBatch = false;
+        d.decidedBy = ApprovalDecision::localUser();
         m_queue.removeFirst();
         m_showing = false;
         m_wantFeedback = false;

@@ -3,6 +3,7 @@
 #include "run/ApprovalGate.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QList>
 #include <QSet>
 #include <QSocketNotifier>
@@ -51,6 +52,7 @@ private:
     QList<PendingApproval> m_queue;
     bool m_showing = false;
     bool m_wantFeedback = false;
+    QElapsedTimer m_shown; // since the current prompt was written (time to decide, SBX-27)
     QSet<QString> m_remembered;
 };
 

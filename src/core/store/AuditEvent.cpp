@@ -128,6 +128,21 @@ AuditEvent AuditEvent::callDenied(const QString& runId, const QString& requestId
                 {{"approver_kind", approverKind}, {"approver", approver}, {"reason", reason}});
 }
 
+void AuditEvent::addDecisionEvidence(const DecisionEvidence& evidence) {
+    if (kind != Kind::CallApproved && kind != Kind::CallDenied)
+        return;
+    if (!evidence.reason.isEmpty() && !data.contains(QLatin1String("reason")))
+        data.insert(QStringLiteral("reason"), evidence.reason);
+    if (evidence.decisionMs)
+        data.insert(QStringLiteral("decision_ms"), static_cast<double>(*evidence.decisionMs));
+    if (evidence.argsSeenWhole)
+        data.insert(QStringLiteral("args_seen_whole"), *evidence.argsSeenWhole);
+    if (evidence.inBatch)
+        data.insert(QStringLiteral("batch"), *evidence.inBatch);
+    if (!evidence.decidedBy.isEmpty())
+        data.insert(QStringLiteral("decided_by"), evidence.decidedBy);
+}
+
 AuditEvent AuditEvent::callExecuted(const QString& runId, const QString& requestId,
                                     const QJsonObject& executedArguments, const QString& output,
                                     qint64 durationMs, qint64 at) {

@@ -73,6 +73,16 @@ public:
         QString errorType; // empty on success
     };
 
+    // The evidence of a decision (SBX-27), added to call.approved / call.denied with
+    // addDecisionEvidence(): for tuning the prompts, not a gate. Unset fields are stored as NULL.
+    struct DecisionEvidence {
+        QString reason;                    // why (call.denied carries its own reason already)
+        std::optional<qint64> decisionMs;  // from the prompt showing the call to the decision
+        std::optional<bool> argsSeenWhole; // the whole argv / argument text scrolled into view
+        std::optional<bool> inBatch;       // "approve all" / "deny all" of one message
+        QString decidedBy;                 // the login name of the person at the prompt
+    };
+
     // Who decided: "person", "rule", "token" (pre-authorised) or "auto".
     static AuditEvent runStarted(const QString& runId, const RunStart& start, qint64 at = now());
     static AuditEvent planUpdated(const QString& runId, const QJsonValue& plan, qint64 at = now());
@@ -109,6 +119,9 @@ public:
                                   const QString& runId, const QJsonObject& details,
                                   qint64 at = now());
     static AuditEvent alertResolved(const QString& alertId, const QString& note, qint64 at = now());
+
+    // For call.approved and call.denied events (ignored for other kinds).
+    void addDecisionEvidence(const DecisionEvidence& evidence);
 
     static QString kindName(Kind kind);
     static qint64 now();

@@ -148,7 +148,7 @@ QString dayText(qint64 day) {
 namespace {
 
 // The sort keys: their names (the CLI's --sort), SQL expressions (each matched by an index of
-// migration 4, or of migration 1 for agent and model) and whether the key is text.
+// migration 5, or of migration 1 for agent and model) and whether the key is text.
 struct SortKey {
     AuditQueries::HistorySort sort;
     const char* name;
@@ -272,7 +272,13 @@ QJsonObject AuditQueries::ToolCallRecord::toJson() const {
             {QStringLiteral("policyCheckedAt"), jsonOf(policyCheckedAt)},
             {QStringLiteral("decidedAt"), jsonOf(decidedAt)},
             {QStringLiteral("executedAt"), jsonOf(executedAt)},
-            {QStringLiteral("execDurationMs"), jsonOf(execDurationMs)}};
+            {QStringLiteral("execDurationMs"), jsonOf(execDurationMs)},
+            {QStringLiteral("decisionMs"), jsonOf(decisionMs)},
+            {QStringLiteral("argsSeenWhole"),
+             argsSeenWhole ? QJsonValue(*argsSeenWhole) : QJsonValue()},
+            {QStringLiteral("decidedInBatch"),
+             decidedInBatch ? QJsonValue(*decidedInBatch) : QJsonValue()},
+            {QStringLiteral("decidedBy"), jsonText(decidedBy)}};
 }
 
 QJsonObject AuditQueries::ApiCallRecord::toJson() const {
@@ -367,8 +373,23 @@ QJsonObject AuditQueries::ApprovalMetrics::toJson() const {
             {QStringLiteral("approved"), approved},
             {QStringLiteral("denied"), denied},
             {QStringLiteral("autoApproved"), autoApproved},
+            {QStringLiteral("deniedNoApprover"), deniedNoApprover},
             {QStringLiteral("byApproverKind"), kinds},
             {QStringLiteral("medianDecideMs"), jsonOf(medianDecideMs)}};
+}
+
+QJsonObject AuditQueries::ScopeApprovalStat::toJson() const {
+    return {{QStringLiteral("scope"), scope},
+            {QStringLiteral("prompts"), prompts},
+            {QStringLiteral("approved"), approved},
+            {QStringLiteral("denied"), denied},
+            {QStringLiteral("expired"), expired},
+            {QStringLiteral("otherwise"), otherwise},
+            {QStringLiteral("inBatch"), inBatch},
+            {QStringLiteral("seenWhole"), seenWhole},
+            {QStringLiteral("seenKnown"), seenKnown},
+            {QStringLiteral("approvalRate"), approvalRate},
+            {QStringLiteral("decisionMs"), decisionMs.toJson()}};
 }
 
 double AuditQueries::ErrorRatePoint::toolErrorRate() const {
@@ -424,6 +445,7 @@ QJsonObject AuditQueries::MonthlyProjection::toJson() const {
     return {{QStringLiteral("last30DaysMicros"), last30DaysMicros},
             {QStringLiteral("dailyAverageMicros"), dailyAverageMicros},
             {QStringLiteral("monthToDateMicros"), monthToDateMicros},
+            {QStringLiteral("todayMicros"), todayMicros},
             {QStringLiteral("remainingDays"), remainingDays},
             {QStringLiteral("projectedMonthMicros"), projectedMonthMicros}};
 }
@@ -600,8 +622,9 @@ Result<AuditQueries::RunDetail> AuditQueries::run(const QString& runId) const {
         "args_edited_json, args_executed_json, output, output_size, output_sha256, "
         "output_truncated, error, policy_decision, policy_reason, policy_code, policy_source, "
         "policy_rule, policy_rule_file, approver_kind, approver, decision_reason, token_jti, "
-        "proposed_at, policy_checked_at, decided_at, executed_at, exec_duration_ms FROM "
-        "tool_calls WHERE run_id = ? ORDER BY proposed_at, id"));
+        "proposed_at, policy_checked_at, decided_at, executed_at, exec_duration_ms, "
+        "decision_ms, args_seen_whole, decided_in_batch, decided_by FROM tool_calls WHERE "
+        "run_id = ? ORDER BY proposed_at, id"));
     query.bindValue(0, runId);
     if (!query.exec())
         return std::unexpected(
@@ -637,6 +660,12 @@ Result<AuditQueries::RunDetail> AuditQueries::run(const QString& runId) const {
         c.decidedAt = optionalInt(query.value(26));
         c.executedAt = optionalInt(query.value(27));
         c.execDurationMs = optionalInt(query.value(28));
+        c.decisionMs = optionalInt(query.value(29));
+        if (const auto seen = optionalInt(query.value(30)))
+            c.argsSeenWhole = *seen != 0;
+        if (const auto batch = optionalInt(query.value(31)))
+            c.decidedInBatch = *batch != 0;
+        c.decidedBy = query.value(32).toString();
         detail.toolCalls.append(c);
     }
     query.finish();
@@ -990,6 +1019,16 @@ Result<AuditQueries::ApprovalMetrics> AuditQueries::approvalMetrics(const TimeRa
         metrics.byApproverKind.append(stat);
     }
     metrics.decided = metrics.approved + metrics.denied;
+    // Every denial is in the tool rollup; those with an approver kind are counted above, so the
+    // rest were denied because no one could decide (both rollups are per day: no row scan).
+    const auto toolDays =
+        AuditRollups::read(db, m_dialect, AuditRollups::ToolDay, range.fromMs, range.toMs, false);
+    if (!toolDays)
+        return std::unexpected(toolDays.error());
+    qint64 allDenied = 0;
+    for (const AuditRollups::Row& row : *toolDays)
+        allDenied += row.values.at(3);
+    metrics.deniedNoApprover = std::max<qint64>(0, allDenied - metrics.denied);
     const auto all = fromHistogram(overall, probe, byKind.keys(), range);
     if (!all)
         return std::unexpected(all.error());
@@ -1019,6 +1058,67 @@ Result<AuditQueries::ApprovalMetrics> AuditQueries::approvalMetrics(const TimeRa
         return std::unexpected(sortedAll.error());
     metrics.medianDecideMs = sortedAll->value(QString()).p50;
     return metrics;
+}
+
+Result<QList<AuditQueries::ScopeApprovalStat>>
+AuditQueries::approvalsByScope(const TimeRange& range) const {
+    // The prompts of the range from index entries only (tool_calls_prompts, migration 4): the
+    // policy asked, then someone (or nobody) answered.
+    QString where = QStringLiteral(" WHERE policy_decision = 'ask'");
+    QVariantList binds;
+    addRange(where, binds, QStringLiteral("proposed_at"), range);
+    const QString person = QStringLiteral("approver_kind = 'person'");
+    const auto when = [](const QString& condition) {
+        return QStringLiteral("sum(CASE WHEN %1 THEN 1 ELSE 0 END)").arg(condition);
+    };
+    const QString sql =
+        QStringLiteral("SELECT scope, count(*), %1, %2, %3, %4, %5, %6, %7 FROM tool_calls%8 GROUP "
+                       "BY scope ORDER BY scope")
+            .arg(when(person + QStringLiteral(" AND status <> 'denied'")),
+                 when(person + QStringLiteral(" AND status = 'denied'")),
+                 when(QStringLiteral("status = 'expired'")),
+                 // Answered without a person, denials for want of an approver (no approver
+                 // kind) included.
+                 when(QStringLiteral("(approver_kind IS NOT NULL AND approver_kind <> 'person') "
+                                     "OR (approver_kind IS NULL AND status = 'denied')")),
+                 when(person + QStringLiteral(" AND decided_in_batch = 1")),
+                 when(person + QStringLiteral(" AND args_seen_whole = 1")),
+                 when(person + QStringLiteral(" AND args_seen_whole IS NOT NULL")), where);
+    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
+    query.setForwardOnly(true);
+    if (!query.prepare(sql))
+        return std::unexpected(readError(query, tr("Preparing the approval rate per scope")));
+    bindAll(query, binds);
+    if (!query.exec())
+        return std::unexpected(readError(query, tr("Reading the approval rate per scope")));
+    QList<ScopeApprovalStat> result;
+    while (query.next()) {
+        ScopeApprovalStat s;
+        s.scope = query.value(0).toString();
+        s.prompts = query.value(1).toLongLong();
+        s.approved = query.value(2).toLongLong();
+        s.denied = query.value(3).toLongLong();
+        s.expired = query.value(4).toLongLong();
+        s.otherwise = query.value(5).toLongLong();
+        s.inBatch = query.value(6).toLongLong();
+        s.seenWhole = query.value(7).toLongLong();
+        s.seenKnown = query.value(8).toLongLong();
+        const qint64 answered = s.approved + s.denied + s.expired;
+        s.approvalRate = answered > 0 ? double(s.approved) / double(answered) : 0.0;
+        result.append(s);
+    }
+    query.finish();
+    // Scopes are ASCII words: the database's order is the same on both dialects.
+    const auto times = percentiles(
+        QStringLiteral("SELECT scope AS k, decision_ms AS v FROM tool_calls%1 AND %2 AND "
+                       "decision_ms IS NOT NULL")
+            .arg(where, person),
+        binds);
+    if (!times)
+        return std::unexpected(times.error());
+    for (ScopeApprovalStat& s : result)
+        s.decisionMs = times->value(s.scope);
+    return result;
 }
 
 Result<QList<AuditQueries::ErrorRatePoint>> AuditQueries::errorRate(Interval interval,
@@ -1243,26 +1343,38 @@ Result<AuditQueries::MonthlyProjection> AuditQueries::monthlyProjection(qint64 n
     const QDate date = QDate(1970, 1, 1).addDays(today);
     const qint64 monthStart = today - (date.day() - 1);
     const qint64 windowStart = today - 30;
+    // The day rollup is updated with every API call, so today's rows hold today so far.
     QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
     query.setForwardOnly(true);
-    query.prepare(
-        QStringLiteral("SELECT coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
-                       "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0) FROM "
-                       "rollup_api_day WHERE "
-                       "day >= ? AND day < ?"));
+    query.prepare(QStringLiteral(
+        "SELECT coalesce(sum(CASE WHEN day >= ? AND day < ? THEN cost_micros ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN day >= ? THEN cost_micros ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN day = ? THEN cost_micros ELSE 0 END), 0) FROM rollup_api_day "
+        "WHERE day >= ? AND day <= ?"));
     query.bindValue(0, windowStart);
-    query.bindValue(1, monthStart);
-    query.bindValue(2, std::min(windowStart, monthStart));
+    query.bindValue(1, today);
+    query.bindValue(2, monthStart);
     query.bindValue(3, today);
+    query.bindValue(4, std::min(windowStart, monthStart));
+    query.bindValue(5, today);
     if (!query.exec() || !query.next())
         return std::unexpected(readError(query, tr("Reading the costs of the last 30 days")));
     MonthlyProjection p;
     p.last30DaysMicros = query.value(0).toLongLong();
     p.monthToDateMicros = query.value(1).toLongLong();
+    p.todayMicros = query.value(2).toLongLong();
     query.finish();
-    p.dailyAverageMicros = p.last30DaysMicros / 30;
+    // The rate of the last 30 days up to now: the 30 whole days before today and today's hours
+    // so far. The rest of the month (the rest of today included) is projected at that rate.
+    const qint64 elapsedToday = nowMs - today * kMsPerDay;
+    const qint64 windowMs = 30 * kMsPerDay + elapsedToday;
+    p.dailyAverageMicros =
+        qint64(__int128(p.last30DaysMicros + p.todayMicros) * kMsPerDay / windowMs);
     p.remainingDays = date.daysInMonth() - date.day() + 1;
-    p.projectedMonthMicros = p.monthToDateMicros + p.dailyAverageMicros * p.remainingDays;
+    const qint64 monthEndMs = (monthStart + date.daysInMonth()) * kMsPerDay;
+    p.projectedMonthMicros =
+        p.monthToDateMicros +
+        qint64(__int128(p.last30DaysMicros + p.todayMicros) * (monthEndMs - nowMs) / windowMs);
     return p;
 }
 

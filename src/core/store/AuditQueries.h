@@ -158,6 +158,11 @@ public:
         std::optional<qint64> decidedAt;
         std::optional<qint64> executedAt;
         std::optional<qint64> execDurationMs;
+        // The evidence of the decision (schema 4, SBX-27); unset where no person was prompted.
+        std::optional<qint64> decisionMs;
+        std::optional<bool> argsSeenWhole;
+        std::optional<bool> decidedInBatch;
+        QString decidedBy;
         QJsonObject toJson() const;
     };
 
@@ -253,8 +258,31 @@ public:
         qint64 approved = 0;
         qint64 denied = 0;
         qint64 autoApproved = 0;
+        // Calls that needed approval and were denied because no one could decide (no terminal,
+        // no covering token or auto-approve): no approver kind, so not in the counts above.
+        qint64 deniedNoApprover = 0;
         QList<ApproverStat> byApproverKind;
         std::optional<qint64> medianDecideMs; // over all decisions
+        QJsonObject toJson() const;
+    };
+
+    // The prompts of one scope: tool calls proposed in the range that the policy asked about
+    // (SBX-27: evidence for tuning the prompts, not a gate). approved / denied: by a person;
+    // expired: nobody decided in time; otherwise: answered without a person (a pre-authorised
+    // token, --auto-approve, a rule after an edit, no approver present). The rest were cancelled
+    // while waiting. approvalRate = approved / (approved + denied + expired), 0 when none.
+    struct ScopeApprovalStat {
+        QString scope;
+        qint64 prompts = 0;
+        qint64 approved = 0;
+        qint64 denied = 0;
+        qint64 expired = 0;
+        qint64 otherwise = 0;
+        qint64 inBatch = 0;   // person decisions made with "approve all" / "deny all"
+        qint64 seenWhole = 0; // person decisions with the whole arguments scrolled into view
+        qint64 seenKnown = 0; // person decisions where that is known
+        double approvalRate = 0;
+        Percentiles decisionMs; // person decisions with a recorded time to decide
         QJsonObject toJson() const;
     };
 
@@ -310,13 +338,15 @@ public:
         QJsonObject toJson() const;
     };
 
-    // The current UTC calendar month: what was spent so far plus the average day of the last 30
-    // days (today excluded) for each remaining day (today included).
+    // The current UTC calendar month: what was spent so far (today included) plus, for the time
+    // left in the month, the average rate of the last 30 days up to now (the 30 whole days
+    // before today and today's hours so far).
     struct MonthlyProjection {
-        qint64 last30DaysMicros = 0;
-        qint64 dailyAverageMicros = 0;
-        qint64 monthToDateMicros = 0; // before today
-        qint64 remainingDays = 0;     // today included
+        qint64 last30DaysMicros = 0;   // the 30 whole days before today
+        qint64 dailyAverageMicros = 0; // the rate per day over those days and today so far
+        qint64 monthToDateMicros = 0;  // this month so far, today included
+        qint64 todayMicros = 0;        // today so far
+        qint64 remainingDays = 0;      // today included
         qint64 projectedMonthMicros = 0;
         QJsonObject toJson() const;
     };
@@ -343,6 +373,8 @@ public:
     Result<QList<ToolStat>> toolStats(const TimeRange& range = {}) const;
     Result<QList<AgentSummary>> agentSummary(const TimeRange& range = {}) const;
     Result<ApprovalMetrics> approvalMetrics(const TimeRange& range = {}) const;
+    // Ordered by scope.
+    Result<QList<ScopeApprovalStat>> approvalsByScope(const TimeRange& range = {}) const;
     Result<QList<ErrorRatePoint>> errorRate(Interval interval, const TimeRange& range = {}) const;
     // Ordered by day, then model.
     Result<QList<CostRow>> costByModelDay(const TimeRange& range = {}) const;

@@ -35,7 +35,21 @@ AuditWriter::~AuditWriter() {
     delete m_worker;
 }
 
+AuditWriter::Failure AuditWriter::failureOf(const Error& error) {
+    if (error.code.isEmpty())
+        return Failure::None;
+    if (error.code == QLatin1String("store.full"))
+        return Failure::StorageFull;
+    if (error.code == QLatin1String("store.readonly"))
+        return Failure::ReadOnly;
+    return Failure::Other;
+}
+
 AuditWriter::Ticket AuditWriter::submit(const AuditEvent& event) {
+    return submit(QList<AuditEvent>{event});
+}
+
+AuditWriter::Ticket AuditWriter::submit(const QList<AuditEvent>& events) {
     auto promise = std::make_shared<QPromise<AuditAck>>();
     promise->start();
     Ticket ticket;
@@ -47,8 +61,8 @@ AuditWriter::Ticket AuditWriter::submit(const AuditEvent& event) {
     const quint64 id = ticket.id;
     QMetaObject::invokeMethod(
         worker,
-        [this, worker, promise, event, id] {
-            const AuditAck ack = worker->write(event);
+        [this, worker, promise, events, id] {
+            const AuditAck ack = worker->write(events);
             promise->addResult(ack);
             promise->finish();
             finishTicket(id, ack);

@@ -19,12 +19,12 @@ class AuditWriterWorker;
 // The committed sequence number of an event in the audit chain, or why it was not committed.
 using AuditAck = Result<qint64>;
 
-// The one writer of audit events: its own thread, its own connection. submit() queues an event
-// and returns at once; the event is committed in its own transaction (chain row + projection)
-// in submission order, and then acknowledged. The run loop waits for the acknowledgement before
-// the next step: "approved" must be durable before the tool runs, "executed" before its result
-// goes back to the model. An error acknowledgement means nothing of that event was written, and
-// the caller must fail closed (not run the tool).
+// The one writer of audit events: its own thread, its own connection. submit() queues an event,
+// or a batch of events, and returns at once; each submission is committed in its own transaction
+// (chain rows + projections) in submission order, and then acknowledged. The run loop waits for
+// the acknowledgement before the next step: "approved" must be durable before the tool runs,
+// "executed" before its result goes back to the model. An error acknowledgement means nothing of
+// that submission was written, and the caller must fail closed (not run the tool).
 class AuditWriter : public QObject {
     Q_OBJECT
 
@@ -40,8 +40,22 @@ public:
     // Writes everything still queued, then closes the connection and stops the thread.
     ~AuditWriter() override;
 
+    // What kind of failure an error acknowledgement reports, from its code: StorageFull
+    // ("store.full": disk full, SQLite max_page_count, PostgreSQL 53100/53200), ReadOnly
+    // ("store.readonly": file, folder or database made read-only) or Other (busy, corrupt, lost
+    // connection, a refused transition...). The first two pass once a person frees space or fixes
+    // the permissions, so the run loop can pause on them and retry.
+    enum class Failure { None, StorageFull, ReadOnly, Other };
+    static Failure failureOf(const Error& error);
+
     // Thread-safe.
     Ticket submit(const AuditEvent& event);
+    // Several events in one transaction, in this order: all of them are committed, or none (the
+    // error acknowledgement then covers the whole batch). The acknowledgement is the seq of the
+    // last event. The run loop batches the events that gate nothing on their own ("proposed",
+    // "policy checked", API calls) with the next gating one, so a step costs fewer commits (each
+    // an fsync with synchronous=FULL). An empty batch is acknowledged with 0 and writes nothing.
+    Ticket submit(const QList<AuditEvent>& events);
     // Blocks until the ticket is acknowledged; "store.timeout" if that takes longer than
     // timeoutMs (negative: no limit). Thread-safe; do not call it on the UI thread.
     AuditAck waitForAck(const Ticket& ticket, int timeoutMs = -1);

@@ -22,6 +22,10 @@ QVariant nullableInteger(const QJsonValue& value) {
     return value.isDouble() ? QVariant(value.toInteger()) : QVariant(QMetaType::fromType<qint64>());
 }
 
+QVariant nullableFlag(const QJsonValue& value) {
+    return value.isBool() ? QVariant(value.toBool() ? 1 : 0) : QVariant(QMetaType::fromType<int>());
+}
+
 QString json(const QJsonValue& value) {
     if (value.isObject())
         return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
@@ -156,17 +160,15 @@ void AuditWriterWorker::rollback() {
         QSqlQuery(m_connection->database()).exec(QStringLiteral("ROLLBACK"));
 }
 
-Result<qint64> AuditWriterWorker::write(const AuditEvent& event) {
+Result<qint64> AuditWriterWorker::write(const QList<AuditEvent>& events) {
+    if (events.isEmpty())
+        return 0;
     if (!m_connection) {
         // The previous connection was lost (server restart, pg_terminate_backend): one new
-        // attempt per event, so a dead server means one quick error per event, not a loop.
+        // attempt per submission, so a dead server means one quick error each, not a loop.
         if (const Status reopened = openConnection(); !reopened)
             return std::unexpected(reopened.error());
     }
-    const QJsonObject data = storedData(event);
-    const QString payload = QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact));
-    const QString kind = AuditEvent::kindName(event.kind);
-
     const auto failed = [&](const Error& error) -> Result<qint64> {
         rollback();
         if (error.code == QLatin1String("store.connection"))
@@ -178,15 +180,25 @@ Result<qint64> AuditWriterWorker::write(const AuditEvent& event) {
     if (!control.exec(m_config.dialect.beginWrite()))
         return failed(m_config.dialect.toError(control.lastError(), QStringLiteral("store.write"),
                                                tr("Starting an audit write")));
-    auto appended = m_chain->append(event.at, kind, event.runId, event.requestId, payload);
-    if (!appended)
-        return failed(appended.error());
-    if (const Status projected = project(event, data); !projected)
-        return failed(projected.error());
+    qint64 seq = 0;
+    for (const AuditEvent& event : events) {
+        const QJsonObject data = storedData(event);
+        const QString payload =
+            QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact));
+        // The chain head is read inside this transaction, so each event links to the one
+        // before it in the batch.
+        auto appended = m_chain->append(event.at, AuditEvent::kindName(event.kind), event.runId,
+                                        event.requestId, payload);
+        if (!appended)
+            return failed(appended.error());
+        if (const Status projected = project(event, data); !projected)
+            return failed(projected.error());
+        seq = appended->seq;
+    }
     if (!control.exec(QStringLiteral("COMMIT")))
         return failed(m_config.dialect.toError(control.lastError(), QStringLiteral("store.write"),
                                                tr("Committing an audit write")));
-    return appended->seq;
+    return seq;
 }
 
 Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d) {
@@ -337,11 +349,15 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
         const bool approved = event.kind == Kind::CallApproved;
         QSqlQuery* q = statement(QStringLiteral(
             "UPDATE tool_calls SET status = ?, approver_kind = ?, approver = ?, token_jti = ?, "
-            "args_edited_json = ?, decision_reason = ?, decided_at = ?, updated_at = ? WHERE "
+            "args_edited_json = ?, decision_reason = ?, decided_at = ?, updated_at = ?, "
+            "decision_ms = ?, args_seen_whole = ?, decided_in_batch = ?, decided_by = ? WHERE "
             "run_id = ? AND request_id = ? AND status = 'proposed'"));
         if (q) {
             q->bindValue(0, approved ? QStringLiteral("approved") : QStringLiteral("denied"));
-            q->bindValue(1, text(string(d, "approver_kind")));
+            // "none" (no one could decide) is in the event; the column names only those who
+            // decided (person, rule, token, auto), so such a denial keeps it NULL.
+            const QString kind = string(d, "approver_kind");
+            q->bindValue(1, text(kind == QLatin1String("none") ? QString() : kind));
             q->bindValue(2, text(string(d, "approver")));
             q->bindValue(3, text(string(d, "jti")));
             q->bindValue(4, d.contains(QLatin1String("edited_arguments"))
@@ -350,7 +366,11 @@ Status AuditWriterWorker::project(const AuditEvent& event, const QJsonObject& d)
             q->bindValue(5, text(string(d, "reason")));
             q->bindValue(6, at);
             q->bindValue(7, at);
-            bindCall(q, 8);
+            q->bindValue(8, nullableInteger(d.value(QLatin1String("decision_ms"))));
+            q->bindValue(9, nullableFlag(d.value(QLatin1String("args_seen_whole"))));
+            q->bindValue(10, nullableFlag(d.value(QLatin1String("batch"))));
+            q->bindValue(11, text(string(d, "decided_by")));
+            bindCall(q, 12);
         }
         if (const Status done = transition(q, approved ? tr("Approval") : tr("Denial")); !done)
             return done;

@@ -26,8 +26,9 @@ public:
 
     Status openConnection();
     void closeConnection();
-    // One transaction: the chain row and the projection rows of one event. The committed seq.
-    Result<qint64> write(const AuditEvent& event);
+    // One transaction: the chain rows and the projection rows of these events, in order; all or
+    // nothing. The committed seq of the last event (0 for an empty list, nothing written).
+    Result<qint64> write(const QList<AuditEvent>& events);
     Result<qint64> setSqliteMaxPageCount(qint64 pages);
 
 private:

@@ -189,12 +189,28 @@ const char* const kMigration2[] = {
     "CREATE INDEX api_calls_at_error ON api_calls (at, error_type)",
 };
 
-// Migration 4: an index for every column the history can be sorted by (AuditQueries::HistorySort;
+// Migration 4: the evidence of each decision (SBX-27), for tuning the prompts: how long the person
+// took, whether the whole argv / argument text was scrolled into view, whether it was decided with
+// "approve all" / "deny all" of one message, and the login name of the person. NULL where no person
+// was shown a prompt, and for rows written before this migration (nothing to recover them from).
+// The index serves the approval rate per scope: the prompts (policy "ask") of a time range, read
+// from index entries only.
+const char* const kMigration4[] = {
+    "ALTER TABLE tool_calls ADD COLUMN decision_ms BIGINT",
+    "ALTER TABLE tool_calls ADD COLUMN args_seen_whole INTEGER CHECK (args_seen_whole IN (0, 1))",
+    "ALTER TABLE tool_calls ADD COLUMN decided_in_batch INTEGER CHECK (decided_in_batch IN (0, "
+    "1))",
+    "ALTER TABLE tool_calls ADD COLUMN decided_by TEXT",
+    "CREATE INDEX tool_calls_prompts ON tool_calls (policy_decision, proposed_at, scope, status, "
+    "approver_kind, decision_ms, args_seen_whole, decided_in_batch)",
+};
+
+// Migration 5: an index for every column the history can be sorted by (AuditQueries::HistorySort;
 // agent and model use the indexes of migration 1), each with started_at for the ties, so a sorted
 // page is an index seek on 100 000 runs; the expressions are the ones the query orders by. And
 // api_calls (day, latency_ms, at) for the API latency percentiles per day (counts and probes
 // read only this index).
-const char* const kMigration4[] = {
+const char* const kMigration5[] = {
     "CREATE INDEX runs_sort_stop_reason ON runs ((coalesce(stop_reason, 'running')), started_at)",
     "CREATE INDEX runs_sort_steps ON runs (steps, started_at)",
     "CREATE INDEX runs_sort_calls ON runs (calls_proposed, started_at)",
@@ -214,7 +230,7 @@ QStringList toList(const char* const* begin, const char* const* end, const SqlDi
 } // namespace
 
 int SchemaMigrations::latestVersion() {
-    return 4;
+    return 5;
 }
 
 QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect) {
@@ -229,6 +245,8 @@ QStringList SchemaMigrations::statements(int version, const SqlDialect& dialect)
         return AuditRollups::migrationStatements(dialect);
     case 4:
         return toList(std::begin(kMigration4), std::end(kMigration4), dialect);
+    case 5:
+        return toList(std::begin(kMigration5), std::end(kMigration5), dialect);
     default:
         return {};
     }

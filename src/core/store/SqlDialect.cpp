@@ -90,26 +90,45 @@ QString SqlDialect::classify(const QSqlError& error, const QString& fallbackCode
 Error SqlDialect::toError(const QSqlError& error, const QString& fallbackCode,
                           const QString& what) const {
     const QString code = classify(error, fallbackCode);
-    const QString detail = error.text().trimmed();
+    // Only a write can have written nothing; a read or an open must not claim it.
+    const bool writing = fallbackCode == QLatin1String("store.write");
     QString advice;
     if (code == QLatin1String("store.busy"))
-        advice = tr("The audit database is locked by another process for longer than the busy "
-                    "timeout. Nothing was written; try again, or close the other M1 instance.");
+        advice = writing ? tr("the audit database is locked by another process for longer than "
+                              "the busy timeout. Nothing was written; try again, or close the "
+                              "other M1 instance.")
+                         : tr("the audit database is locked by another process for longer than "
+                              "the busy timeout; try again, or close the other M1 instance.");
     else if (code == QLatin1String("store.full"))
-        advice = tr("The audit database has no room left (disk or size limit full). Nothing was "
-                    "written; free space and retry. Tools stay blocked until the audit works.");
+        advice = writing ? tr("the audit database has no room left (disk or size limit full). "
+                              "Nothing was written; free space and retry. Tools stay blocked "
+                              "until the audit works.")
+                         : tr("the disk or the size limit of the audit database is full; free "
+                              "space and retry.");
     else if (code == QLatin1String("store.readonly"))
-        advice = tr("The audit database is read-only. Nothing was written; make the file and its "
-                    "folder writable, or point the store at a writable location.");
+        advice = writing ? tr("the audit database is read-only. Nothing was written; make the "
+                              "file and its folder writable, or point the store at a writable "
+                              "location.")
+                         : tr("the audit database cannot be written here (the file, its folder "
+                              "or the file system is read-only); make the file and its folder "
+                              "writable, or point the store at a writable location.");
+    else if (code == QLatin1String("store.open") && classify(error, QString()) == code)
+        advice = tr("the audit database file cannot be opened; check that its folder exists and "
+                    "that you may read and write the file and its folder.");
     else if (code == QLatin1String("store.corrupt"))
-        advice = tr("The audit database is damaged. It was not changed; restore a backup or start "
-                    "a new file elsewhere.");
+        advice = tr("the audit database is damaged. It was not changed; restore a backup or "
+                    "start a new file elsewhere.");
     else if (code == QLatin1String("store.connection"))
-        advice = tr("The connection to the database server was lost. Nothing from this step was "
+        advice = tr("the connection to the database server was lost. Nothing from this step was "
                     "acknowledged; reconnect and retry.");
-    const QString message = advice.isEmpty() ? tr("%1 failed: %2").arg(what, detail)
-                                             : tr("%1 failed: %2. %3").arg(what, detail, advice);
-    return Error{code, message};
+    // A known condition is said in words; the driver's own text ("attempt to write a readonly
+    // database Unable to execute statement") only when nothing better is known.
+    if (!advice.isEmpty())
+        return Error{code, tr("%1 failed: %2").arg(what, advice)};
+    QString detail = error.databaseText().trimmed();
+    if (detail.isEmpty())
+        detail = error.text().trimmed();
+    return Error{code, tr("%1 failed: %2").arg(what, detail)};
 }
 
 } // namespace m1

@@ -10,6 +10,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QUrl>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,9 +43,11 @@ Status makeFolders(const QString& folder) {
     }
     for (const QString& dir : std::as_const(missing)) {
         if (::mkdir(QFile::encodeName(dir).constData(), 0700) != 0 && errno != EEXIST)
-            return fail(
-                QStringLiteral("store.open"),
-                StoreConnection::tr("Cannot create the audit folder %1: %2").arg(dir, errnoText()));
+            return fail(QStringLiteral("store.open"),
+                        StoreConnection::tr("Cannot create the audit folder %1: %2. Make its "
+                                            "parent folder writable, or give another database "
+                                            "with --db PATH_OR_URL (or XDG_DATA_HOME).")
+                            .arg(dir, errnoText()));
     }
     return {};
 }
@@ -178,7 +181,9 @@ Status StoreConnection::openSqlite() {
             const QString code = (errno == EROFS || errno == EACCES)
                                      ? QStringLiteral("store.readonly")
                                      : QStringLiteral("store.open");
-            return fail(code, tr("Cannot create the audit database %1: %2").arg(path, errnoText()));
+            return fail(code, tr("Cannot create the audit database %1: %2. Make its folder "
+                                 "writable, or give another database with --db PATH_OR_URL.")
+                                  .arg(path, errnoText()));
         }
         if (fd >= 0)
             ::close(fd);
@@ -188,21 +193,42 @@ Status StoreConnection::openSqlite() {
     }
 
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-    db.setDatabaseName(path);
-    QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(m_config.busyTimeoutMs);
-    if (m_config.readOnly)
-        options += QStringLiteral(";QSQLITE_OPEN_READONLY");
-    db.setConnectOptions(options);
-    if (!db.open())
-        return std::unexpected(
-            m_config.dialect.toError(db.lastError(), QStringLiteral("store.open"),
-                                     tr("Opening the audit database %1").arg(path)));
-    // The first read makes SQLite parse the schema: a damaged file fails here, before any write.
-    QSqlQuery probe(db);
-    if (!probe.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")) || !probe.next())
-        return std::unexpected(
-            m_config.dialect.toError(probe.lastError(), QStringLiteral("store.open"),
-                                     tr("Reading the audit database %1").arg(path)));
+    const auto openAndProbe = [&](const QString& name, const QString& extraOptions) -> Status {
+        db.close();
+        db.setDatabaseName(name);
+        QString options = QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(m_config.busyTimeoutMs);
+        if (m_config.readOnly)
+            options += QStringLiteral(";QSQLITE_OPEN_READONLY");
+        db.setConnectOptions(options + extraOptions);
+        if (!db.open())
+            return std::unexpected(
+                m_config.dialect.toError(db.lastError(), QStringLiteral("store.open"),
+                                         tr("Opening the audit database %1").arg(path)));
+        // The first read makes SQLite parse the schema: a damaged file fails here, before any
+        // write.
+        QSqlQuery probe(db);
+        if (!probe.exec(QStringLiteral("SELECT count(*) FROM sqlite_master")) || !probe.next())
+            return std::unexpected(
+                m_config.dialect.toError(probe.lastError(), QStringLiteral("store.open"),
+                                         tr("Reading the audit database %1").arg(path)));
+        return {};
+    };
+    const Status opened = openAndProbe(path, QString());
+    if (opened || !m_config.readOnly || opened.error().code != QLatin1String("store.open"))
+        return opened;
+    // Read-only in a folder that cannot be written: SQLite cannot create the WAL index
+    // (audit.sqlite-shm) a reader needs. With no -wal file there is nothing outside the database
+    // file to read, so it is read as an immutable file (no WAL index, no locks). With a -wal
+    // file, its contents would be missed: the error stands.
+    if (QFileInfo::exists(path + QStringLiteral("-wal")) ||
+        QFileInfo(QFileInfo(path).path()).isWritable())
+        return opened;
+    const QString uri =
+        QStringLiteral("file:%1?immutable=1")
+            .arg(QString::fromLatin1(QUrl::toPercentEncoding(path, QByteArrayLiteral("/"))));
+    if (!openAndProbe(uri, QStringLiteral(";QSQLITE_OPEN_URI")))
+        return opened;
+    m_immutable = true;
     return {};
 }
 
@@ -256,6 +282,10 @@ Status StoreConnection::checkSqlitePragmas() {
         {QStringLiteral("busy_timeout"), QString::number(m_config.busyTimeoutMs)},
     };
     for (const auto& check : checks) {
+        // An immutable file reports no WAL (it reads the database file alone); it is never
+        // written, so the journal does not matter.
+        if (m_immutable && check.name == QLatin1String("journal_mode"))
+            continue;
         const QString actual = pragma(check.name);
         if (actual.compare(check.expected, Qt::CaseInsensitive) != 0) {
             const QString code = (m_config.readOnly && check.name == QLatin1String("journal_mode"))

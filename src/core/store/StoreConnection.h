@@ -51,6 +51,7 @@ private:
 
     QString m_name;
     StoreConfig m_config;
+    bool m_immutable = false; // read-only SQLite opened without a WAL index (see openSqlite)
 };
 
 } // namespace m1

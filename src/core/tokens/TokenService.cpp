@@ -5,6 +5,7 @@
 #include "util/CanonicalJson.h"
 
 #include <QDateTime>
+#include <QTimeZone>
 #include <QUuid>
 
 #include <openssl/core_names.h>
@@ -113,6 +114,11 @@ struct Decoded {
     std::vector<jwt::Member> claims;
 };
 
+// Times in refusals as a person reads them elsewhere (token verify, history): ISO 8601, UTC.
+QString isoUtc(qint64 seconds) {
+    return QDateTime::fromSecsSinceEpoch(seconds, QTimeZone::utc()).toString(Qt::ISODate);
+}
+
 bool sameBytes(const QByteArray& a, std::string_view b) {
     return std::string_view(a.constData(), size_t(a.size())) == b;
 }
@@ -160,7 +166,8 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
     using R = TokenRefusal;
     // The cap comes before any decoding, so a huge input costs one comparison.
     if (token.size() > kMaxTokenBytes)
-        return R::make("token.malformed", R::tr("longer than %1 bytes").arg(kMaxTokenBytes))
+        return R::make("token.malformed",
+                       TokenRefusal::tr("longer than %1 bytes").arg(kMaxTokenBytes))
             .error();
     std::string& bytes = decoded.signingInputStorage;
     bytes.resize(size_t(token.size()));
@@ -168,7 +175,8 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
     for (qsizetype i = 0; i < token.size(); ++i) {
         const char16_t unit = chars[i].unicode();
         if (unit >= 0x80)
-            return R::make("token.malformed", R::tr("contains characters outside base64url"))
+            return R::make("token.malformed",
+                           TokenRefusal::tr("contains characters outside base64url"))
                 .error();
         bytes[size_t(i)] = char(unit);
     }
@@ -178,74 +186,87 @@ std::optional<Error> decodeSigned(const detail::HmacKey& key, const QString& tok
         firstDot == std::string_view::npos ? firstDot : text.find('.', firstDot + 1);
     if (secondDot == std::string_view::npos || text.find('.', secondDot + 1) != text.npos)
         return R::make("token.malformed",
-                       R::tr("a token has exactly three parts separated by dots"))
+                       TokenRefusal::tr("a token has exactly three parts separated by dots"))
             .error();
     const std::string_view headerSegment = text.substr(0, firstDot);
     const std::string_view payloadSegment = text.substr(firstDot + 1, secondDot - firstDot - 1);
     const std::string_view signatureSegment = text.substr(secondDot + 1);
     if (headerSegment.empty() || payloadSegment.empty())
-        return R::make("token.malformed", R::tr("a part of the token is empty")).error();
+        return R::make("token.malformed", TokenRefusal::tr("a part of the token is empty")).error();
 
     // The verifier, not the header, picks the algorithm; the header is only checked to agree.
     if (headerSegment != kHeaderSegment) {
         std::string header;
         if (!jwt::decodeBase64Url(headerSegment, header))
-            return R::make("token.malformed", R::tr("the header is not valid base64url")).error();
+            return R::make("token.malformed", TokenRefusal::tr("the header is not valid base64url"))
+                .error();
         std::vector<jwt::Member> fields;
         const jwt::ParseStatus status = jwt::parseObject(header, fields);
         if (status == jwt::ParseStatus::NotJson)
-            return R::make("token.malformed", R::tr("the header is not valid JSON")).error();
+            return R::make("token.malformed", TokenRefusal::tr("the header is not valid JSON"))
+                .error();
         if (status == jwt::ParseStatus::NotObject)
-            return R::make("token.alg", R::tr("the header is not a JSON object and names no "
-                                              "algorithm; only HS256 is accepted"))
+            return R::make("token.alg",
+                           TokenRefusal::tr("the header is not a JSON object and names no "
+                                            "algorithm; only HS256 is accepted"))
                 .error();
         const jwt::Member* alg = jwt::find(fields, "alg");
         if (!alg || alg->kind != jwt::Kind::String || alg->text != "HS256")
-            return R::make("token.alg", R::tr("the header's algorithm is not HS256, the only "
-                                              "algorithm accepted"))
+            return R::make("token.alg",
+                           TokenRefusal::tr("the header's algorithm is not HS256, the only "
+                                            "algorithm accepted"))
                 .error();
         for (const char* field : {"kid", "jku", "x5u", "jwk", "x5c", "crit"}) {
             if (jwt::find(fields, field))
-                return R::make("token.header", R::tr("the header carries the field \"%1\", which "
-                                                     "approval tokens never use")
-                                                   .arg(QLatin1String(field)))
+                return R::make("token.header",
+                               TokenRefusal::tr("the header carries the field \"%1\", which "
+                                                "approval tokens never use")
+                                   .arg(QLatin1String(field)))
                     .error();
         }
         for (const jwt::Member& field : fields) {
             if (field.key != "alg" && field.key != "typ")
-                return R::make("token.header", R::tr("the header carries an unsupported field"))
+                return R::make("token.header",
+                               TokenRefusal::tr("the header carries an unsupported field"))
                     .error();
         }
         const jwt::Member* typ = jwt::find(fields, "typ");
         if (typ && (typ->kind != jwt::Kind::String || typ->text != "JWT"))
-            return R::make("token.type", R::tr("the header's type is not JWT; this is another "
-                                               "kind of token"))
+            return R::make("token.type",
+                           TokenRefusal::tr("the header's type is not JWT; this is another "
+                                            "kind of token"))
                 .error();
     }
 
     // Checked after the header so that an unsigned "alg":"none" token is named as such.
     if (signatureSegment.empty())
-        return R::make("token.signature", R::tr("the token carries no signature")).error();
+        return R::make("token.signature", TokenRefusal::tr("the token carries no signature"))
+            .error();
     std::string signature;
     if (!jwt::decodeBase64Url(signatureSegment, signature))
-        return R::make("token.malformed", R::tr("the signature is not valid base64url")).error();
+        return R::make("token.malformed", TokenRefusal::tr("the signature is not valid base64url"))
+            .error();
     unsigned char computed[kSha256Bytes];
     if (!key.sign(text.substr(0, secondDot), computed))
-        return R::make("token.signature", R::tr("the signature could not be computed")).error();
+        return R::make("token.signature", TokenRefusal::tr("the signature could not be computed"))
+            .error();
     // Exact length first, then a comparison whose time does not depend on where bytes differ.
     if (signature.size() != kSha256Bytes ||
         CRYPTO_memcmp(signature.data(), computed, kSha256Bytes) != 0)
-        return R::make("token.signature",
-                       R::tr("the signature does not match (forged, altered, or signed with "
-                             "another secret, e.g. before the secret was rotated)"),
-                       peekJti(payloadSegment), false)
+        return R::make(
+                   "token.signature",
+                   TokenRefusal::tr("the signature does not match (forged, altered, or signed with "
+                                    "another secret, e.g. before the secret was rotated)"),
+                   peekJti(payloadSegment), false)
             .error();
 
     std::string payload;
     if (!jwt::decodeBase64Url(payloadSegment, payload))
-        return R::make("token.malformed", R::tr("the payload is not valid base64url")).error();
+        return R::make("token.malformed", TokenRefusal::tr("the payload is not valid base64url"))
+            .error();
     if (jwt::parseObject(payload, decoded.claims) != jwt::ParseStatus::Ok)
-        return R::make("token.malformed", R::tr("the payload is not a JSON object")).error();
+        return R::make("token.malformed", TokenRefusal::tr("the payload is not a JSON object"))
+            .error();
     return std::nullopt;
 }
 
@@ -338,7 +359,8 @@ Result<TokenClaims> TokenService::verify(const QString& token, const Expectation
     const jwt::Member* jtiClaim = stringClaim(claims, "jti");
     const std::string_view jti = jtiClaim ? std::string_view(jtiClaim->text) : std::string_view();
     if (!jtiClaim || !isCanonicalUuid(jti))
-        return R::make("token.claims", R::tr("the token id (jti) is missing or not a UUID"));
+        return R::make("token.claims",
+                       TokenRefusal::tr("the token id (jti) is missing or not a UUID"));
 
     const jwt::Member* iss = stringClaim(claims, "iss");
     const jwt::Member* sub = stringClaim(claims, "sub");
@@ -347,10 +369,11 @@ Result<TokenClaims> TokenService::verify(const QString& token, const Expectation
     const jwt::Member* run = stringClaim(claims, "runId");
     const jwt::Member* args = stringClaim(claims, "argsSha256");
     if (!iss || !sub || !tool || !scopeClaim || !run || !args)
-        return R::make("token.claims",
-                       R::tr("a required claim (iss, sub, toolName, scope, runId, argsSha256) is "
+        return R::make(
+            "token.claims",
+            TokenRefusal::tr("a required claim (iss, sub, toolName, scope, runId, argsSha256) is "
                              "missing or not a string"),
-                       jti);
+            jti);
 
     // The JSON type is checked first: an integer is a plain digit literal up to 2^53, so strings,
     // null, negatives, fractions, exponents and out-of-range values are all refused here.
@@ -363,81 +386,88 @@ Result<TokenClaims> TokenService::verify(const QString& token, const Expectation
     if (!iatClaim || !jwt::parseNonNegativeInteger(*iatClaim, iat) || !expClaim ||
         !jwt::parseNonNegativeInteger(*expClaim, exp) ||
         (nbfClaim && !jwt::parseNonNegativeInteger(*nbfClaim, nbf)))
-        return R::make("token.claims",
-                       R::tr("iat and exp (and nbf if present) must be whole seconds written as "
+        return R::make(
+            "token.claims",
+            TokenRefusal::tr("iat and exp (and nbf if present) must be whole seconds written as "
                              "JSON integers between 0 and 2^53"),
-                       jti);
+            jti);
 
     if (iss->text != kIssuer)
-        return R::make("token.issuer", R::tr("the token was not issued by m1-agent-control"), jti);
+        return R::make("token.issuer",
+                       TokenRefusal::tr("the token was not issued by m1-agent-control"), jti);
     if (sub->text != kSubject)
-        return R::make("token.subject", R::tr("the token is not an approval token"), jti);
+        return R::make("token.subject", TokenRefusal::tr("the token is not an approval token"),
+                       jti);
 
     const std::optional<Scope> scope = scopeFromString(fromUtf8(scopeClaim->text));
     if (!scope)
-        return R::make("token.claims", R::tr("the scope claim is not read, write or execute"), jti);
+        return R::make("token.claims",
+                       TokenRefusal::tr("the scope claim is not read, write or execute"), jti);
     if (tool->text.empty())
-        return R::make("token.claims", R::tr("the toolName claim is empty"), jti);
+        return R::make("token.claims", TokenRefusal::tr("the toolName claim is empty"), jti);
     if (!isSha256Hex(args->text))
-        return R::make("token.claims", R::tr("argsSha256 is not 64 lowercase hexadecimal digits"),
-                       jti);
+        return R::make("token.claims",
+                       TokenRefusal::tr("argsSha256 is not 64 lowercase hexadecimal digits"), jti);
 
     // A minting bug or a stolen key cannot create a long-lived approval: the lifetime itself is
     // bounded, not only the expiry.
     if (exp - iat <= 0 || exp - iat > m_options.maxTtlSeconds)
-        return R::make("token.claims",
-                       R::tr("the lifetime (exp - iat = %1 s) lies outside (0, %2] seconds")
-                           .arg(exp - iat)
-                           .arg(m_options.maxTtlSeconds),
-                       jti);
+        return R::make(
+            "token.claims",
+            TokenRefusal::tr("the lifetime (exp - iat = %1 s) lies outside (0, %2] seconds")
+                .arg(exp - iat)
+                .arg(m_options.maxTtlSeconds),
+            jti);
 
     const qint64 current = now();
     const qint64 leeway = m_options.leewaySeconds;
     if (current >= exp + leeway)
-        return R::make("token.expired",
-                       R::tr("expired at %1 (now %2, leeway %3 s); approve the call again")
-                           .arg(exp)
-                           .arg(current)
+        return R::make(
+            "token.expired",
+            TokenRefusal::tr("expired at %1 (now %2, leeway %3 s); approve the call again")
+                .arg(isoUtc(exp), isoUtc(current))
+                .arg(leeway),
+            jti);
+    if (nbfClaim && nbf > current + leeway)
+        return R::make("token.not_yet_valid",
+                       TokenRefusal::tr("not valid before %1 (now %2, leeway %3 s)")
+                           .arg(isoUtc(nbf), isoUtc(current))
                            .arg(leeway),
                        jti);
-    if (nbfClaim && nbf > current + leeway)
-        return R::make(
-            "token.not_yet_valid",
-            R::tr("not valid before %1 (now %2, leeway %3 s)").arg(nbf).arg(current).arg(leeway),
-            jti);
     // A future iat would stretch the real lifetime beyond the maximum.
     if (iat > current + leeway)
         return R::make("token.not_yet_valid",
-                       R::tr("issued in the future at %1 (now %2, leeway %3 s)")
-                           .arg(iat)
-                           .arg(current)
+                       TokenRefusal::tr("issued in the future at %1 (now %2, leeway %3 s)")
+                           .arg(isoUtc(iat), isoUtc(current))
                            .arg(leeway),
                        jti);
 
     if (expectation.toolName && !sameBytes(expectation.toolName->toUtf8(), tool->text))
-        return R::make("token.tool", R::tr("the token approves a different tool"), jti);
+        return R::make("token.tool", TokenRefusal::tr("the token approves a different tool"), jti);
     // Exact match: the scope order governs what policy may approve, not where an approval may be
     // reused, so an execute token does not open a read tool either (JWT-17).
     if (expectation.scope && *expectation.scope != *scope)
         return R::make("token.scope",
-                       R::tr("the token's scope %1 differs from the tool's scope %2")
+                       TokenRefusal::tr("the token's scope %1 differs from the tool's scope %2")
                            .arg(scopeToString(*scope), scopeToString(*expectation.scope)),
                        jti);
     if (expectation.arguments &&
         !sameBytes(CanonicalJson::sha256Hex(*expectation.arguments), args->text))
-        return R::make("token.args", R::tr("the token approves different arguments"), jti);
+        return R::make("token.args", TokenRefusal::tr("the token approves different arguments"),
+                       jti);
     if (expectation.runId && !sameBytes(expectation.runId->toUtf8(), run->text))
-        return R::make("token.run", R::tr("the token belongs to a different run"), jti);
+        return R::make("token.run", TokenRefusal::tr("the token belongs to a different run"), jti);
 
     if (ledger) {
         const Result<TokenLedger::State> state = ledger->state(fromUtf8(jti));
         if (!state)
             return std::unexpected(state.error());
         if (*state == TokenLedger::State::Consumed)
-            return R::make("token.consumed",
-                           R::tr("the approval was already used; approve the call again"), jti);
+            return R::make(
+                "token.consumed",
+                TokenRefusal::tr("the approval was already used; approve the call again"), jti);
         if (*state == TokenLedger::State::Revoked)
-            return R::make("token.revoked", R::tr("the approval was revoked"), jti);
+            return R::make("token.revoked", TokenRefusal::tr("the approval was revoked"), jti);
     }
 
     TokenClaims result;

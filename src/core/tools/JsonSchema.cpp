@@ -126,8 +126,9 @@ private:
         if (value.isDouble() && allowed.contains(QStringLiteral("integer")) &&
             std::isfinite(value.toDouble()) && std::trunc(value.toDouble()) == value.toDouble())
             got = tr("an integer too large to be exact");
-        return error(pointer,
-                     tr("expected %1, got %2").arg(allowed.join(QStringLiteral(" or ")), got));
+        return error(
+            pointer,
+            tr("expected %1, got %2").arg(allowed.join(tr(" or ", "between type names")), got));
     }
 
     Status checkEnum(const QJsonValue& value, const QJsonObject& schema, const QString& pointer) {

@@ -5,6 +5,8 @@
 #include <QJsonArray>
 #include <QStringDecoder>
 
+#include <climits>
+
 namespace m1 {
 
 namespace {
@@ -98,10 +100,10 @@ Result<ToolResult> ReadFileTool::execute(const QJsonObject& arguments,
                     tr("end_line (%1) is before start_line (%2).").arg(endLine).arg(startLine));
     if (startLine > std::max<qsizetype>(totalLines, 1))
         return fail(QStringLiteral("file.range"),
-                    tr("start_line %1 is beyond the end of \"%2\" (%3 lines%4).")
+                    tr("start_line %1 is beyond the end of \"%2\" (%n line(s)%3).", nullptr,
+                       int(std::min<qint64>(totalLines, INT_MAX)))
                         .arg(startLine)
                         .arg(shown)
-                        .arg(totalLines)
                         .arg(file->truncated ? tr(" in the first 16 MiB") : QString()));
     endLine = std::min<qint64>(endLine, totalLines);
 

@@ -251,7 +251,8 @@ Result<ToolResult> SearchFilesTool::execute(const QJsonObject& arguments,
     search.walk(folder->get(), base == QLatin1String(".") ? QString() : base, 0);
 
     ToolResult result;
-    result.isError = search.matches.isEmpty();
+    // No match is a successful search with an empty answer, not a failure of the tool.
+    result.isError = false;
     result.output = search.matches.isEmpty() ? tr("No matches for \"%1\".").arg(pattern)
                                              : search.matches.join(QLatin1Char('\n'));
     if (search.truncated)

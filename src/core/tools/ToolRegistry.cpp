@@ -11,12 +11,12 @@ Status ToolRegistry::add(std::unique_ptr<Tool> tool) {
     static const QRegularExpression namePattern(QStringLiteral("^[a-zA-Z0-9_-]{1,64}$"));
     if (!namePattern.match(spec.name).hasMatch())
         return fail(QStringLiteral("tool.invalid_name"),
-                    QStringLiteral("Tool name \"%1\" is not allowed (letters, digits, '_' and "
-                                   "'-', at most 64).")
+                    tr("Tool name \"%1\" is not allowed (letters, digits, '_' and "
+                       "'-', at most 64).")
                         .arg(spec.name));
     if (m_tools.contains(spec.name))
         return fail(QStringLiteral("tool.duplicate"),
-                    QStringLiteral("A tool named \"%1\" is already registered.").arg(spec.name));
+                    tr("A tool named \"%1\" is already registered.").arg(spec.name));
     const bool enabled = spec.enabled;
     const QString name = spec.name;
     std::optional<CompiledSchema> schema = CompiledSchema::compile(spec.inputSchema);
@@ -28,8 +28,7 @@ Status ToolRegistry::add(std::unique_ptr<Tool> tool) {
 Status ToolRegistry::setEnabled(const QString& name, bool enabled) {
     auto it = m_tools.find(name);
     if (it == m_tools.end())
-        return fail(QStringLiteral("tool.unknown"),
-                    QStringLiteral("Unknown tool \"%1\".").arg(name));
+        return fail(QStringLiteral("tool.unknown"), tr("Unknown tool \"%1\".").arg(name));
     it->second.enabled = enabled;
     it->second.spec.enabled = enabled;
     return {};
@@ -50,8 +49,7 @@ Result<ToolSpec> ToolRegistry::spec(const QString& name) const {
                                    "run.")
                         .arg(name));
     if (!it->second.enabled)
-        return fail(QStringLiteral("tool.disabled"),
-                    QStringLiteral("The tool \"%1\" is disabled.").arg(name));
+        return fail(QStringLiteral("tool.disabled"), tr("The tool \"%1\" is disabled.").arg(name));
     return it->second.spec;
 }
 
@@ -66,9 +64,9 @@ Result<ToolSpec> ToolRegistry::validateCall(const QString& name,
         compiled && compiled->accepts(arguments))
         return found;
     if (auto valid = JsonSchema::validate(arguments, found->inputSchema); !valid)
-        return fail(valid.error().code,
-                    QStringLiteral("Arguments for %1 do not match its schema: %2")
-                        .arg(name, valid.error().message));
+        return fail(
+            valid.error().code,
+            tr("Arguments for %1 do not match its schema: %2").arg(name, valid.error().message));
     return found;
 }
 

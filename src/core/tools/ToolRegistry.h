@@ -5,6 +5,7 @@
 #include "tools/Tool.h"
 #include "util/Error.h"
 
+#include <QCoreApplication>
 #include <QJsonArray>
 #include <QStringList>
 
@@ -16,6 +17,7 @@ namespace m1 {
 // The allowlist: only registered, enabled tools are offered to the model or executed.
 // Lookup is exact (case-sensitive, no normalisation): "Read_File" or a homoglyph is unknown.
 class ToolRegistry {
+    Q_DECLARE_TR_FUNCTIONS(ToolRegistry)
 public:
     // All built-in tools (read_file, list_directory, search_files, write_file, edit_file,
     // run_command, update_plan), enabled.

@@ -4,11 +4,15 @@
 #include <QFile>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace m1 {
@@ -108,7 +112,111 @@ QStringList splitComponents(const QString& absolute) {
     return absolute.split(QLatin1Char('/'), Qt::SkipEmptyParts);
 }
 
+std::atomic<bool> g_fastPathEnabled{true};
+std::atomic<bool> g_openat2Unavailable{false};
+std::atomic<quint64> g_fastPathAnswers{0};
+
+bool fastPathUsable(QStringView path) {
+    if (!g_fastPathEnabled.load(std::memory_order_relaxed) ||
+        g_openat2Unavailable.load(std::memory_order_relaxed))
+        return false;
+    // A lone surrogate is changed by the file name encoding: the walk handles such names.
+    return std::none_of(path.cbegin(), path.cend(), [](QChar c) { return c.isSurrogate(); });
+}
+
+// realpath(3)'s answer for an absolute path with no symlink on the way: the components joined by
+// "/", without "." and empty ones, each ".." taking away the one before ("/.." is "/"). Valid only
+// once the kernel walked the path without meeting a symlink: then every component before a ".."
+// was a folder, and the physical parent is the lexical one.
+QString lexicalCanonical(QStringView absolute) {
+    QString canonical;
+    canonical.reserve(absolute.size());
+    for (qsizetype pos = 0; pos < absolute.size();) {
+        qsizetype end = absolute.indexOf(u'/', pos);
+        if (end < 0)
+            end = absolute.size();
+        const QStringView component = absolute.sliced(pos, end - pos);
+        pos = end + 1;
+        if (component.isEmpty() || component == u".")
+            continue;
+        if (component == u"..") {
+            canonical.truncate(std::max<qsizetype>(canonical.lastIndexOf(u'/'), 0));
+            continue;
+        }
+        canonical += u'/';
+        canonical += component;
+    }
+    if (canonical.isEmpty())
+        canonical = QStringLiteral("/");
+    return canonical;
+}
+
+// An O_PATH descriptor of an absolute path, reached without following any symlink on the way or
+// in the final component (ELOOP instead; no O_NOFOLLOW, which would return the link itself), or
+// an invalid one. One system call for the whole path, where realpath(3) needs one readlink(2) per
+// component.
+FileDescriptor openWithoutLinks(const QString& absolute, int flags) {
+    open_how how{};
+    how.flags = O_PATH | O_CLOEXEC | flags;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const QByteArray encoded = QFile::encodeName(absolute);
+    long fd;
+    do {
+        fd = ::syscall(SYS_openat2, AT_FDCWD, encoded.constData(), &how, sizeof how);
+    } while (fd < 0 && errno == EINTR);
+    // No openat2 (before Linux 5.6) or a seccomp filter that refuses it: walk from now on.
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM))
+        g_openat2Unavailable.store(true, std::memory_order_relaxed);
+    return FileDescriptor(static_cast<int>(fd));
+}
+
 } // namespace
+
+void Workspace::setFastPathEnabled(bool enabled) {
+    g_fastPathEnabled.store(enabled, std::memory_order_relaxed);
+}
+
+quint64 Workspace::fastPathAnswers() {
+    return g_fastPathAnswers.load(std::memory_order_relaxed);
+}
+
+std::optional<QString> Workspace::readWithoutLinks(const QString& absolute,
+                                                   FileDescriptor* folder) const {
+    if (!fastPathUsable(absolute))
+        return std::nullopt;
+    // For a folder asked for, O_DIRECTORY: anything else (ENOTDIR) takes the walk.
+    FileDescriptor opened = openWithoutLinks(absolute, folder ? O_DIRECTORY : 0);
+    if (!opened.isValid())
+        return std::nullopt;
+    QString canonical = lexicalCanonical(absolute);
+    if (!contains(canonical))
+        return std::nullopt; // the walk words the refusal
+    g_fastPathAnswers.fetch_add(1, std::memory_order_relaxed);
+    if (folder)
+        *folder = std::move(opened);
+    return canonical;
+}
+
+std::optional<QString> Workspace::writeWithoutLinks(const QString& parent,
+                                                    const QString& name) const {
+    if (!fastPathUsable(parent) || !fastPathUsable(name))
+        return std::nullopt;
+    const FileDescriptor folder = openWithoutLinks(parent, O_DIRECTORY);
+    if (!folder.isValid())
+        return std::nullopt;
+    const QString canonicalParent = lexicalCanonical(parent);
+    if (!contains(canonicalParent))
+        return std::nullopt;
+    // A final component that is a symlink (dangling or not) is refused by the walk, with its
+    // target in the reason. The name is looked up below the folder just opened.
+    struct stat info {};
+    if (::fstatat(folder.get(), QFile::encodeName(name).constData(), &info, AT_SYMLINK_NOFOLLOW) ==
+            0 &&
+        S_ISLNK(info.st_mode))
+        return std::nullopt;
+    g_fastPathAnswers.fetch_add(1, std::memory_order_relaxed);
+    return joinPath(canonicalParent, name);
+}
 
 Result<Workspace> Workspace::open(const QString& root) {
     if (root.isEmpty() || root.contains(QChar(0)))
@@ -140,6 +248,14 @@ QString Workspace::relative(const QString& resolvedPath) const {
     return resolvedPath.mid(m_root.size() + 1);
 }
 
+Result<QString> Workspace::resolveFolder(const QString& path, FileDescriptor* folder) const {
+    *folder = FileDescriptor();
+    if (path.isEmpty() || path.contains(QChar(0)))
+        return resolve(path, Access::Read); // the same refusal
+    return resolveForRead(path, path.startsWith(QLatin1Char('/')) ? path : joinPath(m_root, path),
+                          folder);
+}
+
 Result<QString> Workspace::resolve(const QString& path, Access access) const {
     if (path.isEmpty())
         return fail(kInvalid, tr("The path is empty."));
@@ -151,7 +267,10 @@ Result<QString> Workspace::resolve(const QString& path, Access access) const {
                                   : resolveForWrite(path, absolute);
 }
 
-Result<QString> Workspace::resolveForRead(const QString& original, const QString& absolute) const {
+Result<QString> Workspace::resolveForRead(const QString& original, const QString& absolute,
+                                          FileDescriptor* folder) const {
+    if (std::optional<QString> fast = readWithoutLinks(absolute, folder))
+        return *std::move(fast);
     auto resolved = realPath(absolute);
     if (resolved) {
         if (!contains(*resolved))
@@ -209,6 +328,9 @@ Result<QString> Workspace::resolveForWrite(const QString& original, const QStrin
     const QString name = components.takeLast();
     if (name == QLatin1String(".") || name == QLatin1String(".."))
         return fail(kInvalid, tr("\"%1\" does not name a file.").arg(original));
+    if (std::optional<QString> fast =
+            writeWithoutLinks(QLatin1Char('/') + components.join(QLatin1Char('/')), name))
+        return *std::move(fast);
 
     auto walk = walkExisting(components);
     if (!walk) {

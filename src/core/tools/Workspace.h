@@ -1,9 +1,12 @@
 #pragma once
 
+#include "tools/FileDescriptor.h"
 #include "util/Error.h"
 
 #include <QCoreApplication>
 #include <QString>
+
+#include <optional>
 
 namespace m1 {
 
@@ -19,6 +22,13 @@ namespace m1 {
 // resolve() is a check at one point in time: a symlink can appear between the check and the use.
 // Tools therefore open what resolve() returned through SafeFile, which refuses to follow a symlink
 // in the final component (O_NOFOLLOW) and verifies the opened descriptor still lies inside.
+//
+// How: a path without any symlink on the way is answered with one openat2(2) that refuses every
+// symlink (RESOLVE_NO_SYMLINKS); when it succeeds, the path written is the canonical one and is
+// spelled out lexically. Everything else (a symlink anywhere, a missing or odd component, an
+// error, a kernel or seccomp filter without openat2) takes the walk with realpath(3) and lstat(2)
+// that gives the precise answer and reason. Both ways give the same answers (tst_workspace runs
+// its table both ways).
 class Workspace {
     Q_DECLARE_TR_FUNCTIONS(Workspace)
 
@@ -36,6 +46,10 @@ public:
 
     // Absolute canonical path inside the root.
     Result<QString> resolve(const QString& path, Access access) const;
+    // The same as resolve(path, Access::Read). When the openat2(2) way answered and the path is
+    // a folder, *folder also receives an O_PATH descriptor of it, for looking up names below it
+    // without walking the whole path again; otherwise *folder is left invalid.
+    Result<QString> resolveFolder(const QString& path, FileDescriptor* folder) const;
 
     // Path relative to the root with '/' separators ("." for the root itself), for rule matching
     // and display. The input must be a path returned by resolve().
@@ -45,10 +59,22 @@ public:
     // pass only canonical paths).
     bool contains(const QString& canonicalPath) const;
 
+    // For tests: false makes resolve() always take the walk, as on a kernel without openat2(2).
+    // Process-wide; the default is true.
+    static void setFastPathEnabled(bool enabled);
+    // How many resolve() calls the openat2(2) way answered in this process (for tests: the fast
+    // way must be taken where it applies).
+    static quint64 fastPathAnswers();
+
 private:
     explicit Workspace(QString root) : m_root(std::move(root)) {}
-    Result<QString> resolveForRead(const QString& original, const QString& absolute) const;
+    Result<QString> resolveForRead(const QString& original, const QString& absolute,
+                                   FileDescriptor* folder = nullptr) const;
     Result<QString> resolveForWrite(const QString& original, const QString& absolute) const;
+    // The openat2(2) way; nothing means "take the walk" (never a refusal of its own).
+    std::optional<QString> readWithoutLinks(const QString& absolute,
+                                            FileDescriptor* folder = nullptr) const;
+    std::optional<QString> writeWithoutLinks(const QString& parent, const QString& name) const;
     QString m_root;
 };
 

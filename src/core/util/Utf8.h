@@ -1,6 +1,13 @@
 #pragma once
 
+#include <QtGlobal>
+
 namespace m1 {
+
+// True when [p, p + n) is well-formed UTF-8 (no overlong forms, no surrogates, nothing past
+// U+10FFFF): exactly what QUtf8 and Qt's JSON parser accept. ASCII runs are skipped a word at a
+// time.
+bool isValidUtf8(const char* p, qsizetype n);
 
 // Appends the UTF-8 encoding of one code point to a byte container (QByteArray, std::string).
 // The hand-written JSON readers (tokens, stream deltas, canonical JSON) decode \u escapes

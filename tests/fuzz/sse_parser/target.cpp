@@ -1,6 +1,7 @@
 // FUZZ-04: SseParser. The first four input bytes seed the split points; the rest is the stream.
-// Oracle: whole-buffer, byte-by-byte and seeded random splits give the same events, the same
-// error and the same end-of-stream verdict; nothing grows past the caps.
+// Oracle: whole-buffer, byte-by-byte and seeded random splits, also through a reused buffer
+// (feedBorrowing), give the same events, the same error and the same end-of-stream verdict;
+// nothing grows past the caps.
 #include "llm/SseParser.h"
 
 #include <QByteArray>
@@ -19,17 +20,32 @@ struct Outcome {
     QString finish;
 };
 
-Outcome parse(const QByteArray& input, const QList<qsizetype>& cuts) {
+// With `borrowing`, the pieces go through one reused buffer, overwritten after each piece
+// once its events are copied (as ClaudeProvider reads).
+Outcome parse(const QByteArray& input, const QList<qsizetype>& cuts, bool borrowing = false) {
     const m1::SseParser::Limits limits{256, 1 << 20};
     m1::SseParser parser(limits);
     Outcome o;
     qsizetype from = 0;
     QList<qsizetype> points = cuts;
     points.append(input.size());
+    QByteArray buffer(input.size(), '#');
     for (qsizetype to : points) {
         if (to < from)
             continue;
-        const auto s = parser.feed(QByteArrayView(input).sliced(from, to - from), o.events);
+        const QByteArrayView piece = QByteArrayView(input).sliced(from, to - from);
+        m1::Status s;
+        if (borrowing) {
+            std::memcpy(buffer.data(), piece.data(), size_t(piece.size()));
+            QList<m1::SseEvent> events;
+            s = parser.feedBorrowing(QByteArrayView(buffer).first(piece.size()), events);
+            for (const m1::SseEvent& e : events)
+                o.events.append(m1::SseEvent{e.type, QByteArray(e.data.constData(), e.data.size()),
+                                             e.lastEventId});
+            buffer.fill('#');
+        } else {
+            s = parser.feed(piece, o.events);
+        }
         from = to;
         if (!s) {
             o.error = s.error().code;
@@ -68,7 +84,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (qsizetype i = 1; i < input.size(); ++i)
         if (rng() % 5 == 0)
             random.append(i);
-    for (const Outcome& other : {parse(input, bytes), parse(input, random)}) {
+    for (const Outcome& other : {parse(input, bytes), parse(input, random),
+                                 parse(input, random, true), parse(input, bytes, true)}) {
         if (!same(whole, other))
             std::abort();
     }

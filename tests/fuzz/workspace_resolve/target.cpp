@@ -1,6 +1,7 @@
 // FUZZ-06: Workspace::resolve over arbitrary relative paths in a fixed workspace that holds
-// symlinks leading in, out, in chains and in a loop. Oracle: every accepted path lies inside the
-// root after resolving symlinks; the harness itself never opens anything.
+// symlinks leading in, out, in chains and in a loop. Oracles: every accepted path lies inside the
+// root after resolving symlinks; the openat2(2) way and the walk give the same answer (the same
+// path, or the same refusal with the same reason); the harness itself never opens anything.
 #include "tools/Workspace.h"
 
 #include <QDir>
@@ -56,6 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         QString::fromUtf8(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));
     for (const auto access : {m1::Workspace::Access::Read, m1::Workspace::Access::Write}) {
         const auto resolved = g_workspace->resolve(path, access);
+        m1::Workspace::setFastPathEnabled(false);
+        const auto walked = g_workspace->resolve(path, access);
+        m1::Workspace::setFastPathEnabled(true);
+        if (resolved.has_value() != walked.has_value())
+            std::abort();
+        if (resolved ? *resolved != *walked
+                     : resolved.error().code != walked.error().code ||
+                           resolved.error().message != walked.error().message)
+            std::abort();
         if (!resolved)
             continue;
         if (!inside(*resolved, root))

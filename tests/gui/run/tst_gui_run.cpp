@@ -98,9 +98,14 @@ private:
 private slots:
     void initTestCase() {
         QVERIFY(m_dir.isValid());
-        // Settings, QSettings and the token secret of this test only (as for screenshots).
-        ScreenshotTour::isolate(m_dir.path());
-        QFile::remove(Settings::defaultFilePath());
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("M1_SETTINGS", m_dir.filePath(QStringLiteral("settings.json")).toUtf8());
+        qputenv("M1_JWT_SECRET", "gui-test-secret-0123456789abcdef0123456789");
+        // The defaults (a file M1_SETTINGS names must exist).
+        QFile settings(Settings::defaultFilePath());
+        QVERIFY(settings.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QVERIFY(settings.write("{}\n") == 3);
+        settings.close();
         m_workspace = m_dir.filePath(QStringLiteral("ws"));
         QDir().mkpath(m_workspace);
         QJsonArray turns;
@@ -218,6 +223,77 @@ private slots:
         QVERIFY(window.gate()->pending().isEmpty());
     }
 
+    // SQL-04 in the window: the audit store cannot grow, so the run pauses with a banner (Retry,
+    // Cancel run) instead of running anything; the window stays usable. Retry goes on once
+    // there is room again; Cancel run ends the run.
+    void auditFullShowsBannerWithRetryAndCancel() {
+        // The first proposal is large: recording it needs pages the store may not add.
+        QJsonArray turns;
+        turns.append(
+            turn({toolUse(QStringLiteral("toolu_big"), QStringLiteral("write_file"),
+                          {{QStringLiteral("path"), QStringLiteral("big.txt")},
+                           {QStringLiteral("content"), QString(200000, QLatin1Char('b'))}})},
+                 QStringLiteral("tool_use")));
+        turns.append(turn({text(QStringLiteral("Done."))}, QStringLiteral("end_turn")));
+        const QString path = m_dir.filePath(QStringLiteral("big-transcript.json"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QJsonDocument(
+                    QJsonObject{{QStringLiteral("schema"), 1},
+                                {QStringLiteral("model"), QStringLiteral("claude-sonnet-4-6")},
+                                {QStringLiteral("turns"), turns}})
+                    .toJson());
+        f.close();
+        RunRequest r = request();
+        r.goal = QStringLiteral("Write a big file");
+        r.transcript = path;
+        const QString written = QDir(m_workspace).filePath(QStringLiteral("big.txt"));
+
+        MainWindow window(*m_context);
+        window.show();
+        RunTab* tab = window.currentRun();
+        QVERIFY(tab->auditBanner()->isHidden());
+        // The store may not grow from here on.
+        QVERIFY(m_context->writer().setSqliteMaxPageCount(1));
+        QVERIFY(tab->start(r));
+        QTRY_VERIFY_WITH_TIMEOUT(!tab->auditBanner()->isHidden(), 20000);
+        QVERIFY(tab->auditBannerText()->text().contains(QStringLiteral("audit storage full")));
+        QVERIFY(tab->statusText().contains(QStringLiteral("Paused: audit storage full")));
+        QVERIFY(tab->auditRetryButton()->isEnabled());
+        QVERIFY(tab->auditCancelButton()->isEnabled());
+        QVERIFY(tab->isRunning());
+        QVERIFY(!tab->report().has_value());
+        QVERIFY(!QFile::exists(written));
+        // The window stays usable meanwhile: another page opens and comes back.
+        window.pages()->setCurrentWidget(window.history());
+        QTest::qWait(100);
+        window.pages()->setCurrentIndex(0);
+        QVERIFY(tab->session()->controller().isPausedOnAudit());
+
+        // Room again: Retry hides the banner and the run goes on to the approval.
+        QVERIFY(m_context->writer().setSqliteMaxPageCount(1'000'000));
+        QTest::mouseClick(tab->auditRetryButton(), Qt::LeftButton);
+        ApprovalDialog* dialog = waitForDialog(window, QStringLiteral("toolu_big"));
+        QVERIFY(tab->auditBanner()->isHidden());
+        dialog->denyButton()->click();
+        QTRY_VERIFY_WITH_TIMEOUT(tab->report().has_value(), 20000);
+        QCOMPARE(tab->report()->stopReason, QStringLiteral("completed"));
+        QCOMPARE(tab->report()->denied, 1);
+        QVERIFY(!QFile::exists(written));
+
+        // Full again, and this time Cancel run: the run ends, the banner goes.
+        QVERIFY(m_context->writer().setSqliteMaxPageCount(1));
+        QVERIFY(tab->start(r));
+        QTRY_VERIFY_WITH_TIMEOUT(!tab->auditBanner()->isHidden(), 20000);
+        QTest::mouseClick(tab->auditCancelButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(tab->report().has_value(), 20000);
+        QCOMPARE(tab->report()->stopReason, QStringLiteral("user_cancelled"));
+        QVERIFY(tab->auditBanner()->isHidden());
+        QVERIFY(!tab->isRunning());
+        QVERIFY(!QFile::exists(written));
+        QVERIFY(m_context->writer().setSqliteMaxPageCount(1'000'000));
+    }
+
     void hiddenCharactersAreVisible() {
         const QString tricky = QStringLiteral("safe") + QChar(0x202E) + QStringLiteral("txt.sh") +
                                QChar(0x200B) + QChar(0x1b) + QStringLiteral("[31m");
@@ -277,6 +353,7 @@ private slots:
             SettingsDialog dialog(*m_context);
             dialog.maxStepsSpin()->setValue(42);
             dialog.readApprovalCheck()->setChecked(true);
+            dialog.baseUrlEdit()->setText(QStringLiteral("http://127.0.0.1:8089"));
             dialog.rulesEdit()->setPlainText(
                 QStringLiteral("{\"allow\": [\"read_file(src/**)\"], \"ask\": [], \"deny\": []}"));
             QVERIFY(dialog.rulesStatus()->text().startsWith(QStringLiteral("Valid")));
@@ -290,6 +367,18 @@ private slots:
         QCOMPARE(m_context->settings().policy.maxStepsPerRun, 42);
         SettingsDialog again(*m_context);
         QCOMPARE(again.maxStepsSpin()->value(), 42);
+        QCOMPARE(loaded->claudeBaseUrl, QStringLiteral("http://127.0.0.1:8089"));
+        QCOMPARE(m_context->baseUrl(), QStringLiteral("http://127.0.0.1:8089"));
+        QCOMPARE(again.baseUrlEdit()->text(), QStringLiteral("http://127.0.0.1:8089"));
+        // Plain http to another machine is refused with the provider's reason; nothing written.
+        again.baseUrlEdit()->setText(QStringLiteral("http://api.example.com"));
+        {
+            QString error;
+            QVERIFY(!again.save(&error));
+            QVERIFY2(error.contains(QStringLiteral("only https")), qPrintable(error));
+            QCOMPARE(Settings::load()->claudeBaseUrl, QStringLiteral("http://127.0.0.1:8089"));
+        }
+        again.baseUrlEdit()->setText(QStringLiteral("http://127.0.0.1:8089"));
         // An invalid rule is refused and nothing is written.
         again.rulesEdit()->setPlainText(QStringLiteral("{\"allow\": [\"no_such_tool\"]}"));
         QVERIFY(again.rulesStatus()->text().startsWith(QStringLiteral("Not valid")));

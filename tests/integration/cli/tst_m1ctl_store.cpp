@@ -246,11 +246,27 @@ private Q_SLOTS:
             QVERIFY2(o.contains(QLatin1String(key)), key);
         QCOMPARE(o.value("runs").toObject().value("runs").toInt(), 300);
         QCOMPARE(o.value("tools").toArray().size(), 6);
+        // SBX-27: the approval rate per scope of the prompts (the seed has person decisions).
+        const QJsonArray scopes = o.value("approvalsByScope").toArray();
+        QVERIFY(!scopes.isEmpty());
+        qint64 prompts = 0;
+        for (const QJsonValue& v : scopes) {
+            const QJsonObject scope = v.toObject();
+            QVERIFY(!scope.value("scope").toString().isEmpty());
+            QVERIFY(scope.value("approvalRate").toDouble() >= 0.0);
+            QVERIFY(scope.value("approvalRate").toDouble() <= 1.0);
+            QVERIFY(scope.value("approved").toInteger() + scope.value("denied").toInteger() <=
+                    scope.value("prompts").toInteger());
+            prompts += scope.value("prompts").toInteger();
+        }
+        QVERIFY(prompts > 0);
         QVERIFY(o.value("runs").toObject().value("durationMs").toObject().value("p95").toInteger() >
                 0);
         const ProcessResult weekly = m1ctl({"metrics", "--from", "30d", "--interval", "week"});
         QCOMPARE(weekly.exitCode, 0);
         QVERIFY(weekly.out.contains("Error rate per week"));
+        QVERIFY(weekly.out.contains("Prompts by scope"));
+        QVERIFY(weekly.out.contains("approval rate"));
         QVERIFY(weekly.out.contains("projected"));
         QCOMPARE(m1ctl({"metrics", "--interval", "month"}).exitCode, 2);
     }

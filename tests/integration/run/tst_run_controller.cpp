@@ -132,6 +132,59 @@ class TestRunController : public QObject {
         return h->metrics.family(name).counter(labels).value();
     }
 
+    // Like makeRun, but a person can answer: a full or read-only store pauses the run.
+    std::unique_ptr<RunController> makePausingRun(RunConfig config) {
+        RunController::Services services = h->services(provider.get(), gate);
+        services.pauseOnAuditFailure = true;
+        return std::make_unique<RunController>(services, std::move(config));
+    }
+
+    // The consumed (or revoked) token ids in the run's token ledger.
+    QStringList ledgerJtis() {
+        const QString name = QUuid::createUuid().toString();
+        QStringList jtis;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+            db.setDatabaseName(h->ledgerPath);
+            if (db.open()) {
+                QSqlQuery q(db);
+                if (q.exec(QStringLiteral("SELECT jti FROM token_ledger ORDER BY jti")))
+                    while (q.next())
+                        jtis.append(q.value(0).toString());
+            }
+        }
+        QSqlDatabase::removeDatabase(name);
+        return jtis;
+    }
+
+    // SQL-04 set-up: the model proposes a small write that needs a person; the person approves
+    // it with edited, much larger content at the moment the store stops growing (max_page_count
+    // down to the pages in use), so the "approved" commit needs pages it cannot get. Call it
+    // before makePausingRun (it rebuilds the policy), then startUntilPaused.
+    void pauseAtApproval(const QString& callId, const QString& path, const QString& editedContent) {
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[\"write_file(*)\"],\"deny\":[]}"));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{callId, "write_file", QJsonObject{{"path", path}, {"content", "draft\n"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Written.")));
+        gate->fallback = [this, editedContent](const PendingApproval& pending) {
+            // Asked in the gate's callback: "proposed" and "policy checked" are committed.
+            const auto limit = h->writer->setSqliteMaxPageCount(1);
+            if (!limit)
+                qWarning() << limit.error().message;
+            ApprovalDecision decision = ScriptedApprovalGate::approve();
+            QJsonObject edited = pending.call.arguments;
+            edited.insert(QStringLiteral("content"), editedContent);
+            decision.editedArguments = edited;
+            return decision;
+        };
+    }
+
+    void startUntilPaused(RunController& run) {
+        run.start();
+        QTRY_VERIFY_WITH_TIMEOUT(run.isPausedOnAudit() || run.isFinished(), 20000);
+        QVERIFY2(run.isPausedOnAudit(), qPrintable(run.report().stopReason));
+    }
+
     QStringList statuses(const QString& runId) {
         return h->column(QStringLiteral("SELECT status FROM tool_calls WHERE run_id = '%1' ORDER "
                                         "BY id")
@@ -724,6 +777,190 @@ private slots:
         QCOMPARE(run->report().errorCode, QStringLiteral("store.full"));
         QVERIFY(!QFile::exists(h->workspaceDir + "/full.txt"));
         QCOMPARE(server->requests().size(), 1);
+    }
+
+    // SQL-04 with a person present: the "approved" commit fails, so the tool never starts; the
+    // run pauses (not audit_failed) and nothing happens until someone answers. With room again
+    // it resumes: the approval is written (with a fresh token), the tool runs, the run ends.
+    void auditStoreFullPausesThenResumes() {
+        const QString big(200000, QLatin1Char('p'));
+        pauseAtApproval(QStringLiteral("toolu_pause"), QStringLiteral("paused.txt"), big);
+        auto run = makePausingRun(h->config("Pause"));
+        QSignalSpy paused(run.get(), &RunController::auditPaused);
+        QSignalSpy resumed(run.get(), &RunController::auditResumed);
+        startUntilPaused(*run);
+        QCOMPARE(paused.size(), 1);
+        QCOMPARE(paused.at(0).at(0).toString(), QStringLiteral("store.full"));
+        QCOMPARE(run->auditPauseError().code, QStringLiteral("store.full"));
+        QCOMPARE(AuditWriter::failureOf(run->auditPauseError()), AuditWriter::Failure::StorageFull);
+        QVERIFY(run->isRunning());
+        QVERIFY(!run->isFinished());
+        // Fail closed: the proposal is on record, the approval is not, nothing ran or was spent.
+        QCOMPARE(statuses(run->runId()), QStringList{QStringLiteral("proposed")});
+        QVERIFY(!QFile::exists(h->workspaceDir + "/paused.txt"));
+        QVERIFY(ledgerJtis().isEmpty());
+        // And it stays so while paused.
+        QTest::qWait(300);
+        QVERIFY(run->isPausedOnAudit());
+        QVERIFY(!QFile::exists(h->workspaceDir + "/paused.txt"));
+        QCOMPARE(server->requests().size(), 1);
+
+        // Still full: Retry pauses again, still nothing runs.
+        run->resume();
+        QCOMPARE(resumed.size(), 1);
+        QTRY_COMPARE_WITH_TIMEOUT(paused.size(), 2, 20000);
+        QVERIFY(run->isPausedOnAudit());
+        QVERIFY(!QFile::exists(h->workspaceDir + "/paused.txt"));
+
+        QVERIFY(h->writer->setSqliteMaxPageCount(1'000'000));
+        run->resume();
+        QVERIFY(!run->isPausedOnAudit());
+        QTRY_VERIFY_WITH_TIMEOUT(run->isFinished(), 20000);
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        QVERIFY(run->report().errorCode.isEmpty());
+        QCOMPARE(run->report().approved, 1);
+        QCOMPARE(run->report().executed, 1);
+        QCOMPARE(statuses(run->runId()), QStringList{QStringLiteral("executed")});
+        QFile file(h->workspaceDir + "/paused.txt");
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(file.readAll(), big.toUtf8());
+        QCOMPARE(server->requests().size(), 2);
+        // One approval on record, and it names the token that was spent.
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM audit_events WHERE run_id = '%1' "
+                                          "AND kind = 'call.approved'")
+                               .arg(run->runId())),
+                 1);
+        const QStringList jti =
+            h->column(QStringLiteral("SELECT token_jti FROM tool_calls WHERE run_id = '%1'")
+                          .arg(run->runId()));
+        QCOMPARE(ledgerJtis(), jti);
+        QCOMPARE(h->column(QStringLiteral("SELECT stop_reason FROM runs WHERE run_id = '%1'")
+                               .arg(run->runId())),
+                 QStringList{QStringLiteral("completed")});
+        // m1ctl audit verify: the chain is whole.
+        const auto report = h->store->verify();
+        QVERIFY(report);
+        QVERIFY2(report->intact, qPrintable(report->message));
+    }
+
+    // SQL-04, cancelled instead: with room again, one write records what was refused, the call
+    // as cancelled and the end of the run as user_cancelled. The tool never ran.
+    void auditStoreFullPausesThenCancels() {
+        pauseAtApproval(QStringLiteral("toolu_cancel"), QStringLiteral("cancelled.txt"),
+                        QString(200000, QLatin1Char('c')));
+        auto run = makePausingRun(h->config("Pause then cancel"));
+        startUntilPaused(*run);
+        QVERIFY(h->writer->setSqliteMaxPageCount(1'000'000));
+        QSignalSpy executed(run.get(), &RunController::proposalExecuted);
+        run->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(run->isFinished(), 20000);
+        QCOMPARE(run->report().stopReason, QStringLiteral("user_cancelled"));
+        QVERIFY2(run->report().errorCode.isEmpty(), qPrintable(run->report().errorCode));
+        QCOMPARE(run->report().cancelled, 1);
+        QCOMPARE(executed.size(), 1);
+        QCOMPARE(executed.at(0).at(1).toString(), QStringLiteral("cancelled"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/cancelled.txt"));
+        QVERIFY(ledgerJtis().isEmpty());
+        QCOMPARE(server->requests().size(), 1);
+        QCOMPARE(statuses(run->runId()), QStringList{QStringLiteral("cancelled")});
+        QCOMPARE(h->column(QStringLiteral("SELECT stop_reason FROM runs WHERE run_id = '%1'")
+                               .arg(run->runId())),
+                 QStringList{QStringLiteral("user_cancelled")});
+        const auto report = h->store->verify();
+        QVERIFY(report);
+        QVERIFY2(report->intact, qPrintable(report->message));
+    }
+
+    // SQL-04 with a message of two calls asked together: the first one's approval is refused,
+    // the second one's answer waits; Cancel records both as cancelled and neither runs.
+    void auditStoreFullCancelsEveryCallOfTheMessage() {
+        QVERIFY(h->setRules("{\"allow\":[],\"ask\":[\"write_file(*)\"],\"deny\":[]}"));
+        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            {{"toolu_m1", "write_file", QJsonObject{{"path", "m1.txt"}, {"content", "one\n"}}},
+             {"toolu_m2", "write_file", QJsonObject{{"path", "m2.txt"}, {"content", "two\n"}}}})));
+        const QString big(200000, QLatin1Char('m'));
+        gate->fallback = [this, big](const PendingApproval& pending) {
+            ApprovalDecision decision = ScriptedApprovalGate::approve();
+            if (pending.call.id == QLatin1String("toolu_m1")) {
+                (void)h->writer->setSqliteMaxPageCount(1);
+                QJsonObject edited = pending.call.arguments;
+                edited.insert(QStringLiteral("content"), big);
+                decision.editedArguments = edited;
+            }
+            return decision;
+        };
+        auto run = makePausingRun(h->config("Two calls"));
+        startUntilPaused(*run);
+        QCOMPARE(gate->asked.size(), 2);
+        QCOMPARE(statuses(run->runId()),
+                 (QStringList{QStringLiteral("proposed"), QStringLiteral("proposed")}));
+        QVERIFY(h->writer->setSqliteMaxPageCount(1'000'000));
+        run->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(run->isFinished(), 20000);
+        QCOMPARE(run->report().stopReason, QStringLiteral("user_cancelled"));
+        QCOMPARE(run->report().cancelled, 2);
+        QCOMPARE(statuses(run->runId()),
+                 (QStringList{QStringLiteral("cancelled"), QStringLiteral("cancelled")}));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/m1.txt"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/m2.txt"));
+        QVERIFY(ledgerJtis().isEmpty());
+        const auto report = h->store->verify();
+        QVERIFY(report && report->intact);
+    }
+
+    // SQL-04, cancelled while the store is still full: the one last write is refused too, and
+    // the run ends without further writes (the run row stays open; nothing ran).
+    void auditStoreStillFullCancelEndsWithoutWrites() {
+        pauseAtApproval(QStringLiteral("toolu_full2"), QStringLiteral("full2.txt"),
+                        QString(200000, QLatin1Char('f')));
+        auto run = makePausingRun(h->config("Cancel while full"));
+        startUntilPaused(*run);
+        const qint64 events = h->scalar(QStringLiteral("SELECT count(*) FROM audit_events"));
+        run->cancel();
+        QTRY_VERIFY_WITH_TIMEOUT(run->isFinished(), 20000);
+        QCOMPARE(run->report().stopReason, QStringLiteral("user_cancelled"));
+        QCOMPARE(run->report().errorCode, QStringLiteral("store.full"));
+        QVERIFY(!QFile::exists(h->workspaceDir + "/full2.txt"));
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM audit_events")), events);
+        QCOMPARE(h->scalar(QStringLiteral("SELECT count(*) FROM runs WHERE run_id = '%1' AND "
+                                          "completed_at IS NULL")
+                               .arg(run->runId())),
+                 1);
+        QVERIFY(h->writer->setSqliteMaxPageCount(1'000'000));
+        const auto report = h->store->verify();
+        QVERIFY(report);
+        QVERIFY2(report->intact, qPrintable(report->message));
+    }
+
+    // A step costs two acknowledged commits: "proposed", "policy checked" and the turn's API
+    // call go with "approved" (before the tool starts), the result alone (before the model sees
+    // it). The chain holds every event in the order it happened.
+    void stepCommitsAreBatched() {
+        QVERIFY(h->setRules("{\"allow\":[\"read_file(*)\"],\"ask\":[],\"deny\":[]}"));
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Read.")));
+        auto run = makeRun(h->config("Batch"));
+        // Emitted on the writer thread.
+        QAtomicInt commits;
+        const auto counting = connect(
+            h->writer.get(), &AuditWriter::acknowledged, h->writer.get(),
+            [&commits](quint64, qint64) { commits.fetchAndAddOrdered(1); }, Qt::DirectConnection);
+        QVERIFY(h->runToEnd(*run));
+        QCOMPARE(run->report().stopReason, QStringLiteral("completed"));
+        // run.started | api.call, call.proposed, call.policy, call.approved | call.executed |
+        // api.call, run.finished (the last signal may follow the acknowledgement a moment later)
+        QTRY_COMPARE_WITH_TIMEOUT(commits.loadAcquire(), 4, 5000);
+        QTest::qWait(50);
+        QCOMPARE(commits.loadAcquire(), 4);
+        disconnect(counting);
+        QCOMPARE(h->column(QStringLiteral("SELECT kind FROM audit_events WHERE run_id = '%1' "
+                                          "ORDER BY seq")
+                               .arg(run->runId())),
+                 (QStringList{"run.started", "api.call", "call.proposed", "call.policy",
+                              "call.approved", "call.executed", "api.call", "run.finished"}));
+        const auto report = h->store->verify();
+        QVERIFY(report && report->intact);
     }
 };
 

@@ -18,6 +18,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -206,6 +207,29 @@ QList<qint64> column(const QString& connection, const QString& sql, const QVaria
     while (q.next())
         out.append(q.value(0).toLongLong());
     return out;
+}
+
+// Back to schema version 4: without migration 5's indexes (the history's sort orders and the API
+// latency).
+void revertMigration5(QSqlQuery& sql) {
+    for (const char* index :
+         {"runs_sort_stop_reason", "runs_sort_steps", "runs_sort_calls", "runs_sort_tokens",
+          "runs_sort_cost", "runs_sort_duration", "api_calls_day_latency"})
+        QVERIFY2(sql.exec(QStringLiteral("DROP INDEX %1").arg(QLatin1String(index))),
+                 qPrintable(sql.lastError().text()));
+    QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 5")));
+}
+
+// Back to schema version 3: without migration 4's index and columns (SQLite >= 3.35 and
+// PostgreSQL both drop columns).
+void revertMigration4(QSqlQuery& sql) {
+    QVERIFY(sql.exec(QStringLiteral("DROP INDEX tool_calls_prompts")));
+    for (const char* column : {"decision_ms", "args_seen_whole", "decided_in_batch", "decided_by"})
+        QVERIFY2(
+            sql.exec(
+                QStringLiteral("ALTER TABLE tool_calls DROP COLUMN %1").arg(QLatin1String(column))),
+            qPrintable(sql.lastError().text()));
+    QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 4")));
 }
 
 QStringList ids(const Queries::HistoryPage& page) {
@@ -737,14 +761,29 @@ private slots:
         QCOMPARE(tokens->at(1).outputTokens, 6);
         QCOMPARE(tokens->at(2).outputTokens, 100);
 
-        // Now 2024-01-03 12:00: the last 30 days and the month so far are days 0 and 1.
-        const auto p = q.monthlyProjection(kD0 + 2 * kDay + 12 * kHour);
+        // Now 2024-01-03 12:00: the 30 days before today are days 0 and 1; today (day 2) has
+        // spent 500 so far, and the month so far is all three days.
+        const qint64 now = kD0 + 2 * kDay + 12 * kHour;
+        const auto p = q.monthlyProjection(now);
         QVERIFY(p);
         QCOMPARE(p->last30DaysMicros, 123459789);
-        QCOMPARE(p->monthToDateMicros, 123459789);
-        QCOMPARE(p->dailyAverageMicros, 4115326);
+        QCOMPARE(p->todayMicros, 500);
+        QCOMPARE(p->monthToDateMicros, 123460289);
+        // The rate over 30.5 days (today's first 12 hours count); the 28.5 days left at it.
+        QCOMPARE(p->dailyAverageMicros, qint64(123460289 / 30.5));
         QCOMPARE(p->remainingDays, 29);
-        QCOMPARE(p->projectedMonthMicros, 123459789 + 4115326 * 29);
+        const qint64 window = 30 * kDay + 12 * kHour;
+        QCOMPARE(p->projectedMonthMicros,
+                 123460289 + qint64(__int128(123460289) * (kD0 + 31 * kDay - now) / window));
+
+        // The first day of use: only today has costs. Month to date and the projection are
+        // today's spending, never $0 (the bug: today was left out of both).
+        const auto first = q.monthlyProjection(kD0 + 12 * kHour);
+        QVERIFY(first);
+        QCOMPARE(first->todayMicros, 3000);
+        QCOMPARE(first->monthToDateMicros, 3000);
+        QCOMPARE(first->last30DaysMicros, 0);
+        QCOMPARE(first->projectedMonthMicros, 6000); // 30.5 days left at 3000 per 30.5 days
     }
 
     void csvCells_data() {
@@ -924,6 +963,105 @@ private slots:
         QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
     }
 
+    // Batches (AuditWriter::submit of several events, one transaction each) give the very chain
+    // and projections that one event per transaction gives: same hashes, rollups still exact.
+    void batchedWritesMatchSingleWrites_data() { addBackends(); }
+    void batchedWritesMatchSingleWrites() {
+        QFETCH(QString, backend);
+        auto single = AuditStore::open(freshLocation(backend));
+        QVERIFY(single);
+        {
+            auto writer = (*single)->startWriter();
+            QVERIFY(writer);
+            for (const AuditEvent& event : dataset())
+                QVERIFY((*writer)->write(event, 30000));
+        }
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        const QList<AuditEvent> events = dataset();
+        qint64 lastSeq = 0;
+        int size = 1;
+        for (qsizetype i = 0; i < events.size(); i += size, size = size % 5 + 1) {
+            const AuditWriter::Ticket ticket = (*writer)->submit(events.mid(i, size));
+            const AuditAck ack = (*writer)->waitForAck(ticket, 30000);
+            QVERIFY2(ack, qPrintable(ack ? QString() : ack.error().message));
+            QCOMPARE(*ack, qMin<qint64>(i + size, events.size()));
+            lastSeq = *ack;
+        }
+        QCOMPARE(lastSeq, qint64(events.size()));
+        const QString batched = (*opened)->connectionName();
+        const QString mismatch = rollupMismatch(batched);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const auto report = (*opened)->verify();
+        QVERIFY(report && report->intact);
+        const auto one = [](const QString& connection, const QString& sql) {
+            QSqlQuery q(QSqlDatabase::database(connection, false));
+            QStringList rows;
+            if (!q.exec(sql))
+                return QStringList{q.lastError().text()};
+            while (q.next()) {
+                QStringList fields;
+                for (int c = 0; c < q.record().count(); ++c)
+                    fields.append(q.value(c).toString());
+                rows.append(fields.join(QLatin1Char('|')));
+            }
+            return rows;
+        };
+        for (const char* sql :
+             {"SELECT seq, hash FROM audit_events ORDER BY seq",
+              "SELECT run_id, calls_proposed, calls_approved, calls_denied, calls_executed, "
+              "calls_failed, input_tokens, cost_micros, stop_reason FROM runs ORDER BY run_id",
+              "SELECT run_id, request_id, status, token_jti FROM tool_calls ORDER BY run_id, "
+              "request_id",
+              "SELECT day, model, runs, api_calls, cost_micros FROM rollup_api_day ORDER BY day, "
+              "model"}) {
+            const QString query = QString::fromLatin1(sql);
+            QCOMPARE(one(batched, query), one((*single)->connectionName(), query));
+        }
+    }
+
+    // A batch is one transaction: an event it cannot write takes the whole batch back.
+    void batchIsAllOrNothing_data() { addBackends(); }
+    void batchIsAllOrNothing() {
+        QFETCH(QString, backend);
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY(opened);
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        const QString c = (*opened)->connectionName();
+        QVERIFY((*writer)->write(AuditEvent::runStarted("b1", start("x", "m", "g"), kD0), 30000));
+        const QList<AuditEvent> batch{
+            AuditEvent::callProposed("b1", "c1", 1, "read_file", "read", {}, kD0 + 1),
+            AuditEvent::callApproved("b1", "c1", "auto", {}, "jti-b1", {}, kD0 + 2),
+            // Not approved: the transition is refused, and with it the two events before.
+            AuditEvent::callExecuted("b1", "c2", {}, "out", 1, kD0 + 3)};
+        const AuditAck ack = (*writer)->waitForAck((*writer)->submit(batch), 30000);
+        QVERIFY(!ack);
+        QCOMPARE(ack.error().code, QStringLiteral("store.transition"));
+        // Not something a person can fix by freeing space: a run stops on it.
+        QCOMPARE(AuditWriter::failureOf(ack.error()), AuditWriter::Failure::Other);
+        QSqlQuery q(QSqlDatabase::database(c, false));
+        QVERIFY(q.exec(QStringLiteral("SELECT (SELECT count(*) FROM audit_events), (SELECT "
+                                      "last_seq FROM chain_head), (SELECT count(*) FROM "
+                                      "tool_calls), (SELECT calls_proposed FROM runs)")));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(0).toLongLong(), 1);
+        QCOMPARE(q.value(1).toLongLong(), 1);
+        QCOMPARE(q.value(2).toLongLong(), 0);
+        QCOMPARE(q.value(3).toLongLong(), 0);
+        q.finish();
+        // The writer goes on: the same events without the bad one are written.
+        QCOMPARE(*(*writer)->waitForAck((*writer)->submit(batch.first(2)), 30000), 3);
+        const QString mismatch = rollupMismatch(c);
+        QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+        const auto report = (*opened)->verify();
+        QVERIFY(report && report->intact);
+        // An empty batch writes nothing and is acknowledged with 0.
+        QCOMPARE(*(*writer)->waitForAck((*writer)->submit(QList<AuditEvent>{}), 30000), 0);
+    }
+
     // The SQL bucket expression (backfill, partial days) is the C++ one (writer, probes).
     void rollupBuckets_data() { addBackends(); }
     void rollupBuckets() {
@@ -1083,12 +1221,9 @@ private slots:
             for (const char* index : {"tool_calls_tool_duration", "tool_calls_kind_decide",
                                       "runs_duration", "runs_agent_summary"})
                 QVERIFY(sql.exec(QStringLiteral("DROP INDEX %1").arg(QLatin1String(index))));
-            // Migration 4 (the history's sort indexes) comes again after 3.
-            for (const char* index :
-                 {"runs_sort_stop_reason", "runs_sort_steps", "runs_sort_calls", "runs_sort_tokens",
-                  "runs_sort_cost", "runs_sort_duration", "api_calls_day_latency"})
-                QVERIFY(sql.exec(QStringLiteral("DROP INDEX %1").arg(QLatin1String(index))));
-            QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version >= 3")));
+            revertMigration5(sql);
+            revertMigration4(sql);
+            QVERIFY(sql.exec(QStringLiteral("DELETE FROM schema_version WHERE version = 3")));
         }
         auto reopened = AuditStore::open(where);
         QVERIFY2(reopened, qPrintable(reopened ? QString() : reopened.error().message));
@@ -1099,6 +1234,191 @@ private slots:
                      QJsonDocument(q.approvalMetrics()->toJson()).toJson(QJsonDocument::Compact)),
                  before);
         QCOMPARE(q.toolStats()->size(), 3);
+    }
+
+    // SBX-27: the prompts per scope with their evidence, figures worked out by hand.
+    void approvalsByScope_data() { addBackends(); }
+    void approvalsByScope() {
+        QFETCH(QString, backend);
+        auto opened = AuditStore::open(freshLocation(backend));
+        QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().message));
+        auto writer = (*opened)->startWriter();
+        QVERIFY(writer);
+        const qint64 t = kD0 + 5 * kDay;
+        const auto decision = [](const char* decision) {
+            PolicyDecision d;
+            d.kind = QLatin1String(decision) == QLatin1String("ask") ? PolicyDecision::Kind::Ask
+                     : QLatin1String(decision) == QLatin1String("allow")
+                         ? PolicyDecision::Kind::Allow
+                         : PolicyDecision::Kind::Deny;
+            d.reason = QStringLiteral("because");
+            return d;
+        };
+        const auto evidence = [](qint64 ms, std::optional<bool> seen, bool batch) {
+            AuditEvent::DecisionEvidence e;
+            e.decisionMs = ms;
+            e.argsSeenWhole = seen;
+            e.inBatch = batch;
+            e.decidedBy = QStringLiteral("ann");
+            return e;
+        };
+        QList<AuditEvent> events;
+        events << AuditEvent::runStarted("s1", start("alpha", "m", "scopes"), t);
+        int n = 0;
+        // One call: proposed, checked by the policy, then the given transition.
+        const auto call = [&](const char* scope, const char* policy, AuditEvent decided) {
+            const QString id = QStringLiteral("c%1").arg(++n);
+            const qint64 at = t + n * 100;
+            events << AuditEvent::callProposed("s1", id, 1, "tool", QLatin1String(scope), {}, at)
+                   << AuditEvent::policyChecked("s1", id, decision(policy), at + 1);
+            decided.requestId = id;
+            decided.at = at + 2;
+            events << decided;
+        };
+        const auto approved = [](const char* kind, std::optional<AuditEvent::DecisionEvidence> e) {
+            AuditEvent a = AuditEvent::callApproved("s1", {}, QLatin1String(kind), {}, "j");
+            if (e)
+                a.addDecisionEvidence(*e);
+            return a;
+        };
+        const auto denied = [](AuditEvent::DecisionEvidence e) {
+            AuditEvent d = AuditEvent::callDenied("s1", {}, "person", "gui", "no");
+            d.addDecisionEvidence(e);
+            return d;
+        };
+        // execute: 2 approved by a person (4 s, whole seen, batch; 1 s, not seen), 1 denied
+        // (3 s, seen), 1 expired, 1 auto-approved.
+        call("execute", "ask", approved("person", evidence(4000, true, true)));
+        call("execute", "ask", approved("person", evidence(1000, false, false)));
+        call("execute", "ask", denied(evidence(3000, true, false)));
+        call("execute", "ask", AuditEvent::callExpired("s1", {}, "nobody"));
+        call("execute", "ask", approved("auto", std::nullopt));
+        // write: 1 approved by a person without evidence (an older client); 1 allowed by a rule
+        // (no prompt: not counted).
+        call("write", "ask", approved("person", std::nullopt));
+        call("write", "allow", approved("rule", std::nullopt));
+        for (const AuditEvent& e : events) {
+            const AuditAck ack = (*writer)->write(e, 30000);
+            QVERIFY2(ack, qPrintable(ack ? QString() : ack.error().message));
+        }
+        const auto stats = Queries(**opened).approvalsByScope();
+        QVERIFY2(stats, qPrintable(stats ? QString() : stats.error().message));
+        QCOMPARE(stats->size(), 2);
+        const auto& x = stats->at(0);
+        QCOMPARE(x.scope, QStringLiteral("execute"));
+        QCOMPARE(x.prompts, 5);
+        QCOMPARE(x.approved, 2);
+        QCOMPARE(x.denied, 1);
+        QCOMPARE(x.expired, 1);
+        QCOMPARE(x.otherwise, 1);
+        QCOMPARE(x.inBatch, 1);
+        QCOMPARE(x.seenWhole, 2);
+        QCOMPARE(x.seenKnown, 3);
+        QCOMPARE(x.approvalRate, 0.5);
+        QCOMPARE(x.decisionMs.n, 3);
+        QCOMPARE(*x.decisionMs.p50, 3000); // 1000, 3000, 4000
+        const auto& w = stats->at(1);
+        QCOMPARE(w.scope, QStringLiteral("write"));
+        QCOMPARE(w.prompts, 1);
+        QCOMPARE(w.approved, 1);
+        QCOMPARE(w.approvalRate, 1.0);
+        QCOMPARE(w.seenKnown, 0);
+        QVERIFY(!w.decisionMs.p50);
+        // A range that holds only the first three calls.
+        const auto part = Queries(**opened).approvalsByScope({t, t + 350});
+        QVERIFY(part);
+        QCOMPARE(part->size(), 1);
+        QCOMPARE(part->at(0).prompts, 3);
+        // The evidence reaches the run's rows, NULL where nobody was prompted.
+        const auto detail = Queries(**opened).run("s1");
+        QVERIFY(detail);
+        QCOMPARE(detail->toolCalls.at(0).decisionMs, std::optional<qint64>(4000));
+        QCOMPARE(detail->toolCalls.at(0).argsSeenWhole, std::optional<bool>(true));
+        QCOMPARE(detail->toolCalls.at(0).decidedInBatch, std::optional<bool>(true));
+        QCOMPARE(detail->toolCalls.at(0).decidedBy, QStringLiteral("ann"));
+        QCOMPARE(detail->toolCalls.at(1).argsSeenWhole, std::optional<bool>(false));
+        QVERIFY(!detail->toolCalls.at(6).decisionMs);
+        QVERIFY(!detail->toolCalls.at(6).argsSeenWhole);
+        QVERIFY(!detail->toolCalls.at(6).decidedInBatch);
+        QVERIFY(detail->toolCalls.at(6).decidedBy.isEmpty());
+        QCOMPARE(detail->toolCalls.at(0).toJson().value("decisionMs").toInteger(), 4000);
+    }
+
+    // Migration 4 on a database of schema version 3: the evidence columns and their index
+    // appear, the rows already there keep NULL (nothing to recover them from), new decisions
+    // store theirs.
+    void migration4AddsDecisionEvidence_data() { addBackends(); }
+    void migration4AddsDecisionEvidence() {
+        QFETCH(QString, backend);
+        const QString where = freshLocation(backend);
+        {
+            auto opened = AuditStore::open(where);
+            QVERIFY(opened);
+            {
+                auto writer = (*opened)->startWriter();
+                QVERIFY(writer);
+                for (const AuditEvent& event : dataset())
+                    QVERIFY((*writer)->write(event, 30000));
+            }
+            QSqlQuery sql(QSqlDatabase::database((*opened)->connectionName(), false));
+            revertMigration5(sql);
+            revertMigration4(sql);
+            QVERIFY(!sql.exec(QStringLiteral("SELECT decision_ms FROM tool_calls")));
+        }
+        auto reopened = AuditStore::open(where);
+        QVERIFY2(reopened, qPrintable(reopened ? QString() : reopened.error().message));
+        QSqlQuery sql(QSqlDatabase::database((*reopened)->connectionName(), false));
+        QVERIFY(sql.exec(QStringLiteral("SELECT max(version) FROM schema_version")) && sql.next());
+        QCOMPARE(sql.value(0).toInt(), SchemaMigrations::latestVersion());
+        QVERIFY(sql.exec(QStringLiteral("SELECT count(*) FROM tool_calls WHERE decision_ms IS "
+                                        "NULL AND args_seen_whole IS NULL AND decided_in_batch "
+                                        "IS NULL AND decided_by IS NULL")) &&
+                sql.next());
+        QCOMPARE(sql.value(0).toInt(), 6); // every row of the dataset
+        sql.finish();
+        // The CHECK holds on both dialects.
+        QVERIFY(!sql.exec(QStringLiteral("UPDATE tool_calls SET args_seen_whole = 2")));
+        {
+            auto writer = (*reopened)->startWriter();
+            QVERIFY(writer);
+            const qint64 at = kD0 + 3 * kDay;
+            AuditEvent approved = AuditEvent::callApproved("r4", "c9", "person", "gui", "j9");
+            approved.at = at + 2;
+            AuditEvent::DecisionEvidence e;
+            e.decisionMs = 777;
+            e.argsSeenWhole = true;
+            e.inBatch = false;
+            e.decidedBy = QStringLiteral("bob");
+            approved.addDecisionEvidence(e);
+            QVERIFY((*writer)->write(
+                AuditEvent::callProposed("r4", "c9", 2, "run_command", "execute", {}, at), 30000));
+            QVERIFY((*writer)->write(AuditEvent::policyChecked(
+                                         "r4", "c9",
+                                         [] {
+                                             PolicyDecision d;
+                                             d.kind = PolicyDecision::Kind::Ask;
+                                             return d;
+                                         }(),
+                                         at + 1),
+                                     30000));
+            const AuditAck ack = (*writer)->write(approved, 30000);
+            QVERIFY2(ack, qPrintable(ack ? QString() : ack.error().message));
+        }
+        const auto detail = Queries(**reopened).run("r4");
+        QVERIFY(detail);
+        QCOMPARE(detail->toolCalls.size(), 2);
+        QVERIFY(!detail->toolCalls.at(0).decisionMs);
+        QCOMPARE(detail->toolCalls.at(1).decisionMs, std::optional<qint64>(777));
+        QCOMPARE(detail->toolCalls.at(1).argsSeenWhole, std::optional<bool>(true));
+        QCOMPARE(detail->toolCalls.at(1).decidedInBatch, std::optional<bool>(false));
+        QCOMPARE(detail->toolCalls.at(1).decidedBy, QStringLiteral("bob"));
+        const auto stats = Queries(**reopened).approvalsByScope();
+        QVERIFY(stats);
+        QCOMPARE(stats->size(), 1);
+        QCOMPARE(stats->at(0).scope, QStringLiteral("execute"));
+        QCOMPARE(stats->at(0).approved, 1);
+        QCOMPARE(*stats->at(0).decisionMs.p50, 777);
+        QVERIFY((*reopened)->verify()->intact);
     }
 
     void cleanupTestCase() {

@@ -13,6 +13,7 @@ namespace {
 
 constexpr char kProbeFlag[] = "--probe-jwt-secret";
 constexpr char kRotateFlag[] = "--rotate-jwt-secret";
+constexpr char kApiKeyFlag[] = "--probe-api-key";
 
 // Child-process modes: print "<code>\n<message>" of the operation ("ok" on success).
 int runHelper(const char* flag) {
@@ -22,6 +23,15 @@ int runHelper(const char* flag) {
         const auto secret = SecretStore::jwtSecret();
         out << (secret ? QStringLiteral("ok") : secret.error().code) << '\n'
             << (secret ? QString() : secret.error().message) << '\n';
+        return 0;
+    }
+    if (qstrcmp(flag, kApiKeyFlag) == 0) {
+        // M1_JWT_SECRET set, no API key: the message must ask only for what is missing.
+        qputenv("M1_JWT_SECRET", QByteArray(40, 'k'));
+        qunsetenv("ANTHROPIC_API_KEY");
+        const auto key = SecretStore::apiKey();
+        out << (key ? QStringLiteral("ok") : key.error().code) << '\n'
+            << (key ? QString() : key.error().message) << '\n';
         return 0;
     }
     const auto status = SecretStore::rotateJwtSecret();
@@ -148,24 +158,39 @@ private Q_SLOTS:
         qunsetenv("M1_JWT_SECRET");
     }
 
-    // SEC-01: no Secret Service on the bus, no M1_JWT_SECRET: a clear error naming the variables.
+    // SEC-01: no Secret Service on the bus, no M1_JWT_SECRET: a clear error naming the variable
+    // that stands in for the missing secret, and only that one.
+    void noKeychain_data() {
+        QTest::addColumn<QString>("flag");
+        QTest::addColumn<QByteArray>("named");
+        QTest::addColumn<QByteArray>("notNamed");
+        QTest::newRow("jwt secret")
+            << QString::fromLatin1(kProbeFlag) << QByteArray("M1_JWT_SECRET")
+            << QByteArray("ANTHROPIC_API_KEY");
+        QTest::newRow("api key") << QString::fromLatin1(kApiKeyFlag)
+                                 << QByteArray("ANTHROPIC_API_KEY") << QByteArray("M1_JWT_SECRET");
+    }
     void noKeychain() {
-        const auto child = m1::test::runProgram(QCoreApplication::applicationFilePath(),
-                                                {QLatin1String(kProbeFlag)}, withoutSessionBus());
+        QFETCH(QString, flag);
+        QFETCH(QByteArray, named);
+        QFETCH(QByteArray, notNamed);
+        const auto child = m1::test::runProgram(QCoreApplication::applicationFilePath(), {flag},
+                                                withoutSessionBus());
         QCOMPARE(child.exitCode, 0);
         const QList<QByteArray> lines = child.out.split('\n');
         QVERIFY2(lines.size() >= 2, child.out.constData());
         QCOMPARE(lines.at(0), QByteArray("secret.no_keychain"));
-        QVERIFY2(lines.at(1).contains("M1_JWT_SECRET"), lines.at(1).constData());
-        QVERIFY(lines.at(1).contains("ANTHROPIC_API_KEY"));
         QVERIFY(lines.at(1).contains("No keychain service is available"));
+        QVERIFY2(lines.at(1).contains(named), lines.at(1).constData());
+        QVERIFY2(!lines.at(1).contains(notNamed), lines.at(1).constData());
     }
 };
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     m1::initApplicationIdentity();
-    if (argc == 2 && (qstrcmp(argv[1], kProbeFlag) == 0 || qstrcmp(argv[1], kRotateFlag) == 0))
+    if (argc == 2 && (qstrcmp(argv[1], kProbeFlag) == 0 || qstrcmp(argv[1], kRotateFlag) == 0 ||
+                      qstrcmp(argv[1], kApiKeyFlag) == 0))
         return runHelper(argv[1]);
     TestSecretStore test;
     return QTest::qExec(&test, argc, argv);

@@ -175,6 +175,8 @@ private slots:
     void insecureUrlRefusedWithoutNetwork();
     void connectionRefused();
     void cancelMidStream();
+    void cancelFromReceiverMidBatch();
+    void textDeltasJoinedPerRead();
     void stallTimesOut();
     void turnDeadline();
     void invalidConversationRefused();
@@ -615,6 +617,56 @@ void TestClaudeProvider::cancelMidStream() {
     QVERIFY(run.attempts.first().usage.known); // NET-19: the counts seen are kept
     QVERIFY(run.previews.isEmpty());
     QVERIFY(!provider.isBusy());
+}
+
+void TestClaudeProvider::cancelFromReceiverMidBatch() {
+    // The whole stream arrives in one read; a receiver of the first text cancels. Exactly one
+    // of turnFinished / turnFailed: nothing of the rest of the batch comes out after it.
+    FakeClaudeServer fake;
+    fake.enqueue(FakeClaudeServer::Reply::stream(example()));
+    QVERIFY(fake.listen());
+    ClaudeProvider provider(kKey, testOptions(fake.url()));
+    bool finished = false;
+    const auto c = QObject::connect(&provider, &ModelProvider::turnFinished,
+                                    [&](const AssistantMessage&) { finished = true; });
+    const Run run = runTurn(provider, sampleRequest(), 15000, [&] { provider.cancel(); });
+    QObject::disconnect(c);
+    QVERIFY(!run.timedOut);
+    QVERIFY(run.error);
+    QCOMPARE(run.error->code, QStringLiteral("api.cancelled"));
+    QVERIFY(!finished);
+    QVERIFY(!run.message);
+    QVERIFY(run.previews.isEmpty());
+    QCOMPARE(run.attempts.size(), 1);
+    QVERIFY(!provider.isBusy());
+}
+
+void TestClaudeProvider::textDeltasJoinedPerRead() {
+    QStringList deltas;
+    for (int i = 0; i < 50; ++i)
+        deltas << QStringLiteral("word%1 \u00e9 ").arg(i);
+    FakeClaudeServer fake;
+    fake.enqueue(FakeClaudeServer::Reply::stream(SseScript()
+                                                     .messageStart()
+                                                     .textBlock(0, deltas)
+                                                     .messageDelta(QStringLiteral("end_turn"), 60)
+                                                     .messageStop()
+                                                     .bytes()));
+    QVERIFY(fake.listen());
+    ClaudeProvider provider(kKey, testOptions(fake.url()));
+    int emitted = 0;
+    const auto c =
+        QObject::connect(&provider, &ModelProvider::textDelta, [&](int index, const QString&) {
+            QCOMPARE(index, 0);
+            ++emitted;
+        });
+    const Run run = runTurn(provider, sampleRequest());
+    QObject::disconnect(c);
+    QVERIFY(run.message);
+    QCOMPARE(run.text, deltas.join(QString()));
+    QCOMPARE(run.message->content.at(0).toObject().value("text").toString(), run.text);
+    // One write of the whole stream: one signal per read, not one per delta.
+    QVERIFY2(emitted >= 1 && emitted < deltas.size(), qPrintable(QString::number(emitted)));
 }
 
 void TestClaudeProvider::stallTimesOut() {

@@ -8,6 +8,7 @@
 
 using m1::SseEvent;
 using m1::SseParser;
+using m1::Status;
 
 namespace {
 
@@ -26,17 +27,34 @@ QString render(const QList<SseEvent>& events) {
     return s;
 }
 
+// With `borrowing`, every piece goes through one reused buffer (as ClaudeProvider reads):
+// the events are copied at once and the buffer is overwritten before the next piece.
 Parsed parseSplit(const QByteArray& input, const QList<qsizetype>& cuts,
-                  SseParser::Limits limits = {}) {
+                  SseParser::Limits limits = {}, bool borrowing = false) {
     Parsed r;
     SseParser parser(limits);
     qsizetype from = 0;
     QList<qsizetype> points = cuts;
     points.append(input.size());
+    QByteArray buffer(input.size(), '#');
     for (qsizetype to : points) {
         if (to < from)
             continue;
-        auto s = parser.feed(QByteArrayView(input).sliced(from, to - from), r.events);
+        const QByteArrayView piece = QByteArrayView(input).sliced(from, to - from);
+        Status s;
+        if (borrowing) {
+            std::copy(piece.begin(), piece.end(), buffer.begin());
+            QList<SseEvent> events;
+            s = parser.feedBorrowing(QByteArrayView(buffer).first(piece.size()), events);
+            for (const SseEvent& e : events)
+                r.events.append(
+                    SseEvent{QByteArray(e.type.constData(), e.type.size()),
+                             QByteArray(e.data.constData(), e.data.size()),
+                             QByteArray(e.lastEventId.constData(), e.lastEventId.size())});
+            buffer.fill('#');
+        } else {
+            s = parser.feed(piece, r.events);
+        }
         from = to;
         if (!s) {
             r.errorCode = s.error().code;
@@ -65,6 +83,7 @@ private slots:
     void caps_data();
     void caps();
     void retryField();
+    void borrowingCopiesNothing();
 };
 
 void TestSseParser::splitsGiveSameEvents_data() {
@@ -134,6 +153,11 @@ void TestSseParser::splitsGiveSameEvents() {
     const Parsed bytewise = parseSplit(input, everyByte(input.size()));
     QCOMPARE(render(bytewise.events), render(whole.events));
     QCOMPARE(bytewise.finishCode, whole.finishCode);
+    for (const QList<qsizetype>& cuts : {QList<qsizetype>(), everyByte(input.size())}) {
+        const Parsed borrowed = parseSplit(input, cuts, {}, true);
+        QCOMPARE(render(borrowed.events), render(whole.events));
+        QCOMPARE(borrowed.finishCode, whole.finishCode);
+    }
 
     QRandomGenerator rng(20261125);
     for (int round = 0; round < 50; ++round) {
@@ -144,6 +168,9 @@ void TestSseParser::splitsGiveSameEvents() {
         const Parsed random = parseSplit(input, cuts);
         QCOMPARE(render(random.events), render(whole.events));
         QCOMPARE(random.finishCode, whole.finishCode);
+        const Parsed borrowed = parseSplit(input, cuts, {}, true);
+        QCOMPARE(render(borrowed.events), render(whole.events));
+        QCOMPARE(borrowed.finishCode, whole.finishCode);
     }
 }
 
@@ -191,6 +218,31 @@ void TestSseParser::retryField() {
     QVERIFY(parser.feed("retry: 1500\nretry: 99999999999999999999\nretry: -1\n\n", out));
     QCOMPARE(parser.retryMs(), 1500);
     QVERIFY(out.isEmpty());
+}
+
+void TestSseParser::borrowingCopiesNothing() {
+    // A one-line event inside the chunk refers to the chunk; a data line cut by the end of a
+    // chunk, a second data line and invalid UTF-8 are copied.
+    const QByteArray chunk = "data: one\n\ndata: a\ndata: b\n\ndata: x\xFF\n\ndata: cut";
+    SseParser parser;
+    QList<SseEvent> events;
+    QVERIFY(parser.feedBorrowing(chunk, events));
+    QCOMPARE(events.size(), 3);
+    const auto inChunk = [&](const QByteArray& data) {
+        return data.constData() >= chunk.constData() &&
+               data.constData() < chunk.constData() + chunk.size();
+    };
+    QCOMPARE(events[0].data, QByteArray("one"));
+    QVERIFY(inChunk(events[0].data));
+    QCOMPARE(events[1].data, QByteArray("a\nb"));
+    QVERIFY(!inChunk(events[1].data));
+    QCOMPARE(events[2].data, QByteArray("x\xEF\xBF\xBD"));
+    QVERIFY(!inChunk(events[2].data));
+    events.clear();
+    QByteArray next = "ter\n\n";
+    QVERIFY(parser.feedBorrowing(next, events));
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events[0].data, QByteArray("cutter"));
 }
 
 QTEST_GUILESS_MAIN(TestSseParser)

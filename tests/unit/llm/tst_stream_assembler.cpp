@@ -88,6 +88,8 @@ private slots:
     void cases();
     void thinkingEchoedExactly();
     void usageOverwritesNeverAdds();
+    void fastPathFallbackAppendsOnce();
+    void largeToolInputSplitAnywhere();
 };
 
 void TestStreamAssembler::exampleStream() {
@@ -295,6 +297,61 @@ void TestStreamAssembler::usageOverwritesNeverAdds() {
     QCOMPARE(o.message.usage.cacheCreation1hInputTokens, 6);
     QCOMPARE(o.message.stopReason, QStringLiteral("refusal"));
     QCOMPARE(o.message.stopDetails.value("category").toString(), QStringLiteral("cyber"));
+}
+
+void TestStreamAssembler::fastPathFallbackAppendsOnce() {
+    // Deltas in the API's compact shape are decoded straight into the block; when the decoder
+    // gives up half way (a member after the delta, a raw control character, an escape only
+    // Qt accepts) the general path decides, and the text is appended exactly once.
+    const QByteArray head = "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+                            "\"text_delta\",\"text\":\"";
+    const QByteArray stream =
+        SseScript()
+            .messageStart()
+            .event("content_block_start",
+                   QByteArray("{\"type\":\"content_block_start\",\"index\":0,"
+                              "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"))
+            .event("content_block_delta", head + "ab\"},\"extra\":1}")
+            .event("content_block_delta", head + "c\x01"
+                                                 "d\"}}")
+            .event("content_block_delta", head + "e\\q\"}}")
+            .event("content_block_delta", head + "f\\n\\u00e9\"} }  ")
+            .event("content_block_stop", stopBlock(0))
+            .messageDelta("end_turn", 5)
+            .messageStop()
+            .bytes();
+    const Outcome o = run(stream);
+    QVERIFY(o.complete);
+    const QString expected = QString::fromUtf8("abc\x01"
+                                               "deqf\n\xc3\xa9");
+    QCOMPARE(o.text, expected);
+    QCOMPARE(o.message.content[0].toObject().value("text").toString(), expected);
+}
+
+void TestStreamAssembler::largeToolInputSplitAnywhere() {
+    // A write_file call: a long string full of escapes, non-ASCII and surrogate pairs, its
+    // partial JSON cut at every few bytes (inside escapes too).
+    QByteArray input = "{\"path\": \"src/t.cpp\", \"content\": \"";
+    for (int i = 0; i < 400; ++i)
+        input += "  {\\\"id\\\", 42},\\n\xc3\xa9\\u20ac\\ud83d\\ude00\\t";
+    input += "\", \"mode\": 420, \"ratio\": 0.5, \"flags\": [true, null]}";
+    SseScript script;
+    script.messageStart().event("content_block_start", startTool(0, "toolu_w", "write_file"));
+    const QString text = QString::fromUtf8(input);
+    for (qsizetype at = 0; at < text.size(); at += 7)
+        script.event("content_block_delta", deltaJson(0, text.mid(at, 7)));
+    const QByteArray stream = script.event("content_block_stop", stopBlock(0))
+                                  .messageDelta("tool_use", 9)
+                                  .messageStop()
+                                  .bytes();
+    const Outcome o = run(stream);
+    QVERIFY(o.complete);
+    const QJsonObject expected = QJsonDocument::fromJson(input).object();
+    QVERIFY(!expected.isEmpty());
+    QCOMPARE(o.message.content[0].toObject().value("input").toObject(), expected);
+    QCOMPARE(o.previews,
+             QStringList{"0:toolu_w:write_file:" + QString::fromUtf8(QJsonDocument(expected).toJson(
+                                                       QJsonDocument::Compact))});
 }
 
 QTEST_GUILESS_MAIN(TestStreamAssembler)

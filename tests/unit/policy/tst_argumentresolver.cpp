@@ -2,10 +2,13 @@
 
 #include <QDir>
 #include <QFile>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cstdlib>
+#include <fcntl.h>
+#include <unistd.h>
 
 using m1::ArgumentResolver;
 
@@ -149,6 +152,13 @@ private Q_SLOTS:
         int compared = 0;
         for (const QString& cwd : cwds) {
             ArgumentResolver shared(cwd); // one per evaluate(): its memory is reused
+            // As PolicyEngine makes it: names below the working folder looked up from its
+            // descriptor.
+            const int cwdFd =
+                ::open(QFile::encodeName(cwd).constData(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+            QVERIFY(cwdFd >= 0);
+            const auto closeFd = qScopeGuard([&] { ::close(cwdFd); });
+            ArgumentResolver sharedWithFd(cwd, true, cwdFd);
             for (const QString& base : std::as_const(words)) {
                 for (const QString& word : {base, base + u'/', m_root + u'/' + base}) {
                     if (word.isEmpty())
@@ -158,6 +168,7 @@ private Q_SLOTS:
                     ArgumentResolver fresh(cwd);
                     const auto alone = fresh.resolve(word);
                     const auto reused = shared.resolve(word);
+                    const auto withFd = sharedWithFd.resolve(word);
                     const QString where = cwd + QStringLiteral(" + ") + word + QStringLiteral(": ");
                     QVERIFY2(
                         alone == expected,
@@ -165,6 +176,9 @@ private Q_SLOTS:
                     QVERIFY2(
                         reused == expected,
                         qPrintable(where + show(reused) + QStringLiteral(" vs ") + show(expected)));
+                    QVERIFY2(
+                        withFd == expected,
+                        qPrintable(where + show(withFd) + QStringLiteral(" vs ") + show(expected)));
                     ++compared;
                 }
             }

@@ -1,3 +1,4 @@
+#include "TestSupport.h"
 #include "policy/PolicyEngine.h"
 #include "policy/PolicyRules.h"
 #include "tools/ToolRegistry.h"
@@ -143,7 +144,10 @@ class TestPolicyEngine : public QObject {
     }
 
 private Q_SLOTS:
+    void cleanupTestCase() { QVERIFY(m1::test::workspaceWayWasTaken()); }
+
     void initTestCase() {
+        m1::test::useWorkspaceWayFromEnvironment();
         QVERIFY(m_dir.isValid());
         const QDir root(m_dir.path());
         for (const char* file :
@@ -390,6 +394,12 @@ private Q_SLOTS:
         row("allow/git-status-short", s, {"git", "status", "-s"}, "allow", "policy.rule_allow", "",
             "run_command(git status*)");
         row("allow/ls-no-args", s, {"ls"}, "allow", "policy.rule_allow", "", "run_command(ls *)");
+        // The rule exists but a wildcard never covers "$HOME": the reason names the rule and the
+        // argument instead of "No rule decided".
+        row("allow/ls-variable-not-covered", s, {"ls", "$HOME"}, "ask",
+            "policy.scope_requires_approval", "does not apply to \"ls $HOME\"", "");
+        row("allow/ls-variable-names-argument", s, {"ls", "$HOME"}, "ask",
+            "policy.scope_requires_approval", "\"$HOME\" (the argument is passed as written", "");
         row("allow/timeout-git-status", s, {"timeout", "5", "git", "status"}, "allow",
             "policy.rule_allow", "run_command(git status*)", "run_command(timeout *)");
         row("allow/env-plain", s, {"env", "git", "status"}, "allow", "policy.rule_allow", "",
@@ -893,6 +903,16 @@ private Q_SLOTS:
             "policy.rule_deny", "run_command(frob --dangerous)");
     }
     void reviewOptions() { runRow(); }
+
+    // A rule is shown as written even when its text holds "%3" (its place is formatted in one
+    // pass; before, the line number replaced the "%3" in the rule's text too).
+    void reasonShowsTheRuleAsWritten() {
+        check(decide("{\"allow\": [\"run_command(printf %3 x)\"]}", "run_command",
+                     command({"printf", "%3", "x"})),
+              "allow", "policy.rule_allow",
+              "Allowed by the rule \"run_command(printf %3 x)\" (rules.json, line 1).",
+              "run_command(printf %3 x)");
+    }
 
     void scopeRequirementIsConfigurable() {
         PolicyConfig config;

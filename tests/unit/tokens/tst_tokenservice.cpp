@@ -2,9 +2,11 @@
 #include "tokens/TokenService.h"
 #include "util/CanonicalJson.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QMessageAuthenticationCode>
 #include <QRegularExpression>
+#include <QTimeZone>
 #include <QtTest>
 
 #include <map>
@@ -541,7 +543,14 @@ private Q_SLOTS:
         const QString token = forge(kHeader, payloadOf(defaultClaims()));
         QVERIFY(service.verify(token, {}));
         now = kNow + 300;
-        QCOMPARE(service.verify(token, {}).error().code, QStringLiteral("token.expired"));
+        const auto expired = service.verify(token, {});
+        QCOMPARE(expired.error().code, QStringLiteral("token.expired"));
+        // Times as a person reads them (ISO 8601, UTC), not epoch seconds.
+        const QString expiredAt =
+            QDateTime::fromSecsSinceEpoch(kNow + 300, QTimeZone::utc()).toString(Qt::ISODate);
+        QVERIFY2(expired.error().message.contains(expiredAt), qPrintable(expired.error().message));
+        QVERIFY2(!expired.error().message.contains(QString::number(kNow + 300)),
+                 qPrintable(expired.error().message));
     }
 
     // JWT-20: a rotated secret voids every open token, with its own code.

@@ -64,7 +64,10 @@ class TestRunCommand : public QObject {
     }
 
 private Q_SLOTS:
+    void cleanupTestCase() { QVERIFY(m1::test::workspaceWayWasTaken()); }
+
     void initTestCase() {
+        m1::test::useWorkspaceWayFromEnvironment();
         QVERIFY(m_base.isValid());
         const QString base = QDir(m_base.path()).canonicalPath();
         m_ws = base + QStringLiteral("/ws");

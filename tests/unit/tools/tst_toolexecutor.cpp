@@ -38,6 +38,9 @@ private:
     }
 
 private Q_SLOTS:
+    void initTestCase() { test::useWorkspaceWayFromEnvironment(); }
+    void cleanupTestCase() { QVERIFY(test::workspaceWayWasTaken()); }
+
     void init() {
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(QDir().mkpath(ws(QStringLiteral("docs"))));
