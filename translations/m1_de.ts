@@ -251,6 +251,14 @@
         <source>Reading the approval rate per scope</source>
         <translation>Lesen der Freigabequote pro Bereich</translation>
     </message>
+    <message>
+        <source>This cursor belongs to another order of the history.</source>
+        <translation>Dieser Cursor gehört zu einer anderen Sortierung des Verlaufs.</translation>
+    </message>
+    <message>
+        <source>Reading the API calls by day</source>
+        <translation>Lesen der API-Aufrufe pro Tag</translation>
+    </message>
 </context>
 <context>
     <name>AuditRetention</name>
@@ -1476,6 +1484,14 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <source>Unknown model &quot;%1&quot; (the list is in %2).</source>
         <translation>Unbekanntes Modell &quot;%1&quot; (die Liste steht in %2).</translation>
     </message>
+    <message>
+        <source>The audit database is not open (%1), and nothing runs unrecorded. Fix it as the error dialog says, or choose another database in Settings, then retry.</source>
+        <translation>Die Prüfprotokoll-Datenbank ist nicht geöffnet (%1), und nichts läuft ohne Protokoll. Beheben Sie das Problem wie im Fehlerdialog beschrieben oder wählen Sie in den Einstellungen eine andere Datenbank, und versuchen Sie es dann erneut.</translation>
+    </message>
+    <message>
+        <source>still opening</source>
+        <translation>wird noch geöffnet</translation>
+    </message>
 </context>
 <context>
     <name>SafeFile</name>
@@ -2558,6 +2574,18 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <source>Not resolved</source>
         <translation>Nicht erledigt</translation>
     </message>
+    <message>
+        <source>Reading the alerts</source>
+        <translation>Lesen der Warnungen</translation>
+    </message>
+    <message>
+        <source>Opening the audit database…</source>
+        <translation>Prüfprotokoll-Datenbank wird geöffnet…</translation>
+    </message>
+    <message>
+        <source>No audit database: %1</source>
+        <translation>Keine Prüfprotokoll-Datenbank: %1</translation>
+    </message>
 </context>
 <context>
     <name>m1::ApprovalCallView</name>
@@ -3087,10 +3115,6 @@ Korrigieren Sie die Datei (oder entfernen Sie sie) und versuchen Sie es dann ern
         <translation>Fehlerrate im Zeitverlauf</translation>
     </message>
     <message>
-        <source>Latency percentiles</source>
-        <translation>Latenz-Perzentile</translation>
-    </message>
-    <message>
         <source>Export cost report</source>
         <translation>Kostenbericht exportieren</translation>
     </message>
@@ -3101,12 +3125,6 @@ Korrigieren Sie die Datei (oder entfernen Sie sie) und versuchen Sie es dann ern
     <message>
         <source>Export failed</source>
         <translation>Export fehlgeschlagen</translation>
-    </message>
-    <message>
-        <source>%1
-Choose another file or folder and try again.</source>
-        <translation>%1
-Wählen Sie eine andere Datei oder einen anderen Ordner und versuchen Sie es erneut.</translation>
     </message>
     <message>
         <source>Loading…</source>
@@ -3131,10 +3149,6 @@ Wählen Sie eine andere Datei oder einen anderen Ordner und versuchen Sie es ern
     <message>
         <source>monthly budget per day</source>
         <translation>Monatsbudget pro Tag</translation>
-    </message>
-    <message>
-        <source>day of month (UTC), %1 to %2</source>
-        <translation>Tag des Monats (UTC), %1 bis %2</translation>
     </message>
     <message>
         <source>Cost in range: $%1 · month to date $%2 · projected month $%3</source>
@@ -3189,16 +3203,75 @@ Wählen Sie eine andere Datei oder einen anderen Ordner und versuchen Sie es ern
         <translation>API-Aufrufe</translation>
     </message>
     <message>
-        <source>Tool run time percentiles (ms)</source>
-        <translation>Perzentile der Werkzeuglaufzeit (ms)</translation>
-    </message>
-    <message>
         <source>Could not open %1: %2</source>
         <translation>%1 konnte nicht geöffnet werden: %2</translation>
     </message>
     <message>
         <source>Could not write %1: %2</source>
         <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Reading the charts or writing the report</source>
+        <translation>Lesen der Diagramme oder Schreiben des Berichts</translation>
+    </message>
+    <message>
+        <source>Tool run time percentiles</source>
+        <translation>Perzentile der Werkzeuglaufzeit</translation>
+    </message>
+    <message>
+        <source>API latency percentiles per day</source>
+        <translation>API-Latenz-Perzentile pro Tag</translation>
+    </message>
+    <message>
+        <source>Opening the audit database…</source>
+        <translation>Prüfprotokoll-Datenbank wird geöffnet…</translation>
+    </message>
+    <message>
+        <source>No audit database: %1</source>
+        <translation>Keine Prüfprotokoll-Datenbank: %1</translation>
+    </message>
+    <message>
+        <source>day (UTC), %1 to %2</source>
+        <translation>Tag (UTC), %1 bis %2</translation>
+    </message>
+    <message>
+        <source>Tool run time percentiles (ms, log scale)</source>
+        <translation>Perzentile der Werkzeuglaufzeit (ms, logarithmisch)</translation>
+    </message>
+    <message>
+        <source> ms</source>
+        <translation> ms</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 (%n API call(s))</source>
+        <translation>
+            <numerusform>%1 (%n API-Aufruf)</numerusform>
+            <numerusform>%1 (%n API-Aufrufe)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>API latency per day (ms)</source>
+        <translation>API-Latenz pro Tag (ms)</translation>
+    </message>
+    <message>
+        <source>Writing %1…</source>
+        <translation>%1 wird geschrieben…</translation>
+    </message>
+    <message>
+        <source>The audit database is not open yet.</source>
+        <translation>Die Prüfprotokoll-Datenbank ist noch nicht geöffnet.</translation>
+    </message>
+    <message>
+        <source>Last report: %1</source>
+        <translation>Letzter Bericht: %1</translation>
+    </message>
+    <message>
+        <source>The cost report was not written: %1</source>
+        <translation>Der Kostenbericht wurde nicht geschrieben: %1</translation>
+    </message>
+    <message>
+        <source>Choose another file or folder (one you may write to, with free space) and export again. If the database is the problem, the Alerts and History pages show whether it can be read.</source>
+        <translation>Wählen Sie eine andere Datei oder einen anderen Ordner (mit Schreibrecht und freiem Speicherplatz) und exportieren Sie erneut. Liegt es an der Datenbank, zeigen die Seiten Warnungen und Verlauf, ob sie lesbar ist.</translation>
     </message>
 </context>
 <context>
@@ -3389,6 +3462,14 @@ Wählen Sie eine andere Datei oder einen anderen Ordner und versuchen Sie es ern
         <source>Runs on the offline replay: no API key, so a recorded demo transcript plays. Add a key in Settings to use Claude.</source>
         <translation>Läuft mit der Offline-Wiedergabe: Kein API-Schlüssel vorhanden, daher wird ein aufgezeichneter Demo-Mitschnitt abgespielt. Fügen Sie in den Einstellungen einen Schlüssel hinzu, um Claude zu verwenden.</translation>
     </message>
+    <message>
+        <source>Opening the audit database…</source>
+        <translation>Prüfprotokoll-Datenbank wird geöffnet…</translation>
+    </message>
+    <message>
+        <source>Runs cannot start without the audit database: %1</source>
+        <translation>Läufe können ohne die Prüfprotokoll-Datenbank nicht starten: %1</translation>
+    </message>
 </context>
 <context>
     <name>m1::GuiApprovalGate</name>
@@ -3503,10 +3584,6 @@ Wählen Sie eine andere Datei oder einen anderen Ordner und versuchen Sie es ern
         <translation>Frühere Läufe</translation>
     </message>
     <message>
-        <source>Sorting orders the runs loaded so far; scroll down to load more.</source>
-        <translation>Die Sortierung betrifft nur die bisher geladenen Läufe; scrollen Sie nach unten, um weitere zu laden.</translation>
-    </message>
-    <message>
         <source>Open a run (double-click or Enter) to see its timeline.</source>
         <translation>Öffnen Sie einen Lauf (Doppelklick oder Eingabetaste), um seine Zeitleiste zu sehen.</translation>
     </message>
@@ -3609,6 +3686,30 @@ Ziel: %6</translation>
     <message>
         <source>Ended: %1</source>
         <translation>Beendet: %1</translation>
+    </message>
+    <message>
+        <source>Click a column to order all matching runs by it (the goal column does not sort).</source>
+        <translation>Klicken Sie auf eine Spalte, um alle passenden Läufe danach zu sortieren (die Zielspalte sortiert nicht).</translation>
+    </message>
+    <message>
+        <source> · ordered by %1, %2</source>
+        <translation> · sortiert nach %1, %2</translation>
+    </message>
+    <message>
+        <source>descending</source>
+        <translation>absteigend</translation>
+    </message>
+    <message>
+        <source>ascending</source>
+        <translation>aufsteigend</translation>
+    </message>
+    <message>
+        <source>Opening the audit database…</source>
+        <translation>Prüfprotokoll-Datenbank wird geöffnet…</translation>
+    </message>
+    <message>
+        <source>No audit database: %1</source>
+        <translation>Keine Prüfprotokoll-Datenbank: %1</translation>
     </message>
 </context>
 <context>
@@ -3786,18 +3887,6 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
         <translation>%1 (%2) — Lauf %3, Schritt %4</translation>
     </message>
     <message>
-        <source>Export cost report</source>
-        <translation>Kostenbericht exportieren</translation>
-    </message>
-    <message>
-        <source>CSV (*.csv)</source>
-        <translation>CSV (*.csv)</translation>
-    </message>
-    <message>
-        <source>Export failed</source>
-        <translation>Export fehlgeschlagen</translation>
-    </message>
-    <message>
         <source>Quit?</source>
         <translation>Beenden?</translation>
     </message>
@@ -3808,6 +3897,38 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
     <message>
         <source>, call %1 of %2 of its message</source>
         <translation>, Aufruf %1 von %2 seiner Nachricht</translation>
+    </message>
+    <message>
+        <source>Opening the audit database</source>
+        <translation>Prüfprotokoll-Datenbank wird geöffnet</translation>
+    </message>
+    <message>
+        <source>Opening the audit database…</source>
+        <translation>Prüfprotokoll-Datenbank wird geöffnet…</translation>
+    </message>
+    <message>
+        <source>No audit database: runs cannot start</source>
+        <translation>Keine Prüfprotokoll-Datenbank: Läufe können nicht starten</translation>
+    </message>
+    <message>
+        <source>Audit database unavailable</source>
+        <translation>Prüfprotokoll-Datenbank nicht verfügbar</translation>
+    </message>
+    <message>
+        <source>The audit database %1 could not be opened.</source>
+        <translation>Die Prüfprotokoll-Datenbank %1 konnte nicht geöffnet werden.</translation>
+    </message>
+    <message>
+        <source>%1
+
+Runs need it: every decision is recorded before a tool runs. If it is a PostgreSQL server, check that it runs and accepts the connection (password in ~/.pgpass); if it is a file, check the folder&apos;s permissions and free space. Then press Retry. To use another database, change it in Settings (Database) or start with --db, and restart.
+
+Error code: %2</source>
+        <translation>%1
+
+Läufe brauchen sie: Jede Entscheidung wird aufgezeichnet, bevor ein Werkzeug läuft. Ist es ein PostgreSQL-Server, prüfen Sie, ob er läuft und die Verbindung annimmt (Passwort in ~/.pgpass); ist es eine Datei, prüfen Sie die Rechte des Ordners und den freien Speicherplatz. Drücken Sie dann Wiederholen. Für eine andere Datenbank ändern Sie sie in den Einstellungen (Datenbank) oder starten Sie mit --db, und starten Sie neu.
+
+Fehlercode: %2</translation>
     </message>
 </context>
 <context>
@@ -3963,6 +4084,10 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
         <source>The request was withdrawn.</source>
         <translation>Die Anfrage wurde zurückgezogen.</translation>
     </message>
+    <message>
+        <source>The run stopped (%1) while the audit store refused writes; this call did not run.</source>
+        <translation>Der Lauf wurde beendet (%1), während die Prüfprotokoll-Datenbank Schreibvorgänge ablehnte; dieser Aufruf wurde nicht ausgeführt.</translation>
+    </message>
 </context>
 <context>
     <name>m1::RunTab</name>
@@ -4042,6 +4167,66 @@ Der Agent schlägt Werkzeugaufrufe nur vor. Ein Aufruf wird nur ausgeführt, wen
     <message>
         <source>Not started</source>
         <translation>Nicht gestartet</translation>
+    </message>
+    <message>
+        <source>Run paused: the audit store refused a write</source>
+        <translation>Lauf pausiert: Die Prüfprotokoll-Datenbank hat einen Schreibvorgang abgelehnt</translation>
+    </message>
+    <message>
+        <source>&amp;Retry</source>
+        <translation>&amp;Wiederholen</translation>
+    </message>
+    <message>
+        <source>Write the refused audit events again and go on with the run.</source>
+        <translation>Die abgelehnten Protokolleinträge erneut schreiben und den Lauf fortsetzen.</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel run</source>
+        <translation>Lauf a&amp;bbrechen</translation>
+    </message>
+    <message>
+        <source>End the run: nothing more runs. Its end is recorded if the audit store can take it.</source>
+        <translation>Den Lauf beenden: Es wird nichts mehr ausgeführt. Sein Ende wird aufgezeichnet, sofern die Prüfprotokoll-Datenbank es annimmt.</translation>
+    </message>
+    <message>
+        <source>Cancelling the run…</source>
+        <translation>Lauf wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>Retrying the refused audit write.</source>
+        <translation>Der abgelehnte Schreibvorgang ins Prüfprotokoll wird wiederholt.</translation>
+    </message>
+    <message>
+        <source>audit storage read-only</source>
+        <translation>Prüfprotokoll-Speicher schreibgeschützt</translation>
+    </message>
+    <message>
+        <source>audit storage full</source>
+        <translation>Prüfprotokoll-Speicher voll</translation>
+    </message>
+    <message>
+        <source>Make the audit database and its folder writable, then Retry.</source>
+        <translation>Machen Sie die Prüfprotokoll-Datenbank und ihren Ordner beschreibbar, dann Wiederholen.</translation>
+    </message>
+    <message>
+        <source>Free disk space (or raise the database&apos;s size limit), then Retry.</source>
+        <translation>Geben Sie Speicherplatz frei (oder erhöhen Sie das Größenlimit der Datenbank), dann Wiederholen.</translation>
+    </message>
+    <message>
+        <source>Run paused: %1. Nothing runs until the audit works again: the step that was refused did not happen. %2 Cancel ends the run.</source>
+        <translation>Lauf pausiert: %1. Nichts wird ausgeführt, bis das Prüfprotokoll wieder funktioniert: Der abgelehnte Schritt hat nicht stattgefunden. %2 Abbrechen beendet den Lauf.</translation>
+    </message>
+    <message>
+        <source>Run paused: %1 (%2). %3</source>
+        <translation>Lauf pausiert: %1 (%2). %3</translation>
+    </message>
+    <message>
+        <source>Paused: audit storage read-only</source>
+        <translation>Pausiert: Prüfprotokoll-Speicher schreibgeschützt</translation>
+    </message>
+    <message>
+        <source>Paused: audit storage full</source>
+        <translation>Pausiert: Prüfprotokoll-Speicher voll</translation>
     </message>
 </context>
 <context>
