@@ -7,6 +7,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
+#include <QMutex>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
@@ -24,6 +26,25 @@ namespace m1 {
 namespace {
 
 QAtomicInteger<quint64> g_connectionCounter;
+
+// The SQLite files this process has connections to, by device and inode, with the number of
+// connections. On Linux, closing *any* descriptor of a file drops every POSIX lock the process
+// holds on it, and SQLite counts its locks per process (a second connection to a file already
+// locked takes no lock of its own). So the header check below, which opens and closes the file,
+// must never run while a connection of this process has the file open: it would leave every
+// connection without its shared lock, and another process closing the file would believe it was
+// the last user, checkpoint and delete the WAL under a store still writing into it (SQLite "how to
+// corrupt", 2.2). The mutex covers the check, the open and the registration, and the close and
+// the removal, so no thread opens the file between another's check and its registration.
+struct OpenSqliteFiles {
+    QMutex mutex;
+    QHash<QPair<quint64, quint64>, int> connections;
+};
+
+OpenSqliteFiles& openSqliteFiles() {
+    static OpenSqliteFiles files;
+    return files;
+}
 
 QString errnoText() {
     return QString::fromLocal8Bit(std::strerror(errno));
@@ -100,12 +121,19 @@ StoreConnection::StoreConnection(QString name, StoreConfig config)
     : m_name(std::move(name)), m_config(std::move(config)) {}
 
 StoreConnection::~StoreConnection() {
+    OpenSqliteFiles& files = openSqliteFiles();
+    QMutexLocker lock(m_registered ? &files.mutex : nullptr);
     {
         QSqlDatabase db = QSqlDatabase::database(m_name, false);
         if (db.isValid())
             db.close();
     }
     QSqlDatabase::removeDatabase(m_name);
+    if (m_registered) {
+        const QPair<quint64, quint64> key(m_device, m_inode);
+        if (--files.connections[key] <= 0)
+            files.connections.remove(key);
+    }
 }
 
 Result<std::unique_ptr<StoreConnection>>
@@ -146,6 +174,8 @@ StoreConnection::open(const StoreConfig& config, const QString& purpose, Schema 
 Status StoreConnection::openSqlite() {
     const QString path = m_config.sqlitePath;
     const QByteArray encoded = QFile::encodeName(path);
+    OpenSqliteFiles& files = openSqliteFiles();
+    const QMutexLocker lock(&files.mutex);
     struct stat info {};
     bool exists = false;
     if (::lstat(encoded.constData(), &info) == 0) {
@@ -163,7 +193,11 @@ Status StoreConnection::openSqlite() {
                     tr("Cannot inspect the audit database %1: %2").arg(path, errnoText()));
     }
 
-    if (exists && info.st_size > 0) {
+    // Only the first connection of this process checks the header (see OpenSqliteFiles); the
+    // later ones find the file as SQLite already read it.
+    if (exists && info.st_size > 0 &&
+        !files.connections.contains(
+            {static_cast<quint64>(info.st_dev), static_cast<quint64>(info.st_ino)})) {
         if (const Status header = checkSqliteHeader(path, info.st_size); !header)
             return header;
     }
@@ -204,6 +238,13 @@ Status StoreConnection::openSqlite() {
             return std::unexpected(
                 m_config.dialect.toError(db.lastError(), QStringLiteral("store.open"),
                                          tr("Opening the audit database %1").arg(path)));
+        struct stat opened {};
+        if (!m_registered && ::stat(encoded.constData(), &opened) == 0) {
+            m_device = static_cast<quint64>(opened.st_dev);
+            m_inode = static_cast<quint64>(opened.st_ino);
+            m_registered = true;
+            ++files.connections[{m_device, m_inode}];
+        }
         // The first read makes SQLite parse the schema: a damaged file fails here, before any
         // write.
         QSqlQuery probe(db);
