@@ -1,14 +1,13 @@
 #include "store/StoreConnection.h"
 
 #include "store/SchemaMigrations.h"
+#include "util/OpenDatabaseFiles.h"
 
 #include <QAtomicInteger>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QHash>
-#include <QMutex>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
@@ -26,25 +25,6 @@ namespace m1 {
 namespace {
 
 QAtomicInteger<quint64> g_connectionCounter;
-
-// The SQLite files this process has connections to, by device and inode, with the number of
-// connections. On Linux, closing *any* descriptor of a file drops every POSIX lock the process
-// holds on it, and SQLite counts its locks per process (a second connection to a file already
-// locked takes no lock of its own). So the header check below, which opens and closes the file,
-// must never run while a connection of this process has the file open: it would leave every
-// connection without its shared lock, and another process closing the file would believe it was
-// the last user, checkpoint and delete the WAL under a store still writing into it (SQLite "how to
-// corrupt", 2.2). The mutex covers the check, the open and the registration, and the close and
-// the removal, so no thread opens the file between another's check and its registration.
-struct OpenSqliteFiles {
-    QMutex mutex;
-    QHash<QPair<quint64, quint64>, int> connections;
-};
-
-OpenSqliteFiles& openSqliteFiles() {
-    static OpenSqliteFiles files;
-    return files;
-}
 
 QString errnoText() {
     return QString::fromLocal8Bit(std::strerror(errno));
@@ -121,19 +101,16 @@ StoreConnection::StoreConnection(QString name, StoreConfig config)
     : m_name(std::move(name)), m_config(std::move(config)) {}
 
 StoreConnection::~StoreConnection() {
-    OpenSqliteFiles& files = openSqliteFiles();
-    QMutexLocker lock(m_registered ? &files.mutex : nullptr);
+    // Closed and removed from OpenDatabaseFiles together (see openSqlite).
+    QMutexLocker lock(m_registered ? &OpenDatabaseFiles::mutex() : nullptr);
     {
         QSqlDatabase db = QSqlDatabase::database(m_name, false);
         if (db.isValid())
             db.close();
     }
     QSqlDatabase::removeDatabase(m_name);
-    if (m_registered) {
-        const QPair<quint64, quint64> key(m_device, m_inode);
-        if (--files.connections[key] <= 0)
-            files.connections.remove(key);
-    }
+    if (m_registered)
+        OpenDatabaseFiles::removeLocked(m_device, m_inode);
 }
 
 Result<std::unique_ptr<StoreConnection>>
@@ -174,8 +151,10 @@ StoreConnection::open(const StoreConfig& config, const QString& purpose, Schema 
 Status StoreConnection::openSqlite() {
     const QString path = m_config.sqlitePath;
     const QByteArray encoded = QFile::encodeName(path);
-    OpenSqliteFiles& files = openSqliteFiles();
-    const QMutexLocker lock(&files.mutex);
+    // The header check, the open and the registration happen under OpenDatabaseFiles' mutex: the
+    // check opens and closes the file, which must not happen while another connection of this
+    // process has it open (it would drop that connection's locks).
+    const QMutexLocker lock(&OpenDatabaseFiles::mutex());
     struct stat info {};
     bool exists = false;
     if (::lstat(encoded.constData(), &info) == 0) {
@@ -193,11 +172,11 @@ Status StoreConnection::openSqlite() {
                     tr("Cannot inspect the audit database %1: %2").arg(path, errnoText()));
     }
 
-    // Only the first connection of this process checks the header (see OpenSqliteFiles); the
-    // later ones find the file as SQLite already read it.
+    // Only the first connection of this process checks the header; the later ones find the file
+    // as SQLite already read it.
     if (exists && info.st_size > 0 &&
-        !files.connections.contains(
-            {static_cast<quint64>(info.st_dev), static_cast<quint64>(info.st_ino)})) {
+        !OpenDatabaseFiles::containsLocked(static_cast<quint64>(info.st_dev),
+                                           static_cast<quint64>(info.st_ino))) {
         if (const Status header = checkSqliteHeader(path, info.st_size); !header)
             return header;
     }
@@ -243,7 +222,7 @@ Status StoreConnection::openSqlite() {
             m_device = static_cast<quint64>(opened.st_dev);
             m_inode = static_cast<quint64>(opened.st_ino);
             m_registered = true;
-            ++files.connections[{m_device, m_inode}];
+            OpenDatabaseFiles::addLocked(m_device, m_inode);
         }
         // The first read makes SQLite parse the schema: a damaged file fails here, before any
         // write.

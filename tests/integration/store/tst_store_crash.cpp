@@ -8,9 +8,13 @@
 // The child is this executable re-invoked with --writer-child. M1_STORE_KILL_ITERATIONS sets the
 // number of kills (default 20).
 #include "store/AuditStore.h"
+#include "tools/ToolRegistry.h"
+#include "tools/Workspace.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
@@ -198,6 +202,59 @@ private slots:
         auto report = (*reopened)->verify();
         QVERIFY(report);
         QVERIFY2(report->intact, qPrintable(report->message));
+    }
+
+    // The same rule for the file tools of this process: with the audit database inside the
+    // workspace, read_file, edit_file and search_files would open and close it (and write_file
+    // would replace it), so they refuse it and its -wal / -shm; everything else reads as usual.
+    void toolsLeaveTheAuditDatabaseAlone() {
+        const QString root = m_dir.filePath(QStringLiteral("ws-with-store"));
+        QVERIFY(QDir().mkpath(root));
+        const QString path = root + QStringLiteral("/audit.sqlite");
+        auto store = AuditStore::open(path);
+        QVERIFY(store);
+        auto writer = (*store)->startWriter();
+        QVERIFY(writer);
+        QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("run-1"), {})));
+        QFile notes(root + QStringLiteral("/notes.txt"));
+        QVERIFY(notes.open(QIODevice::WriteOnly));
+        notes.write("SQLite is mentioned here\n");
+        notes.close();
+        auto workspace = Workspace::open(root);
+        QVERIFY(workspace);
+        const ToolRegistry registry = ToolRegistry::withBuiltins();
+        for (const char* name : {"audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm"}) {
+            auto read = registry.find(QStringLiteral("read_file"))
+                            ->execute({{"path", QString::fromLatin1(name)}}, *workspace);
+            QVERIFY2(!read, name);
+            QCOMPARE(read.error().code, QStringLiteral("file.audit_database"));
+            QVERIFY2(read.error().message.contains(QLatin1String("audit database")),
+                     qPrintable(read.error().message));
+            auto write =
+                registry.find(QStringLiteral("write_file"))
+                    ->execute({{"path", QString::fromLatin1(name)}, {"content", "x"}}, *workspace);
+            QVERIFY2(!write, name);
+            QCOMPARE(write.error().code, QStringLiteral("file.audit_database"));
+        }
+        auto edit =
+            registry.find(QStringLiteral("edit_file"))
+                ->execute({{"path", "audit.sqlite"}, {"old_string", "SQLite"}, {"new_string", "x"}},
+                          *workspace);
+        QVERIFY(!edit);
+        QCOMPARE(edit.error().code, QStringLiteral("file.audit_database"));
+        auto found = registry.find(QStringLiteral("search_files"))
+                         ->execute({{"pattern", "SQLite"}}, *workspace);
+        QVERIFY2(found, qPrintable(found ? QString() : found.error().message));
+        QVERIFY2(found->output.contains(QLatin1String("notes.txt")), qPrintable(found->output));
+        QVERIFY2(!found->output.contains(QLatin1String("audit.sqlite")), qPrintable(found->output));
+        auto read = registry.find(QStringLiteral("read_file"))
+                        ->execute({{"path", "notes.txt"}}, *workspace);
+        QVERIFY(read);
+        // Nothing above disturbed the store: another process's close leaves its WAL in place.
+        QCOMPARE(countFromOtherProcess(path), 1);
+        QVERIFY(QFileInfo::exists(path + QStringLiteral("-wal")));
+        QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("run-2"), {})));
+        QCOMPARE(countFromOtherProcess(path), 2);
     }
 
     void killNineLoop() {
