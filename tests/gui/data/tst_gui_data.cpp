@@ -137,7 +137,6 @@ private slots:
         QVERIFY(m_dir.isValid());
         // Settings, QSettings and the token secret of this test only (as for screenshots).
         ScreenshotTour::isolate(m_dir.path());
-        QFile::remove(Settings::defaultFilePath());
         m_context = makeContext(m_dir.filePath(QStringLiteral("audit.sqlite")));
         QVERIFY(m_context);
         m_context->openStore();

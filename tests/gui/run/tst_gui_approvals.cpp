@@ -170,6 +170,8 @@ private slots:
         auto context = AppContext::create(options);
         QVERIFY2(context, qPrintable(context ? QString() : context.error().toString()));
         m_context = std::move(*context);
+        m_context->openStore();
+        QTRY_VERIFY_WITH_TIMEOUT(m_context->isStoreOpen(), 20000);
         m_context->loadSecrets();
         QTRY_VERIFY_WITH_TIMEOUT(m_context->areSecretsLoaded(), 20000);
         QVERIFY(m_context->tokens());
