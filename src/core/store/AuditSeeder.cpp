@@ -120,6 +120,24 @@ QVariant nullInt() {
     return QVariant(QMetaType::fromType<qint64>());
 }
 
+// Arguments of the shape each tool takes (canonical JSON: keys sorted, no spaces).
+QString seededArguments(const char* tool, int call) {
+    const QLatin1String name(tool);
+    if (name == QLatin1String("run_command"))
+        return QStringLiteral("{\"argv\":[\"make\",\"test-%1\"]}").arg(call);
+    if (name == QLatin1String("list_directory"))
+        return QStringLiteral("{\"path\":\"src\"}");
+    if (name == QLatin1String("search_files"))
+        return QStringLiteral("{\"pattern\":\"TODO %1\"}").arg(call);
+    if (name == QLatin1String("write_file"))
+        return QStringLiteral("{\"content\":\"// part %1\\n\",\"path\":\"src/%1.cpp\"}").arg(call);
+    if (name == QLatin1String("edit_file"))
+        return QStringLiteral(
+                   "{\"new_string\":\"fixed\",\"old_string\":\"broken\",\"path\":\"src/%1.cpp\"}")
+            .arg(call);
+    return QStringLiteral("{\"path\":\"src/%1.cpp\"}").arg(call);
+}
+
 QString compact(const QJsonObject& object) {
     return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
 }
@@ -397,7 +415,7 @@ Result<AuditSeeder::Report> AuditSeeder::seed(const AuditStore& store, const Opt
             const bool ran =
                 status == QLatin1String("executed") || status == QLatin1String("failed");
             const bool denied = status == QLatin1String("denied");
-            const QString args = QStringLiteral("{\"path\":\"src/%1.cpp\"}").arg(c);
+            const QString args = seededArguments(call.tool->name, c);
             const qint64 decidedAt = call.proposedAt + call.decideMs;
             QSqlQuery& q = *st.call;
             int k = 0;
