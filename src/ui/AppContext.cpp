@@ -66,6 +66,23 @@ void AppContext::openStore() {
         return;
     m_storeOpening = true;
     m_storeError = {};
+    if (m_storeOpenHeld) {
+        m_storeOpenPending = true;
+    } else {
+        startStoreOpen();
+    }
+    emit storeOpening();
+}
+
+void AppContext::releaseStoreOpen() {
+    m_storeOpenHeld = false;
+    if (m_storeOpenPending) {
+        m_storeOpenPending = false;
+        startStoreOpen();
+    }
+}
+
+void AppContext::startStoreOpen() {
     struct Opened {
         std::shared_ptr<AuditWriter> writer;
         Error error;
@@ -103,7 +120,6 @@ void AppContext::openStore() {
             }
             emit storeOpened();
         });
-    emit storeOpening();
 }
 
 QString AppContext::baseUrl() const {

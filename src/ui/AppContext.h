@@ -59,6 +59,12 @@ public:
     // storeOpened() when done, successful or not (storeError() says why not). Again after a
     // failure: the person's retry. Nothing happens while an open is under way or once open.
     void openStore();
+    // Holds back the work of openStore() until releaseStoreOpen(): isStoreOpening() is true at
+    // once (the window says the store is opening), but the checks, migrations and writer start
+    // only when released. The desktop releases it after the window's first paint, so the two do
+    // not share the CPU of a small machine.
+    void holdStoreOpen() { m_storeOpenHeld = true; }
+    void releaseStoreOpen();
     bool isStoreOpen() const { return m_writer != nullptr; }
     bool isStoreOpening() const { return m_storeOpening; }
     // Empty code while opening or open.
@@ -87,6 +93,7 @@ signals:
     void storeOpened();
 
 private:
+    void startStoreOpen();
     AppContext() = default;
 
     Settings m_settings;
@@ -104,6 +111,8 @@ private:
     bool m_secretsLoaded = false;
     bool m_loading = false;
     bool m_storeOpening = false;
+    bool m_storeOpenHeld = false;
+    bool m_storeOpenPending = false; // openStore() came while held
     Error m_storeError;
     std::optional<TokenService> m_tokens;
     Error m_tokenError;

@@ -58,19 +58,22 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
     m_runTabs->setCornerWidget(newRunButton, Qt::TopRightCorner);
     connect(newRunButton, &QToolButton::clicked, this, &MainWindow::newRun);
     connect(m_runTabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closeRunTab);
-    m_history = new HistoryView(context, m_pages);
-    m_charts = new ChartsView(context, m_pages);
+    // History and Charts are built when first shown (see history(), charts()): the window paints
+    // sooner. Alerts is built now: its tab shows the number of open alerts.
+    m_historyPlaceholder = new QWidget(m_pages);
+    m_chartsPlaceholder = new QWidget(m_pages);
     m_alerts = new AlertsView(context, m_pages);
     m_pages->addTab(m_runTabs, Icons::icon(Icons::Run), tr("&Runs"));
-    m_pages->addTab(m_history, Icons::icon(Icons::History), tr("&History"));
-    m_pages->addTab(m_charts, Icons::icon(Icons::Charts), tr("&Charts"));
+    m_pages->addTab(m_historyPlaceholder, Icons::icon(Icons::History), tr("&History"));
+    m_pages->addTab(m_chartsPlaceholder, Icons::icon(Icons::Charts), tr("&Charts"));
     m_pages->addTab(m_alerts, Icons::icon(Icons::Alerts), tr("A&lerts"));
     setCentralWidget(m_pages);
     connect(m_pages, &QTabWidget::currentChanged, this, [this](int index) {
-        if (m_pages->widget(index) == m_charts)
-            m_charts->refresh();
-        else if (m_pages->widget(index) == m_history)
-            m_history->refresh();
+        QWidget* page = m_pages->widget(index);
+        if (page == m_chartsPlaceholder || (m_charts && page == m_charts))
+            charts()->refresh();
+        else if (page == m_historyPlaceholder || (m_history && page == m_history))
+            history()->refresh();
     });
 
     // The queue of every pending approval across the runs.
@@ -196,6 +199,39 @@ MainWindow::MainWindow(AppContext& context, QWidget* parent)
     restoreState();
 }
 
+void MainWindow::replacePlaceholder(QWidget*& placeholder, QWidget* page) {
+    const int index = m_pages->indexOf(placeholder);
+    const bool current = m_pages->currentIndex() == index;
+    {
+        // No currentChanged while the tab is swapped (this may run inside that very signal).
+        const QSignalBlocker block(m_pages);
+        m_pages->insertTab(index, page, m_pages->tabIcon(index), m_pages->tabText(index));
+        m_pages->removeTab(index + 1);
+        if (current)
+            m_pages->setCurrentIndex(index);
+    }
+    placeholder->deleteLater();
+    placeholder = nullptr;
+}
+
+HistoryView* MainWindow::history() {
+    if (!m_history) {
+        m_history = new HistoryView(m_context, m_pages);
+        if (!m_historySplitterState.isEmpty())
+            m_history->splitter()->restoreState(m_historySplitterState);
+        replacePlaceholder(m_historyPlaceholder, m_history);
+    }
+    return m_history;
+}
+
+ChartsView* MainWindow::charts() {
+    if (!m_charts) {
+        m_charts = new ChartsView(m_context, m_pages);
+        replacePlaceholder(m_chartsPlaceholder, m_charts);
+    }
+    return m_charts;
+}
+
 MainWindow::~MainWindow() {
     // Run tabs (and their controllers) go before the gate they use.
     while (m_runTabs->count() > 0)
@@ -208,8 +244,9 @@ void MainWindow::buildMenus() {
         file->addAction(Icons::icon(Icons::NewRun), tr("&New run"), this, &MainWindow::newRun);
     newRunAction->setShortcut(QKeySequence::New);
     file->addAction(Icons::icon(Icons::Export), tr("&Export cost report…"), this, [this] {
-        m_pages->setCurrentWidget(m_charts);
-        m_charts->chooseAndExport();
+        ChartsView* page = charts();
+        m_pages->setCurrentWidget(page);
+        page->chooseAndExport();
     });
     file->addSeparator();
     QAction* settings = file->addAction(Icons::icon(Icons::Settings), tr("&Settings…"), this,
@@ -264,7 +301,11 @@ RunTab* MainWindow::newRun() {
         if (tab == currentRun())
             m_runStatus->setText(status);
     });
-    connect(tab, &RunTab::runEvent, m_charts, &ChartsView::scheduleRefresh);
+    // Charts not built yet read everything when they are.
+    connect(tab, &RunTab::runEvent, this, [this] {
+        if (m_charts)
+            m_charts->scheduleRefresh();
+    });
     connect(tab, &RunTab::runFinished, this, [this] { m_alerts->refresh(); });
     connect(m_runTabs, &QTabWidget::currentChanged, this, [this] {
         if (RunTab* t = currentRun())
@@ -374,9 +415,8 @@ void MainWindow::restoreState() {
     const QByteArray state = settings.value(QStringLiteral("ui/state")).toByteArray();
     if (!state.isEmpty())
         QMainWindow::restoreState(state);
-    const QByteArray history = settings.value(QStringLiteral("ui/historySplitter")).toByteArray();
-    if (!history.isEmpty())
-        m_history->splitter()->restoreState(history);
+    // Applied when the History page is built.
+    m_historySplitterState = settings.value(QStringLiteral("ui/historySplitter")).toByteArray();
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
@@ -394,7 +434,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     QSettings settings;
     settings.setValue(QStringLiteral("ui/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("ui/state"), saveState());
-    settings.setValue(QStringLiteral("ui/historySplitter"), m_history->splitter()->saveState());
+    if (m_history)
+        settings.setValue(QStringLiteral("ui/historySplitter"), m_history->splitter()->saveState());
     if (RunTab* t = currentRun()) {
         settings.setValue(QStringLiteral("ui/runSplitter"), t->splitter()->saveState());
         settings.setValue(QStringLiteral("ui/timelineSplitter"),

@@ -33,8 +33,10 @@ public:
     QTabWidget* runTabs() const { return m_runTabs; }
     RunTab* currentRun() const;
     RunTab* newRun();
-    HistoryView* history() const { return m_history; }
-    ChartsView* charts() const { return m_charts; }
+    // The History and Charts pages are built the first time they are shown or asked for (the
+    // window paints sooner); these build them when needed.
+    HistoryView* history();
+    ChartsView* charts();
     AlertsView* alerts() const { return m_alerts; }
     QToolButton* pendingButton() const { return m_pendingButton; }
     QListWidget* pendingList() const { return m_pendingList; }
@@ -52,6 +54,8 @@ private:
     void closeRunTab(int index);
     void restoreState();
     void showStoreState();
+    // Puts `page` into the tab of `placeholder`, keeping the tab's place, icon and text.
+    void replacePlaceholder(QWidget*& placeholder, QWidget* page);
 
     AppContext& m_context;
     GuiApprovalGate* m_gate = nullptr;
@@ -59,6 +63,10 @@ private:
     QTabWidget* m_runTabs = nullptr;
     HistoryView* m_history = nullptr;
     ChartsView* m_charts = nullptr;
+    // Stand-ins in the page tabs until the real page is built.
+    QWidget* m_historyPlaceholder = nullptr;
+    QWidget* m_chartsPlaceholder = nullptr;
+    QByteArray m_historySplitterState;
     AlertsView* m_alerts = nullptr;
     QDockWidget* m_queueDock = nullptr;
     QListWidget* m_pendingList = nullptr;

@@ -273,6 +273,44 @@ private slots:
                     ->isEnabled());
     }
 
+    // The desktop holds the store's open back until its window has painted: the window says the
+    // store is opening from the start, nothing touches the database before the release, and the
+    // History and Charts pages are built only when first shown.
+    void storeOpenHeldUntilReleased() {
+        const QString path = m_dir.filePath(QStringLiteral("held/audit.sqlite"));
+        auto context = makeContext(path);
+        QVERIFY(context);
+        context->holdStoreOpen();
+        QSignalSpy opened(context.get(), &AppContext::storeOpened);
+        context->openStore();
+        MainWindow window(*context);
+        window.show();
+        QVERIFY(context->isStoreOpening());
+        QVERIFY(window.storeBusy()->isVisible());
+        QVERIFY(window.storeErrorBox() == nullptr);
+        QVERIFY(window.findChild<HistoryView*>() == nullptr);
+        QVERIFY(window.findChild<ChartsView*>() == nullptr);
+        QTest::qWait(300);
+        QVERIFY(!QFileInfo::exists(path)); // nothing opened yet
+        QCOMPARE(opened.count(), 0);
+        context->releaseStoreOpen();
+        QVERIFY(opened.wait(20000));
+        QVERIFY(context->isStoreOpen());
+        QVERIFY(QFileInfo::exists(path));
+        QVERIFY(!window.storeBusy()->isVisible());
+        // The History tab keeps its place, text and shortcut when its page is built.
+        const int historyTab = 1;
+        QCOMPARE(window.pages()->tabText(historyTab), QStringLiteral("&History"));
+        window.pages()->setCurrentIndex(historyTab);
+        HistoryView* history = window.findChild<HistoryView*>();
+        QVERIFY(history);
+        QCOMPARE(window.history(), history);
+        QCOMPARE(window.pages()->currentWidget(), history);
+        QCOMPARE(window.pages()->tabText(historyTab), QStringLiteral("&History"));
+        QCOMPARE(window.pages()->count(), 4);
+        QCOMPARE(window.pages()->indexOf(window.charts()), 2);
+    }
+
     // A store that cannot be opened: a dialog that names it and says what to do, runs cannot
     // start, the views say why; Retry opens it once it is fixed.
     void storeFailureShowsADialog() {
