@@ -4800,6 +4800,21 @@ Fehlercode: %2</translation>
         <source>%1 · valid for %2:%3</source>
         <translation>%1 · gültig für %2:%3</translation>
     </message>
+    <message numerus="yes">
+        <source>Plan: %1 of %n step(s) done</source>
+        <translation>
+            <numerusform>Plan: %1 von %n Schritt erledigt</numerusform>
+            <numerusform>Plan: %1 von %n Schritten erledigt</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> · next: %1</source>
+        <translation> · als Nächstes: %1</translation>
+    </message>
+    <message>
+        <source>%1 in %2</source>
+        <translation>%1 in %2</translation>
+    </message>
 </context>
 <context>
     <name>m1::TimelineModel</name>

@@ -40,6 +40,29 @@ QString argumentsSummary(const TimelineEntry& e) {
             parts << v.toString();
         return parts.join(QLatin1Char(' '));
     }
+    if (e.tool == QLatin1String("update_plan")) {
+        // The plan in a line: how far it is and what comes next (the detail pane has it whole).
+        const QJsonArray steps = e.arguments.value(QLatin1String("steps")).toArray();
+        int done = 0;
+        QString next;
+        for (const QJsonValue& step : steps) {
+            const QJsonObject object = step.toObject();
+            if (object.value(QLatin1String("status")).toString() == QLatin1String("done"))
+                ++done;
+            else if (next.isEmpty())
+                next = object.value(QLatin1String("title")).toString();
+        }
+        QString text =
+            TimelineDelegate::tr("Plan: %1 of %n step(s) done", nullptr, steps.size()).arg(done);
+        if (!next.isEmpty())
+            text += TimelineDelegate::tr(" · next: %1").arg(next);
+        return text;
+    }
+    if (e.tool == QLatin1String("search_files")) {
+        const QString pattern = e.arguments.value(QLatin1String("pattern")).toString();
+        const QString glob = e.arguments.value(QLatin1String("glob")).toString();
+        return glob.isEmpty() ? pattern : TimelineDelegate::tr("%1 in %2").arg(pattern, glob);
+    }
     const QString path = e.arguments.value(QLatin1String("path")).toString();
     if (!path.isEmpty())
         return path;
