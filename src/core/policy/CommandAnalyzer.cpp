@@ -489,6 +489,7 @@ bool CommandAnalyzer::isShell(const QString& program) {
 
 CommandAnalyzer::Analysis CommandAnalyzer::analyze(const QStringList& argv) {
     Analysis out;
+    out.commands.reserve(4); // most commands are one program; a short script a few
     CommandAnalyzer analyzer(out);
     analyzer.analyzeArgv(argv, 0, false);
     return out;
@@ -540,11 +541,11 @@ void CommandAnalyzer::analyzeArgv(const QStringList& argv, int depth, bool fromS
             m_out.hasNotAProgram = true;
             m_out.notAProgram = first;
         }
-        m_out.commands.append(command);
+        m_out.commands.append(std::move(command));
         return;
     }
     const qsizetype index = m_out.commands.size();
-    m_out.commands.append(command);
+    m_out.commands.append(std::move(command));
     unwrap(argv, index, depth);
 }
 
@@ -1059,7 +1060,7 @@ void CommandAnalyzer::probe(const QStringList& argv, qsizetype from, int count) 
         c.argv = argv.mid(i);
         c.program = basename(w);
         c.probeOnly = true;
-        m_out.commands.append(c);
+        m_out.commands.append(std::move(c));
     }
 }
 
