@@ -24,8 +24,6 @@ const QString kEditFile = QStringLiteral("edit_file");
 const QString kListDirectory = QStringLiteral("list_directory");
 const QString kSearchFiles = QStringLiteral("search_files");
 
-const QStringList kAllPathTools = {kReadFile, kWriteFile, kEditFile, kListDirectory, kSearchFiles};
-
 // Programs that walk the working folder when given no folder.
 const QSet<QString> kWalksWorkingFolder = {
     QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
@@ -50,13 +48,22 @@ PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
 
 // Control and invisible characters are shown, never passed through, and long text is cut with a
 // mark, so the reason cannot hide what it talks about.
+bool needsShowing(char16_t u) {
+    return u < 0x20 || u == 0x7f || (u >= 0x200b && u <= 0x200f) || (u >= 0x202a && u <= 0x202e) ||
+           (u >= 0x2066 && u <= 0x2069) || u == 0xfeff;
+}
+
 QString visible(const QString& text, qsizetype max = 200) {
+    // Most text has nothing to show or cut: then it is the text itself, shared, not rebuilt
+    // character by character (the loop below gives the same for it).
+    if (text.size() <= max &&
+        std::none_of(text.cbegin(), text.cend(), [](QChar c) { return needsShowing(c.unicode()); }))
+        return text;
     QString out;
     out.reserve(std::min(text.size(), max) + 8);
     for (QChar c : text) {
         const char16_t u = c.unicode();
-        if (u < 0x20 || u == 0x7f || (u >= 0x200b && u <= 0x200f) || (u >= 0x202a && u <= 0x202e) ||
-            (u >= 0x2066 && u <= 0x2069) || u == 0xfeff)
+        if (needsShowing(u))
             out += QStringLiteral("\\u%1").arg(static_cast<int>(u), 4, 16, QLatin1Char('0'));
         else
             out += c;
@@ -100,10 +107,21 @@ const QStringList& familyForDenyAndAsk(const QString& tool) {
 PolicyEngine::PolicyEngine(const ToolRegistry& registry, const Workspace& workspace,
                            PolicyConfig config, PolicyRules rules)
     : m_registry(registry), m_workspace(workspace), m_config(std::move(config)),
-      m_rules(std::move(rules)), m_index(std::make_shared<const RuleIndex>(m_rules.rules())) {
+      m_rules(std::move(rules)), m_index(std::make_shared<const RuleIndex>(m_rules.rules())),
+      m_ruleTexts(std::make_shared<const RuleTexts>(RuleTexts::build(m_index->rules()))) {
     auto globs = std::make_shared<std::vector<GlobMatcher>>();
     for (const QString& pattern : protectedWritePatterns())
         globs->emplace_back(pattern, GlobMatcher::Mode::Path);
+    // Every match starts with its pattern's literal prefix: the first characters of the
+    // prefixes tell most paths apart without folding them (only when every pattern has one).
+    for (const GlobMatcher& glob : *globs) {
+        if (glob.literalPrefix().isEmpty() || glob.literalPrefix().front().unicode() >= 0x80) {
+            m_protectedStarts.clear();
+            break;
+        }
+        if (!m_protectedStarts.contains(glob.literalPrefix().front()))
+            m_protectedStarts += glob.literalPrefix().front();
+    }
     m_protected = std::move(globs);
 
     auto outside = std::make_shared<std::vector<ProtectedOutside>>();
@@ -180,6 +198,12 @@ const QStringList& PolicyEngine::protectedWritePatterns() {
 }
 
 QString PolicyEngine::protectedPattern(QStringView relativePath) const {
+    // A path starting with an ASCII character folds to a path starting with its lower case, and
+    // a match must start with one of the patterns' first characters.
+    if (!m_protectedStarts.isEmpty() && !relativePath.isEmpty() &&
+        relativePath.front().unicode() < 0x80 &&
+        !m_protectedStarts.contains(relativePath.front().toLower()))
+        return {};
     // Case-folded, so that a case-insensitive file system cannot offer a second spelling.
     const QString folded = relativePath.toString().toLower();
     for (const GlobMatcher& glob : *m_protected)
@@ -190,30 +214,23 @@ QString PolicyEngine::protectedPattern(QStringView relativePath) const {
 
 namespace {
 
-QString ruleWhere(const PolicyRule& rule) {
+QString formatRuleWhere(const QString& withFile, const QString& inApplication,
+                        const PolicyRule& rule) {
     if (rule.file.isEmpty())
-        return PolicyEngine::tr("\"%1\" (rules set in the application)").arg(rule.text);
+        return inApplication.arg(rule.text);
     // One pass (text that contains "%3" stays as written), and QString::number rather than
     // arg(int), which goes through the locale code: together a fifth of a decision's time.
-    return PolicyEngine::tr("\"%1\" (%2, line %3)")
-        .arg(rule.text, rule.file, QString::number(rule.line));
+    return withFile.arg(rule.text, rule.file, QString::number(rule.line));
 }
 
-PolicyDecision denyByRule(const PolicyRule& rule, const QString& what) {
-    return decision(Kind::Deny, QStringLiteral("policy.rule_deny"), DecisionSource::Rule,
-                    what.isEmpty()
-                        ? PolicyEngine::tr("Denied by the rule %1.").arg(ruleWhere(rule))
-                        : PolicyEngine::tr("Denied by the rule %1: %2.").arg(ruleWhere(rule), what),
-                    &rule);
+QString whereWithFile() {
+    return PolicyEngine::tr("\"%1\" (%2, line %3)");
 }
-
-PolicyDecision askByRule(const PolicyRule& rule, const QString& what) {
-    return decision(
-        Kind::Ask, QStringLiteral("policy.rule_ask"), DecisionSource::Rule,
-        what.isEmpty()
-            ? PolicyEngine::tr("The rule %1 asks for approval.").arg(ruleWhere(rule))
-            : PolicyEngine::tr("The rule %1 asks for approval: %2.").arg(ruleWhere(rule), what),
-        &rule);
+QString whereInApplication() {
+    return PolicyEngine::tr("\"%1\" (rules set in the application)");
+}
+QString allowedByTemplate() {
+    return PolicyEngine::tr("Allowed by the rule %1.");
 }
 
 QString outsideWarning(const QString& absolute, const QString& what) {
@@ -223,12 +240,64 @@ QString outsideWarning(const QString& absolute, const QString& what) {
         .arg(visible(absolute), what);
 }
 
-PolicyDecision allowByRule(const PolicyRule& rule) {
-    return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
-                    PolicyEngine::tr("Allowed by the rule %1.").arg(ruleWhere(rule)), &rule);
+} // namespace
+
+PolicyEngine::RuleTexts PolicyEngine::RuleTexts::build(const QList<PolicyRule>& rules) {
+    RuleTexts texts{whereWithFile(), whereInApplication(), allowedByTemplate(), {}, {}};
+    texts.where.reserve(rules.size());
+    texts.allowed.reserve(rules.size());
+    for (const PolicyRule& rule : rules) {
+        texts.where.push_back(formatRuleWhere(texts.withFile, texts.inApplication, rule));
+        texts.allowed.push_back(QString(texts.allowedBy).arg(texts.where.back()));
+    }
+    return texts;
 }
 
-} // namespace
+qsizetype PolicyEngine::textIndex(const PolicyRule& rule) const {
+    const QList<PolicyRule>& rules = m_index->rules();
+    if (rules.isEmpty() || &rule < rules.constData() || &rule >= rules.constData() + rules.size())
+        return -1;
+    return &rule - rules.constData();
+}
+
+// A rule's place as a reason shows it. Formatted once per rule when the engine is built, and
+// used while the translation gives the same wording as then (the language may change).
+bool PolicyEngine::sameWhereTemplate(const PolicyRule& rule) const {
+    return rule.file.isEmpty() ? whereInApplication() == m_ruleTexts->inApplication
+                               : whereWithFile() == m_ruleTexts->withFile;
+}
+
+QString PolicyEngine::ruleWhere(const PolicyRule& rule) const {
+    const qsizetype index = textIndex(rule);
+    if (index >= 0 && sameWhereTemplate(rule))
+        return m_ruleTexts->where[index];
+    return formatRuleWhere(whereWithFile(), whereInApplication(), rule);
+}
+
+PolicyDecision PolicyEngine::denyByRule(const PolicyRule& rule, const QString& what) const {
+    return decision(Kind::Deny, QStringLiteral("policy.rule_deny"), DecisionSource::Rule,
+                    what.isEmpty() ? tr("Denied by the rule %1.").arg(ruleWhere(rule))
+                                   : tr("Denied by the rule %1: %2.").arg(ruleWhere(rule), what),
+                    &rule);
+}
+
+PolicyDecision PolicyEngine::askByRule(const PolicyRule& rule, const QString& what) const {
+    return decision(Kind::Ask, QStringLiteral("policy.rule_ask"), DecisionSource::Rule,
+                    what.isEmpty()
+                        ? tr("The rule %1 asks for approval.").arg(ruleWhere(rule))
+                        : tr("The rule %1 asks for approval: %2.").arg(ruleWhere(rule), what),
+                    &rule);
+}
+
+PolicyDecision PolicyEngine::allowByRule(const PolicyRule& rule) const {
+    const qsizetype index = textIndex(rule);
+    const QString allowedBy = allowedByTemplate();
+    if (index >= 0 && allowedBy == m_ruleTexts->allowedBy && sameWhereTemplate(rule))
+        return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
+                        m_ruleTexts->allowed[index], &rule);
+    return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
+                    QString(allowedBy).arg(ruleWhere(rule)), &rule);
+}
 
 PolicyDecision PolicyEngine::scopeDecision(const ToolSpec& spec, const QString& prefix) const {
     const QString scope = scopeToString(spec.scope);
@@ -447,9 +516,9 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     auto checkReach = [&](const QString& dirRelative) {
         if (!anyPathRules || reachRule)
             return;
-        const PolicyRule* r = m_index->pathBelow(List::Deny, kAllPathTools, dirRelative);
+        const PolicyRule* r = m_index->pathBelowAnyTool(List::Deny, dirRelative);
         if (!r)
-            r = m_index->pathBelow(List::Ask, kAllPathTools, dirRelative);
+            r = m_index->pathBelowAnyTool(List::Ask, dirRelative);
         if (r) {
             reachRule = r;
             reachWarning = tr("Warning: the command may read or change paths inside \"%1\" that "
@@ -627,7 +696,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                 }
                 const QString relative = m_workspace.relative(path.absolute);
                 hadExistingPath = hadExistingPath || path.exists;
-                if (const PolicyRule* r = m_index->path(List::Deny, kAllPathTools, relative))
+                if (const PolicyRule* r = m_index->pathAnyTool(List::Deny, relative))
                     return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
                                               .arg(visibleCommand(argv), visible(relative)));
                 if (protectedWarning.isEmpty()) {
@@ -640,7 +709,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                 .arg(visible(relative), hit);
                 }
                 if (!askRule)
-                    if (const PolicyRule* r = m_index->path(List::Ask, kAllPathTools, relative)) {
+                    if (const PolicyRule* r = m_index->pathAnyTool(List::Ask, relative)) {
                         askRule = r;
                         askWhat = tr("the command names the path \"%1\"").arg(visible(relative));
                     }

@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTranslator>
 #include <QtTest>
 
 #include <optional>
@@ -912,6 +913,52 @@ private Q_SLOTS:
               "allow", "policy.rule_allow",
               "Allowed by the rule \"run_command(printf %3 x)\" (rules.json, line 1).",
               "run_command(printf %3 x)");
+    }
+
+    // The reason texts formatted when the engine is built follow a translation installed
+    // afterwards (the per-rule texts are used only while the wording is the same).
+    void reasonFollowsALaterTranslation() {
+        class Translator : public QTranslator {
+        public:
+            QString translate(const char* context, const char* source, const char*,
+                              int) const override {
+                if (QByteArray(context) != "PolicyEngine")
+                    return {};
+                if (QByteArray(source) == "Allowed by the rule %1.")
+                    return QStringLiteral("Erlaubt durch die Regel %1.");
+                if (QByteArray(source) == "\"%1\" (%2, line %3)")
+                    return QStringLiteral("»%1« (%2, Zeile %3)");
+                return {};
+            }
+            bool isEmpty() const override { return false; }
+        };
+        auto rules = PolicyRules::parse("{\"allow\": [\"run_command(git status*)\"], "
+                                        "\"deny\": [\"run_command(rm -rf *)\"]}",
+                                        QStringLiteral("rules.json"));
+        QVERIFY(rules.has_value());
+        const PolicyEngine engine(m_registry, *m_workspace, {}, *rules);
+        const auto run = [&](const QStringList& argv) {
+            return engine.evaluate(ToolCall{QStringLiteral("c1"), QStringLiteral("r1"),
+                                            QStringLiteral("run_command"), command(argv)},
+                                   {});
+        };
+        check(run({"git", "status"}), "allow", "policy.rule_allow",
+              "Allowed by the rule \"run_command(git status*)\" (rules.json, line 1).",
+              "run_command(git status*)");
+        Translator translator;
+        QVERIFY(QCoreApplication::installTranslator(&translator));
+        const PolicyDecision allowed = run({"git", "status"});
+        const PolicyDecision denied = run({"rm", "-rf", "x"});
+        QCoreApplication::removeTranslator(&translator);
+        QCOMPARE(allowed.reason,
+                 QStringLiteral("Erlaubt durch die Regel »run_command(git status*)« (rules.json, "
+                                "Zeile 1)."));
+        QVERIFY2(denied.reason.startsWith(QStringLiteral(
+                     "Denied by the rule »run_command(rm -rf *)« (rules.json, Zeile 1)")),
+                 qPrintable(denied.reason));
+        check(run({"git", "status"}), "allow", "policy.rule_allow",
+              "Allowed by the rule \"run_command(git status*)\" (rules.json, line 1).",
+              "run_command(git status*)");
     }
 
     void scopeRequirementIsConfigurable() {
