@@ -1559,6 +1559,10 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
         <source>&quot;%1&quot; has %2 hard links; one of them may lie outside the workspace, so it is not read.</source>
         <translation>&quot;%1&quot; hat %2 harte Links; einer davon kann außerhalb des Arbeitsbereichs liegen, daher wird sie nicht gelesen.</translation>
     </message>
+    <message>
+        <source>&quot;%1&quot; is the audit database this program is recording into (or one of its files); tools neither open nor replace it. Read the audit trail with m1ctl history or in the History view.</source>
+        <translation>&quot;%1&quot; ist die Prüfprotokoll-Datenbank, in die dieses Programm aufzeichnet (oder eine ihrer Dateien); Werkzeuge öffnen und ersetzen sie nicht. Lesen Sie das Prüfprotokoll mit m1ctl history oder in der Verlaufsansicht.</translation>
+    </message>
 </context>
 <context>
     <name>SchemaMigrations</name>
@@ -2719,6 +2723,10 @@ Setzen Sie M1_JWT_SECRET (32 Bytes oder mehr) oder entsperren Sie den Schlüssel
     <message>
         <source>The policy asks: %1</source>
         <translation>Die Richtlinie fragt nach: %1</translation>
+    </message>
+    <message>
+        <source>The current file cannot be read: %1 The diff compares with an empty file.</source>
+        <translation>Die aktuelle Datei kann nicht gelesen werden: %1 Der Diff vergleicht mit einer leeren Datei.</translation>
     </message>
 </context>
 <context>
@@ -4701,6 +4709,12 @@ Fehlercode: %2</translation>
         <source>Proposal %1 of %2 in this message needing a decision (asked one at a time, run in the message&apos;s order)
 </source>
         <translation>Vorschlag %1 von %2 in dieser Nachricht, die eine Entscheidung erfordern (einzeln abgefragt, in der Reihenfolge der Nachricht ausgeführt)
+</translation>
+    </message>
+    <message>
+        <source>(the current file cannot be read: %1 The diff compares with an empty file.)
+</source>
+        <translation>(die aktuelle Datei kann nicht gelesen werden: %1 Der Diff vergleicht mit einer leeren Datei.)
 </translation>
     </message>
 </context>

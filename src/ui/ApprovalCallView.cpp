@@ -6,6 +6,7 @@
 #include "policy/PolicyEngine.h"
 #include "policy/PolicyRules.h"
 #include "run/UnifiedDiff.h"
+#include "tools/SafeFile.h"
 #include "tools/ToolRegistry.h"
 #include "tools/Workspace.h"
 #include "util/CanonicalJson.h"
@@ -177,17 +178,23 @@ QWidget* ApprovalCallView::buildDiffTab() {
     QString note;
     bool exists = false;
     if (m_context.workspace) {
+        // Read the way the tool will reach it: confined to the workspace, no link followed, and
+        // never the audit database itself (SafeFile refuses it).
         const auto resolved = m_context.workspace->resolve(path, Workspace::Access::Write);
-        if (resolved && QFileInfo(*resolved).isFile()) {
-            QFile file(*resolved);
-            if (file.size() > kMaxDiffFileBytes)
-                note = tr("The current file is larger than %1 MB: the diff compares with an empty "
-                          "file.")
-                           .arg(kMaxDiffFileBytes / (1024 * 1024));
-            else if (file.open(QIODevice::ReadOnly)) {
-                current = QString::fromUtf8(file.readAll());
-                exists = true;
-            }
+        const auto file = resolved
+                              ? SafeFile::read(*m_context.workspace, *resolved, kMaxDiffFileBytes,
+                                               SafeFile::HardLinks::Allow)
+                              : Result<SafeFile::ReadResult>(std::unexpected(resolved.error()));
+        if (file && file->truncated)
+            note = tr("The current file is larger than %1 MB: the diff compares with an empty "
+                      "file.")
+                       .arg(kMaxDiffFileBytes / (1024 * 1024));
+        else if (file) {
+            current = QString::fromUtf8(file->data);
+            exists = true;
+        } else if (file.error().code != QLatin1String("path.not_found")) {
+            note = tr("The current file cannot be read: %1 The diff compares with an empty file.")
+                       .arg(VisibleText::visible(file.error().message));
         }
     }
     QString next;

@@ -1,6 +1,8 @@
 #include "run/TerminalApprovalGate.h"
 
 #include "run/UnifiedDiff.h"
+#include "tools/SafeFile.h"
+#include "tools/Workspace.h"
 
 #include <QDir>
 #include <QFile>
@@ -102,15 +104,27 @@ QString TerminalApprovalGate::describe(const PendingApproval& p) {
         const QString path = args.value(QLatin1String("path")).toString();
         QString current;
         bool exists = false;
+        QString unreadable;
         if (!p.workspaceRoot.isEmpty()) {
-            const QString full = QDir(p.workspaceRoot).absoluteFilePath(path);
-            QFile file(full);
-            if (QDir::cleanPath(full).startsWith(p.workspaceRoot) &&
-                file.open(QIODevice::ReadOnly)) {
-                current = QString::fromUtf8(file.read(4 * 1024 * 1024));
+            // Read the way the tool will reach it: confined to the workspace, no link followed.
+            const auto workspace = Workspace::open(p.workspaceRoot);
+            const auto resolved = workspace ? workspace->resolve(path, Workspace::Access::Write)
+                                            : Result<QString>(std::unexpected(workspace.error()));
+            const auto file = resolved
+                                  ? SafeFile::read(*workspace, *resolved, 4 * 1024 * 1024,
+                                                   SafeFile::HardLinks::Allow)
+                                  : Result<SafeFile::ReadResult>(std::unexpected(resolved.error()));
+            if (file) {
+                current = QString::fromUtf8(file->data);
                 exists = true;
+            } else if (file.error().code != QLatin1String("path.not_found")) {
+                unreadable = file.error().message;
             }
         }
+        if (!unreadable.isEmpty())
+            text += tr("(the current file cannot be read: %1 The diff compares with an empty "
+                       "file.)\n")
+                        .arg(visible(unreadable));
         QString proposed;
         if (p.call.toolName == QLatin1String("write_file")) {
             proposed = args.value(QLatin1String("content")).toString();

@@ -1,6 +1,7 @@
 #include "store/StoreConnection.h"
 
 #include "store/SchemaMigrations.h"
+#include "util/OpenDatabaseFiles.h"
 
 #include <QAtomicInteger>
 #include <QDeadlineTimer>
@@ -100,12 +101,16 @@ StoreConnection::StoreConnection(QString name, StoreConfig config)
     : m_name(std::move(name)), m_config(std::move(config)) {}
 
 StoreConnection::~StoreConnection() {
+    // Closed and removed from OpenDatabaseFiles together (see openSqlite).
+    QMutexLocker lock(m_registered ? &OpenDatabaseFiles::mutex() : nullptr);
     {
         QSqlDatabase db = QSqlDatabase::database(m_name, false);
         if (db.isValid())
             db.close();
     }
     QSqlDatabase::removeDatabase(m_name);
+    if (m_registered)
+        OpenDatabaseFiles::removeLocked(m_device, m_inode);
 }
 
 Result<std::unique_ptr<StoreConnection>>
@@ -146,6 +151,10 @@ StoreConnection::open(const StoreConfig& config, const QString& purpose, Schema 
 Status StoreConnection::openSqlite() {
     const QString path = m_config.sqlitePath;
     const QByteArray encoded = QFile::encodeName(path);
+    // The header check, the open and the registration happen under OpenDatabaseFiles' mutex: the
+    // check opens and closes the file, which must not happen while another connection of this
+    // process has it open (it would drop that connection's locks).
+    const QMutexLocker lock(&OpenDatabaseFiles::mutex());
     struct stat info {};
     bool exists = false;
     if (::lstat(encoded.constData(), &info) == 0) {
@@ -163,7 +172,11 @@ Status StoreConnection::openSqlite() {
                     tr("Cannot inspect the audit database %1: %2").arg(path, errnoText()));
     }
 
-    if (exists && info.st_size > 0) {
+    // Only the first connection of this process checks the header; the later ones find the file
+    // as SQLite already read it.
+    if (exists && info.st_size > 0 &&
+        !OpenDatabaseFiles::containsLocked(static_cast<quint64>(info.st_dev),
+                                           static_cast<quint64>(info.st_ino))) {
         if (const Status header = checkSqliteHeader(path, info.st_size); !header)
             return header;
     }
@@ -204,6 +217,13 @@ Status StoreConnection::openSqlite() {
             return std::unexpected(
                 m_config.dialect.toError(db.lastError(), QStringLiteral("store.open"),
                                          tr("Opening the audit database %1").arg(path)));
+        struct stat opened {};
+        if (!m_registered && ::stat(encoded.constData(), &opened) == 0) {
+            m_device = static_cast<quint64>(opened.st_dev);
+            m_inode = static_cast<quint64>(opened.st_ino);
+            m_registered = true;
+            OpenDatabaseFiles::addLocked(m_device, m_inode);
+        }
         // The first read makes SQLite parse the schema: a damaged file fails here, before any
         // write.
         QSqlQuery probe(db);

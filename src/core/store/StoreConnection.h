@@ -52,6 +52,11 @@ private:
     QString m_name;
     StoreConfig m_config;
     bool m_immutable = false; // read-only SQLite opened without a WAL index (see openSqlite)
+    // SQLite: the file's device and inode while this connection counts among the process's open
+    // connections to it (see openSqlite).
+    bool m_registered = false;
+    quint64 m_device = 0;
+    quint64 m_inode = 0;
 };
 
 } // namespace m1

@@ -1,5 +1,7 @@
 #include "tools/SafeFile.h"
 
+#include "util/OpenDatabaseFiles.h"
+
 #include <QFile>
 #include <QRandomGenerator>
 
@@ -33,6 +35,14 @@ struct ParentFolder {
     FileDescriptor fd;
     QByteArray name;
 };
+
+std::unexpected<Error> auditDatabaseRefusal(const QByteArray& name) {
+    return fail(QStringLiteral("file.audit_database"),
+                SafeFile::tr("\"%1\" is the audit database this program is recording into (or "
+                             "one of its files); tools neither open nor replace it. Read the "
+                             "audit trail with m1ctl history or in the History view.")
+                    .arg(QFile::decodeName(name)));
+}
 
 } // namespace
 
@@ -97,6 +107,10 @@ Result<ParentFolder> openParent(const Workspace& workspace, const QString& resol
 
 Result<SafeFile::ReadResult> SafeFile::readAt(int folderFd, const QByteArray& name, qint64 maxBytes,
                                               HardLinks hardLinks) {
+    // Not even opened: closing a descriptor of the audit database would drop the locks of this
+    // process's connections to it (see OpenDatabaseFiles).
+    if (OpenDatabaseFiles::isDatabaseOrCompanion(folderFd, name))
+        return auditDatabaseRefusal(name);
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     const int fd =
         retryOpenAt(folderFd, name.constData(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -203,6 +217,10 @@ Status SafeFile::writeAtomically(const Workspace& workspace, const QString& reso
     if (exists && !S_ISREG(existing.st_mode))
         return fail(QStringLiteral("file.not_regular"),
                     tr("\"%1\" exists and is not a regular file.").arg(shownName));
+    // Replacing the audit database (or its WAL) under the connections writing it would lose or
+    // corrupt the trail.
+    if (OpenDatabaseFiles::isDatabaseOrCompanion(folder, parent->name))
+        return auditDatabaseRefusal(parent->name);
     if (exists)
         mode = existing.st_mode & 07777;
     if (created)

@@ -10,6 +10,7 @@
 #include "store/AuditSeeder.h"
 #include "store/AuditStore.h"
 #include "store/CostCsvWriter.h"
+#include "store/SchemaMigrations.h"
 
 #include <QBuffer>
 #include <QFile>

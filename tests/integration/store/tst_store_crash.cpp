@@ -1,18 +1,26 @@
 // Crash and concurrency (SQL-02 style, at the store level): a child process writes a stream of
 // events and prints each acknowledged sequence number; the parent SIGKILLs it after a random
 // delay, many times. After each kill the file passes integrity_check, the chain verifies and
-// every acknowledged event is there. Two writer processes on one file lose nothing.
+// every acknowledged event is there. Two writer processes on one file lose nothing. A store in
+// use keeps its locks while it opens more connections, so another process cannot take the file
+// away from it (SQLite "how to corrupt", POSIX locks dropped by a close).
 //
 // The child is this executable re-invoked with --writer-child. M1_STORE_KILL_ITERATIONS sets the
 // number of kills (default 20).
 #include "store/AuditStore.h"
+#include "tools/ToolRegistry.h"
+#include "tools/Workspace.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSet>
 #include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -135,8 +143,119 @@ private:
         return child;
     }
 
+    // Another process (Python's sqlite3, as a person's script or a second m1ctl would) opens the
+    // file, counts the events and closes: "-1" when it could not.
+    static int countFromOtherProcess(const QString& path) {
+        const QString python = QStandardPaths::findExecutable(QStringLiteral("python3"));
+        if (python.isEmpty())
+            return -1;
+        QProcess child;
+        child.start(python, {QStringLiteral("-c"),
+                             QStringLiteral("import sqlite3, sys\n"
+                                            "c = sqlite3.connect(sys.argv[1], timeout=20)\n"
+                                            "print(c.execute('SELECT count(*) FROM "
+                                            "audit_events').fetchone()[0])\n"
+                                            "c.close()\n"),
+                             path});
+        if (!child.waitForFinished(30000) || child.exitCode() != 0)
+            return -1;
+        return child.readAllStandardOutput().trimmed().toInt();
+    }
+
 private slots:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    // Each connection this process opens reads the file's header first. On Linux, closing any
+    // descriptor of a file drops every POSIX lock the process holds on it, so a header read with
+    // a descriptor of its own would take away the shared lock of the connections already open;
+    // SQLite, which counts its locks per process, would not take it again. Another process then
+    // believes it is the last user when it closes: it checkpoints and deletes the WAL under a
+    // store still writing into it, and later commits of that store are lost or corrupt the file.
+    void openingMoreConnectionsKeepsTheLocks() {
+        QVERIFY2(!QStandardPaths::findExecutable(QStringLiteral("python3")).isEmpty(),
+                 "python3 is needed (scripts/test installs it)");
+        const QString path = m_dir.filePath(QStringLiteral("locks/audit.sqlite"));
+        QVERIFY(AuditStore::open(path)); // schema, WAL mode
+        auto store = AuditStore::open(path);
+        QVERIFY(store);
+        auto writer = (*store)->startWriter(); // a second connection, on the writer's thread
+        QVERIFY(writer);
+        auto reader = AuditStore::open(path); // and a third
+        QVERIFY(reader);
+        QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("run-1"), {})));
+        QCOMPARE(countFromOtherProcess(path), 1);
+        // The other process closed its connection while this one still has three open: the WAL
+        // this process writes into must still be the file's.
+        QVERIFY2(QFileInfo::exists(path + QStringLiteral("-wal")),
+                 "the WAL of a store in use was deleted by another process closing the file");
+        for (int i = 2; i <= 5; ++i)
+            QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("run-%1").arg(i), {})));
+        // Every acknowledged event is visible to everyone, now and after this process closes.
+        QCOMPARE(countFromOtherProcess(path), 5);
+        reader->reset();
+        writer->reset();
+        store->reset();
+        QCOMPARE(countFromOtherProcess(path), 5);
+        auto reopened = AuditStore::open(path);
+        QVERIFY(reopened);
+        QCOMPARE(*(*reopened)->integrityCheck(), QStringLiteral("ok"));
+        auto report = (*reopened)->verify();
+        QVERIFY(report);
+        QVERIFY2(report->intact, qPrintable(report->message));
+    }
+
+    // The same rule for the file tools of this process: with the audit database inside the
+    // workspace, read_file, edit_file and search_files would open and close it (and write_file
+    // would replace it), so they refuse it and its -wal / -shm; everything else reads as usual.
+    void toolsLeaveTheAuditDatabaseAlone() {
+        const QString root = m_dir.filePath(QStringLiteral("ws-with-store"));
+        QVERIFY(QDir().mkpath(root));
+        const QString path = root + QStringLiteral("/audit.sqlite");
+        auto store = AuditStore::open(path);
+        QVERIFY(store);
+        auto writer = (*store)->startWriter();
+        QVERIFY(writer);
+        QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("run-1"), {})));
+        QFile notes(root + QStringLiteral("/notes.txt"));
+        QVERIFY(notes.open(QIODevice::WriteOnly));
+        notes.write("SQLite is mentioned here\n");
+        notes.close();
+        auto workspace = Workspace::open(root);
+        QVERIFY(workspace);
+        const ToolRegistry registry = ToolRegistry::withBuiltins();
+        for (const char* name : {"audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm"}) {
+            auto read = registry.find(QStringLiteral("read_file"))
+                            ->execute({{"path", QString::fromLatin1(name)}}, *workspace);
+            QVERIFY2(!read, name);
+            QCOMPARE(read.error().code, QStringLiteral("file.audit_database"));
+            QVERIFY2(read.error().message.contains(QLatin1String("audit database")),
+                     qPrintable(read.error().message));
+            auto write =
+                registry.find(QStringLiteral("write_file"))
+                    ->execute({{"path", QString::fromLatin1(name)}, {"content", "x"}}, *workspace);
+            QVERIFY2(!write, name);
+            QCOMPARE(write.error().code, QStringLiteral("file.audit_database"));
+        }
+        auto edit =
+            registry.find(QStringLiteral("edit_file"))
+                ->execute({{"path", "audit.sqlite"}, {"old_string", "SQLite"}, {"new_string", "x"}},
+                          *workspace);
+        QVERIFY(!edit);
+        QCOMPARE(edit.error().code, QStringLiteral("file.audit_database"));
+        auto found = registry.find(QStringLiteral("search_files"))
+                         ->execute({{"pattern", "SQLite"}}, *workspace);
+        QVERIFY2(found, qPrintable(found ? QString() : found.error().message));
+        QVERIFY2(found->output.contains(QLatin1String("notes.txt")), qPrintable(found->output));
+        QVERIFY2(!found->output.contains(QLatin1String("audit.sqlite")), qPrintable(found->output));
+        auto read = registry.find(QStringLiteral("read_file"))
+                        ->execute({{"path", "notes.txt"}}, *workspace);
+        QVERIFY(read);
+        // Nothing above disturbed the store: another process's close leaves its WAL in place.
+        QCOMPARE(countFromOtherProcess(path), 1);
+        QVERIFY(QFileInfo::exists(path + QStringLiteral("-wal")));
+        QVERIFY((*writer)->write(AuditEvent::runStarted(QStringLiteral("run-2"), {})));
+        QCOMPARE(countFromOtherProcess(path), 2);
+    }
 
     void killNineLoop() {
         const QString path = m_dir.filePath(QStringLiteral("kill/audit.sqlite"));
