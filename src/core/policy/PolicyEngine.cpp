@@ -480,8 +480,14 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     // The working folder, for the path arguments.
     const QString cwdArgument = call.arguments.value(QStringLiteral("cwd")).toString();
     FileDescriptor cwdFolder; // kept for the lookups of the words below it
-    const Result<QString> cwd = m_workspace.resolveFolder(
-        cwdArgument.isEmpty() ? QStringLiteral(".") : cwdArgument, &cwdFolder);
+    // No working folder, or one spelled with "." and "/" only, is the root: the words are looked
+    // up from the root's descriptor opened with the Workspace, without opening the root again.
+    // Any other one is resolved and confined now.
+    const bool atRoot = std::all_of(cwdArgument.cbegin(), cwdArgument.cend(),
+                                    [](QChar c) { return c == u'.' || c == u'/'; }) &&
+                        !cwdArgument.startsWith(u'/') && !cwdArgument.contains(QLatin1String(".."));
+    const Result<QString> cwd = atRoot ? Result<QString>(m_workspace.root())
+                                       : m_workspace.resolveFolder(cwdArgument, &cwdFolder);
     if (!cwd)
         return decision(Kind::Deny, QStringLiteral("policy.path_refused"),
                         DecisionSource::Protection,
@@ -526,7 +532,8 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                .arg(visible(dirRelative), ruleWhere(*r));
         }
     };
-    ArgumentResolver arguments(*cwd, cwdArgument.isEmpty() || cwdFolder.isValid(), cwdFolder.get());
+    ArgumentResolver arguments(*cwd, atRoot || cwdFolder.isValid(),
+                               atRoot ? m_workspace.rootDescriptor() : cwdFolder.get());
     const QString& root = m_workspace.root();
     const auto inside = [&](const QString& absolute) {
         return root == QLatin1String("/") || absolute == root ||

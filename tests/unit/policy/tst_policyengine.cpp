@@ -1047,6 +1047,57 @@ private Q_SLOTS:
         QCOMPARE(d.code, QStringLiteral("policy.rule_allow"));
     }
 
+    // Command words are looked up from the root's descriptor, opened with the Workspace: when
+    // the root path is renamed and replaced by a symlink to another folder afterwards, a call
+    // without a working folder is still judged in the folder that was opened (its deny rules
+    // still apply, nothing of the other folder is looked at), a call with one is resolved by
+    // path and refused, and so is running anything (RunCommandTool resolves its working folder
+    // by path again).
+    void commandWordsStayInTheOpenedRoot() {
+        QTemporaryDir base;
+        QVERIFY(base.isValid());
+        const QString root = base.path() + QStringLiteral("/ws");
+        const QString other = base.path() + QStringLiteral("/other");
+        QVERIFY(m1::test::writeFile(root + QStringLiteral("/secrets/key"), "k\n"));
+        QVERIFY(m1::test::writeFile(root + QStringLiteral("/src/a.cpp"), "a\n"));
+        QVERIFY(m1::test::writeFile(other + QStringLiteral("/open/key"), "k\n"));
+        auto workspace = Workspace::open(root);
+        QVERIFY(workspace);
+        auto rules = PolicyRules::parse(
+            J("{'allow': ['run_command(cat *)'], 'deny': ['read_file(secrets/**)'],"
+              " 'ask': ['read_file(open/**)']}"),
+            QStringLiteral("rules.json"));
+        QVERIFY(rules);
+        const PolicyEngine engine(m_registry, *workspace, {}, *rules);
+        const auto run = [&](const QStringList& argv, const QString& cwd = {}) {
+            return engine.evaluate(ToolCall{QStringLiteral("c"), QStringLiteral("r"), "run_command",
+                                            command(argv, cwd)},
+                                   {});
+        };
+        QCOMPARE(run({"cat", "secrets/key"}).code, QStringLiteral("policy.rule_deny"));
+        QCOMPARE(run({"cat", "src/a.cpp"}).code, QStringLiteral("policy.rule_allow"));
+        QCOMPARE(run({"cat", "../secrets/key"}, QStringLiteral("src")).code,
+                 QStringLiteral("policy.rule_deny"));
+
+        QVERIFY(QDir().rename(root, base.path() + QStringLiteral("/moved")));
+        QVERIFY(QFile::link(other, root));
+
+        PolicyDecision d = run({"cat", "secrets/key"});
+        QCOMPARE(d.code, QStringLiteral("policy.rule_deny"));
+        QVERIFY2(d.reason.contains(QStringLiteral("\"secrets/key\"")), qPrintable(d.reason));
+        d = run({"cat", "./secrets/key"}, QStringLiteral("."));
+        QCOMPARE(d.code, QStringLiteral("policy.rule_deny"));
+        // open/key exists only in the folder the link leads to: not looked at (no ask rule).
+        QCOMPARE(run({"cat", "open/key"}).code, QStringLiteral("policy.rule_allow"));
+        d = run({"cat", "a.cpp"}, QStringLiteral("src"));
+        QCOMPARE(d.code, QStringLiteral("policy.path_refused"));
+        QVERIFY2(d.reason.contains(QStringLiteral("outside the workspace")), qPrintable(d.reason));
+        const auto cwd = workspace->resolve(QStringLiteral("."), Workspace::Access::Read);
+        QVERIFY(!cwd);
+        QCOMPARE(cwd.error().code, QStringLiteral("path.outside_workspace"));
+        QVERIFY(QFile::remove(root));
+    }
+
     void disabledTool() {
         ToolRegistry registry = ToolRegistry::withBuiltins();
         QVERIFY(registry.setEnabled(QStringLiteral("run_command"), false).has_value());
