@@ -1098,6 +1098,59 @@ private Q_SLOTS:
         QVERIFY(QFile::remove(root));
     }
 
+    // Every program the command analyser recognises by its name (one lookup of the name's
+    // traits decides which of its checks apply): allowed by a rule for that program alone, each
+    // still needs a person, because of what it runs or does.
+    void programsKnownByName_data() {
+        QTest::addColumn<QStringList>("argv");
+        const QList<QStringList> rows = {
+            {"cd", "x"},
+            {"pushd", "x"},
+            {"popd"},
+            {"eval", "ls"},
+            {"source", "x.sh"},
+            {".", "x.sh"},
+            {"trap", "ls", "EXIT"},
+            {"alias", "ls=rm"},
+            {"unalias", "ls"},
+            {"enable", "-n", "test"},
+            {"hash", "-p", "/bin/rm", "ls"},
+            {"deno", "eval", "1"},
+            {"awk", "BEGIN{system(\"x\")}"},
+            {"gawk", "BEGIN{system(\"x\")}"},
+            {"mawk", "BEGIN{system(\"x\")}"},
+            {"nawk", "BEGIN{system(\"x\")}"},
+            {"fd", "-x", "touch"},
+            {"fdfind", "-x", "touch"},
+            {"hyperfine", "touch x"},
+            {"git", "-c", "core.pager=x", "log"},
+            {"find", ".", "-exec", "touch", "{}", ";"},
+            {"busybox", "touch", "x"},
+            {"toybox", "touch", "x"},
+            {"sh", "-c", "touch x"},
+            {"fish", "-c", "ls"},
+            {"uv", "run", "touch", "x"},
+            {"nsenter", "-t", "1", "ls"},
+            {"ssh", "host", "ls"},
+            {"rg", "--pre", "x", "y"},
+            {"sudo", "ls"},
+            {"python3", "-c", "1"},
+        };
+        for (const QStringList& argv : rows)
+            QTest::newRow(qPrintable(argv.join(u' '))) << argv;
+    }
+    void programsKnownByName() {
+        QFETCH(QStringList, argv);
+        const QByteArray rules =
+            QByteArray("{\"allow\": [\"run_command(") + argv.front().toUtf8() + " *)\"]}";
+        const PolicyDecision d = decide(rules, "run_command", command(argv));
+        QVERIFY2(!d.isAllow(), qPrintable(d.code + u' ' + d.reason));
+        // The same rule for a program with nothing to analyse allows it.
+        const QByteArray plain = "{\"allow\": [\"run_command(ls *)\"]}";
+        QCOMPARE(decide(plain, "run_command", command({"ls", "x"})).code,
+                 QStringLiteral("policy.rule_allow"));
+    }
+
     void disabledTool() {
         ToolRegistry registry = ToolRegistry::withBuiltins();
         QVERIFY(registry.setEnabled(QStringLiteral("run_command"), false).has_value());
