@@ -274,6 +274,35 @@ void ShellScriptParser::parseDoubleQuoted(QString& word) {
     concern(Tr::tr("an unbalanced double quote"));
 }
 
+namespace {
+
+// A character that no branch of run() takes once a word has started.
+bool isOrdinary(QChar c) {
+    switch (c.unicode()) {
+    case u' ':
+    case u'\t':
+    case u'\n':
+    case u'\r':
+    case u';':
+    case u'&':
+    case u'|':
+    case u'(':
+    case u')':
+    case u'<':
+    case u'>':
+    case u'\'':
+    case u'"':
+    case u'\\':
+    case u'$':
+    case u'`':
+        return false;
+    default:
+        return true;
+    }
+}
+
+} // namespace
+
 void ShellScriptParser::run() {
     const QString& t = m_text;
     while (m_pos < t.size()) {
@@ -397,13 +426,19 @@ void ShellScriptParser::run() {
         } else if (c == u'`') {
             parseBacktick();
         } else {
-            if (c == u'*' || c == u'?')
-                m_wordHasGlob = true;
-            if (c == u'[')
-                m_wordHasBracket = true;
+            // An ordinary character, and the ones after it up to the next character that any
+            // branch above takes ('#' is one only where no word has started), appended at once.
+            const qsizetype start = m_pos;
+            do {
+                const QChar d = t.at(m_pos);
+                if (d == u'*' || d == u'?')
+                    m_wordHasGlob = true;
+                if (d == u'[')
+                    m_wordHasBracket = true;
+                ++m_pos;
+            } while (m_pos < t.size() && isOrdinary(t.at(m_pos)));
             m_wordStarted = true;
-            m_word += c;
-            ++m_pos;
+            m_word += QStringView(t).sliced(start, m_pos - start);
         }
     }
     finishCommand();

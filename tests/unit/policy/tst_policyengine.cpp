@@ -782,6 +782,18 @@ private Q_SLOTS:
             "policy.rule_deny", ".env", QStringLiteral("read_file(.env)"));
         ask("REVIEW-H2/alias", {"bash", "-c", "alias ls=rm"}, "alias");
 
+        // The script parser takes a run of ordinary characters at once: what ends it, and what
+        // inside it matters, is still seen.
+        denyRm("parser/hash-inside-word", {"sh", "-c", "echo a#b; rm -rf x"});
+        row("parser/comment", {"sh", "-c", "ls #; rm -rf x"}, "allow", "policy.rule_allow",
+            "run_command", QStringLiteral("run_command"));
+        denyRm("parser/operator-after-word", {"sh", "-c", "true&&rm -rf x"});
+        denyRm("parser/pipe-after-word", {"sh", "-c", "ls|rm -rf x"});
+        ask("parser/glob-inside-word", {"sh", "-c", "cat notes.t?t"}, "wildcards");
+        ask("parser/bracket-inside-word", {"sh", "-c", "cat note[s].txt"}, "wildcards");
+        row("parser/redirect-after-word", {"sh", "-c", "cat<.env"}, "deny", "policy.rule_deny",
+            ".env", QStringLiteral("read_file(.env)"));
+
         // H4: options that make a program run another one.
         ask("REVIEW-H4/rg-pre", {"rg", "--pre", "bash", "x", "notes.txt"}, "--pre");
         ask("REVIEW-H4/rg-pre-attached", {"rg", "--pre=bash", "x", "notes.txt"}, "--pre");
