@@ -831,9 +831,19 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     }
     if (allowing.size() == 1)
         return allowByRule(*allowing.front());
+    // ruleWhere for each, with each wording checked against the translation once, not per rule.
     QStringList all;
-    for (const PolicyRule* r : std::as_const(allowing))
-        all.append(ruleWhere(*r));
+    std::optional<bool> sameWithFile;
+    std::optional<bool> sameInApplication;
+    for (const PolicyRule* r : std::as_const(allowing)) {
+        const qsizetype index = textIndex(*r);
+        std::optional<bool>& same = r->file.isEmpty() ? sameInApplication : sameWithFile;
+        if (index >= 0 && !same)
+            same = sameWhereTemplate(*r);
+        all.append(index >= 0 && *same
+                       ? m_ruleTexts->where[index]
+                       : formatRuleWhere(whereWithFile(), whereInApplication(), *r));
+    }
     return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
                     tr("Every program of the command is allowed, by the rules %1.")
                         .arg(all.join(QStringLiteral(", "))),
