@@ -240,6 +240,12 @@ QString outsideWarning(const QString& absolute, const QString& what) {
         .arg(visible(absolute), what);
 }
 
+// Whether text contains needle, inline: QString::contains(QLatin1String) converts and calls into
+// Qt, for every word of a command.
+bool containsText(QStringView text, QStringView needle) {
+    return std::search(text.begin(), text.end(), needle.begin(), needle.end()) != text.end();
+}
+
 } // namespace
 
 PolicyEngine::RuleTexts PolicyEngine::RuleTexts::build(const QList<PolicyRule>& rules) {
@@ -483,9 +489,10 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     // No working folder, or one spelled with "." and "/" only, is the root: the words are looked
     // up from the root's descriptor opened with the Workspace, without opening the root again.
     // Any other one is resolved and confined now.
-    const bool atRoot = std::all_of(cwdArgument.cbegin(), cwdArgument.cend(),
-                                    [](QChar c) { return c == u'.' || c == u'/'; }) &&
-                        !cwdArgument.startsWith(u'/') && !cwdArgument.contains(QLatin1String(".."));
+    const bool atRoot = cwdArgument.isEmpty() ||
+                        (std::all_of(cwdArgument.cbegin(), cwdArgument.cend(),
+                                     [](QChar c) { return c == u'.' || c == u'/'; }) &&
+                         !cwdArgument.startsWith(u'/') && !containsText(cwdArgument, u".."));
     const Result<QString> cwd = atRoot ? Result<QString>(m_workspace.root())
                                        : m_workspace.resolveFolder(cwdArgument, &cwdFolder);
     if (!cwd)
@@ -637,7 +644,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                 if (!path.isEmpty())
                     words.append(path);
             }
-            if (isGit && !w.contains(QLatin1String("://"))) {
+            if (isGit && !containsText(w, u"://")) {
                 if (const qsizetype colon = w.indexOf(u':'); colon >= 0 && colon + 1 < w.size()) {
                     const QString path = w.mid(colon + 1);
                     words.append(path);
@@ -665,7 +672,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         const qsizetype ownWords = words.size() - rootRelative.size();
         for (qsizetype n = 0; n < words.size(); ++n) {
             QString word = words[n];
-            if (word.isEmpty() || word.contains(QLatin1String("://")) || word.contains(QChar(0)))
+            if (word.isEmpty() || containsText(word, u"://") || word.contains(QChar(0)))
                 continue;
             if (word.startsWith(QLatin1String("/proc/")) || word.startsWith(QLatin1String("/dev/")))
                 if (!throughProc(word))
@@ -678,7 +685,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                     if (std::optional<ArgumentResolver::Path> p = other.resolve(word))
                         resolved.push_back(std::move(*p));
             if (protectedWarning.isEmpty() &&
-                (word.startsWith(u'/') || word.contains(QLatin1String("..")))) {
+                (word.startsWith(u'/') || containsText(word, u".."))) {
                 // The lexical reading, for locations whose folders do not exist yet.
                 const QString lexical =
                     QDir::cleanPath(word.startsWith(u'/') ? word : *cwd + u'/' + word);

@@ -7,8 +7,8 @@ namespace m1 {
 namespace {
 
 QStringView firstSegment(QStringView path) {
-    const qsizetype slash = path.indexOf(u'/');
-    return slash < 0 ? path : path.first(slash);
+    // Inline; QStringView::indexOf is a call into Qt (once per path lookup).
+    return QStringView(path.begin(), std::find(path.begin(), path.end(), u'/'));
 }
 
 bool hasWildcard(QStringView s) {
