@@ -2,7 +2,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QVarLengthArray>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -22,6 +24,24 @@ QString joined(const QString& folder, QStringView name) {
     path += name;
     return path;
 }
+
+// The file name's bytes as QFile::encodeName gives them, NUL-terminated; without allocating for
+// an ASCII name (the common case; UTF-8 and ASCII agree there).
+struct EncodedName {
+    explicit EncodedName(QStringView name) {
+        if (std::all_of(name.begin(), name.end(), [](QChar c) { return c.unicode() < 0x80; })) {
+            bytes.resize(name.size() + 1);
+            for (qsizetype i = 0; i < name.size(); ++i)
+                bytes[i] = static_cast<char>(name[i].unicode());
+            bytes[name.size()] = '\0';
+        } else {
+            const QByteArray encoded = QFile::encodeName(name.toString());
+            bytes.append(encoded.constData(), encoded.size() + 1);
+        }
+    }
+    const char* get() const { return bytes.constData(); }
+    QVarLengthArray<char, 512> bytes;
+};
 
 } // namespace
 
@@ -107,9 +127,9 @@ ArgumentResolver::Kind ArgumentResolver::kindOf(const QString& path) {
     const bool below = m_cwdFd >= 0 && path.size() > m_cwd.size() + 1 && path.startsWith(m_cwd) &&
                        path.at(m_cwd.size()) == u'/';
     const int found =
-        below ? ::fstatat(m_cwdFd, QFile::encodeName(path.mid(m_cwd.size() + 1)).constData(), &info,
-                          AT_SYMLINK_NOFOLLOW)
-              : ::lstat(QFile::encodeName(path).constData(), &info);
+        below ? ::fstatat(m_cwdFd, EncodedName(QStringView(path).sliced(m_cwd.size() + 1)).get(),
+                          &info, AT_SYMLINK_NOFOLLOW)
+              : ::lstat(EncodedName(path).get(), &info);
     if (found == 0)
         kind = S_ISLNK(info.st_mode)   ? Kind::Unusual
                : S_ISDIR(info.st_mode) ? Kind::Folder

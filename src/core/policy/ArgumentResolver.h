@@ -24,11 +24,12 @@ public:
         friend bool operator==(const Path&, const Path&) = default;
     };
 
-    // cwd: canonical, from Workspace::resolve in the same evaluate() call. cwdIsFolder: that call
-    // also showed it is a folder (realpath(3) of "cwd/." succeeds only for a folder), which saves
-    // looking again. cwdFd: an O_PATH descriptor of that folder (Workspace::resolveFolder) or -1;
-    // names below the working folder are then looked up from it instead of from "/" (fewer
-    // components for the kernel to walk). The descriptor stays the caller's.
+    // cwd: canonical, from Workspace::resolve in the same evaluate() call, or the workspace root.
+    // cwdIsFolder: that call also showed it is a folder (realpath(3) of "cwd/." succeeds only for
+    // a folder), which saves looking again. cwdFd: an O_PATH descriptor of that folder
+    // (Workspace::resolveFolder, or Workspace::rootDescriptor for the root) or -1; names below
+    // the working folder are then looked up from it instead of from "/" (fewer components for
+    // the kernel to walk, and the folder that was checked). The descriptor stays the caller's.
     explicit ArgumentResolver(QString cwd, bool cwdIsFolder = false, int cwdFd = -1)
         : m_cwd(std::move(cwd)), m_cwdFd(cwdFd) {
         if (cwdIsFolder)

@@ -461,6 +461,78 @@ bool inlineCode(const InterpreterSpec& spec, const QStringList& argv) {
     return true; // no script: code comes from the input
 }
 
+// Options that make a program run another command. Each is a concern, and its value is
+// split like a script so that the deny rules still see what it names.
+struct ExecOptions {
+    const char* program;
+    const char* longs;  // long options (any unambiguous prefix counts)
+    const char* shorts; // short options, also inside a cluster
+    const char* words;  // whole words whose value follows (zip -TT)
+    bool optionalValue; // the value may only be attached (git grep -O)
+};
+const ExecOptions kExecOptions[] = {
+    {"rg", " pre hostname-bin ", "", " ", false},
+    {"tar",
+     " to-command use-compress-program checkpoint-action info-script new-volume-script "
+     "rsh-command rmt-command ",
+     "IF", " ", false},
+    {"sort", " compress-program ", "", " ", false},
+    {"rsync", " rsh rsync-path ", "e", " ", false},
+    {"zip", " unzip-command ", "", " -TT ", false},
+    {"man", " pager html ", "PH", " ", false},
+    {"vim", " cmd ", "cS", " ", false},
+    {"vi", " cmd ", "cS", " ", false},
+    {"nvim", " cmd ", "cS", " ", false},
+    {"view", " cmd ", "cS", " ", false},
+    {"ex", " cmd ", "cS", " ", false},
+};
+
+// What unwrap() asks about a program name, answered by one lookup instead of one per list and a
+// run of name comparisons (built once). A name in none of the lists gets the default.
+struct ProgramTraits {
+    bool named = false; // compared by name in unwrap() (cd, eval, git, find, ...)
+    bool posixShell = false;
+    bool otherShell = false;
+    bool runner = false;
+    bool opaque = false;
+    bool privilegedOpaque = false;
+    bool plain = false;
+    const ExecOptions* exec = nullptr;    // the first row for the program
+    const WrapperSpec* wrapper = nullptr; // the last row for the program
+};
+
+const ProgramTraits& traitsOf(const QString& program) {
+    static const QHash<QString, ProgramTraits> kTraits = [] {
+        QHash<QString, ProgramTraits> map;
+        for (const char* name :
+             {"cd",      "pushd",  "popd",      "eval", "source", ".",       "trap",  "alias",
+              "unalias", "enable", "hash",      "deno", "awk",    "gawk",    "mawk",  "nawk",
+              "fd",      "fdfind", "hyperfine", "git",  "find",   "busybox", "toybox"})
+            map[QLatin1StringView(name)].named = true;
+        for (const QString& name : kPosixShells)
+            map[name].posixShell = true;
+        for (const QString& name : kOtherShells)
+            map[name].otherShell = true;
+        for (const auto& runner : kSubcommandRunners)
+            map[QLatin1StringView(runner[0])].runner = true;
+        for (const QString& name : kOpaqueWrappers)
+            map[name].opaque = true;
+        for (const QString& name : kPrivilegedOpaque)
+            map[name].privilegedOpaque = true;
+        for (const QString& name : kPlainPrograms)
+            map[name].plain = true;
+        for (const ExecOptions& e : kExecOptions)
+            if (!map[QLatin1StringView(e.program)].exec)
+                map[QLatin1StringView(e.program)].exec = &e;
+        for (const WrapperSpec& w : kWrappers)
+            map[QLatin1StringView(w.name)].wrapper = &w;
+        return map;
+    }();
+    static const ProgramTraits kNone;
+    const auto found = kTraits.constFind(program);
+    return found == kTraits.cend() ? kNone : *found;
+}
+
 // git subcommands with options that run a command: {subcommand, long options, short options}.
 const char* const* gitExecOptions(const QString& subcommand) {
     static const char* const table[][3] = {
@@ -489,6 +561,7 @@ bool CommandAnalyzer::isShell(const QString& program) {
 
 CommandAnalyzer::Analysis CommandAnalyzer::analyze(const QStringList& argv) {
     Analysis out;
+    out.commands.reserve(4); // most commands are one program; a short script a few
     CommandAnalyzer analyzer(out);
     analyzer.analyzeArgv(argv, 0, false);
     return out;
@@ -540,30 +613,31 @@ void CommandAnalyzer::analyzeArgv(const QStringList& argv, int depth, bool fromS
             m_out.hasNotAProgram = true;
             m_out.notAProgram = first;
         }
-        m_out.commands.append(command);
+        m_out.commands.append(std::move(command));
         return;
     }
     const qsizetype index = m_out.commands.size();
-    m_out.commands.append(command);
+    m_out.commands.append(std::move(command));
     unwrap(argv, index, depth);
 }
 
 void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, int depth) {
     const QString program = m_out.commands[commandIndex].program;
+    const ProgramTraits& traits = traitsOf(program);
     auto markRunsOthers = [&] { m_out.commands[commandIndex].runsOthers = true; };
 
     // Shell builtins are concerns whatever their context: reached through `command`, `builtin`,
     // `time` or `exec` they act exactly as in a script.
-    if (program == QLatin1String("cd") || program == QLatin1String("pushd") ||
-        program == QLatin1String("popd")) {
+    if (traits.named && (program == QLatin1String("cd") || program == QLatin1String("pushd") ||
+                         program == QLatin1String("popd"))) {
         m_out.changesDirectory = true;
         concern(Tr::tr("the script changes the working folder (%1), so the paths after it "
                        "cannot be checked")
                     .arg(program));
         return;
     }
-    if (program == QLatin1String("eval") || program == QLatin1String("source") ||
-        program == QLatin1String(".") || program == QLatin1String("trap")) {
+    if (traits.named && (program == QLatin1String("eval") || program == QLatin1String("source") ||
+                         program == QLatin1String(".") || program == QLatin1String("trap"))) {
         concern(Tr::tr("\"%1\" runs text or a file as a script").arg(program));
         markRunsOthers();
         // What eval and trap run is still shown to the deny rules.
@@ -573,14 +647,14 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
             analyzeScript(argv[1], depth);
         return;
     }
-    if (program == QLatin1String("alias") || program == QLatin1String("unalias") ||
-        program == QLatin1String("enable") || program == QLatin1String("hash")) {
+    if (traits.named && (program == QLatin1String("alias") || program == QLatin1String("unalias") ||
+                         program == QLatin1String("enable") || program == QLatin1String("hash"))) {
         concern(Tr::tr("\"%1\" changes what later command names run").arg(program));
         return;
     }
 
     // Shells.
-    if (kPosixShells.contains(program)) {
+    if (traits.posixShell) {
         markRunsOthers();
         bool hasScriptFlag = false;
         qsizetype i = 1;
@@ -619,7 +693,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
             concern(Tr::tr("%1 without -c reads commands from its input").arg(program));
         return;
     }
-    if (kOtherShells.contains(program)) {
+    if (traits.otherShell) {
         markRunsOthers();
         concern(Tr::tr("scripts for %1 are not analysed").arg(program));
         return;
@@ -637,12 +711,13 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         }
         return;
     }
-    if (program == QLatin1String("deno") && argv.value(1) == QLatin1String("eval")) {
+    if (traits.named && program == QLatin1String("deno") &&
+        argv.value(1) == QLatin1String("eval")) {
         concern(Tr::tr("%1 is given code to run that is not analysed").arg(program));
         return;
     }
-    if (program == QLatin1String("awk") || program == QLatin1String("gawk") ||
-        program == QLatin1String("mawk") || program == QLatin1String("nawk")) {
+    if (traits.named && (program == QLatin1String("awk") || program == QLatin1String("gawk") ||
+                         program == QLatin1String("mawk") || program == QLatin1String("nawk"))) {
         for (qsizetype i = 1; i < argv.size(); ++i) {
             const QString& w = argv[i];
             if (w == QLatin1String("-f") || w.startsWith(QLatin1String("-f")) ||
@@ -666,40 +741,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    // Options that make a program run another command. Each is a concern, and its value is
-    // split like a script so that the deny rules still see what it names.
-    struct ExecOptions {
-        const char* program;
-        const char* longs;  // long options (any unambiguous prefix counts)
-        const char* shorts; // short options, also inside a cluster
-        const char* words;  // whole words whose value follows (zip -TT)
-        bool optionalValue; // the value may only be attached (git grep -O)
-    };
-    static const ExecOptions kExecOptions[] = {
-        {"rg", " pre hostname-bin ", "", " ", false},
-        {"tar",
-         " to-command use-compress-program checkpoint-action info-script new-volume-script "
-         "rsh-command rmt-command ",
-         "IF", " ", false},
-        {"sort", " compress-program ", "", " ", false},
-        {"rsync", " rsh rsync-path ", "e", " ", false},
-        {"zip", " unzip-command ", "", " -TT ", false},
-        {"man", " pager html ", "PH", " ", false},
-        {"vim", " cmd ", "cS", " ", false},
-        {"vi", " cmd ", "cS", " ", false},
-        {"nvim", " cmd ", "cS", " ", false},
-        {"view", " cmd ", "cS", " ", false},
-        {"ex", " cmd ", "cS", " ", false},
-    };
-    // The first row for a program, looked up by name (built once).
-    static const QHash<QString, const ExecOptions*> kExecOptionsByProgram = [] {
-        QHash<QString, const ExecOptions*> map;
-        for (const ExecOptions& e : kExecOptions)
-            if (!map.contains(QLatin1StringView(e.program)))
-                map.insert(QLatin1StringView(e.program), &e);
-        return map;
-    }();
-    if (const ExecOptions* e = kExecOptionsByProgram.value(program, nullptr)) {
+    if (const ExecOptions* e = traits.exec) {
         execOptions(argv, 1, program, e->longs, e->shorts, e->words, e->optionalValue, depth);
         if (program.contains(QLatin1String("vi")) || program == QLatin1String("ex"))
             for (const QString& w : argv.mid(1))
@@ -708,7 +750,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     }
 
     // fd runs its -x/-X command for the files it finds, like find -exec.
-    if (program == QLatin1String("fd") || program == QLatin1String("fdfind")) {
+    if (traits.named && (program == QLatin1String("fd") || program == QLatin1String("fdfind"))) {
         for (qsizetype i = 1; i < argv.size(); ++i) {
             const QString& w = argv[i];
             if (w == QLatin1String("-x") || w == QLatin1String("-X") ||
@@ -725,7 +767,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     }
 
     // hyperfine runs each of its words through a shell.
-    if (program == QLatin1String("hyperfine")) {
+    if (traits.named && program == QLatin1String("hyperfine")) {
         markRunsOthers();
         concern(Tr::tr("hyperfine runs its commands through a shell; its options are not "
                        "analysed"));
@@ -736,14 +778,8 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
     }
 
     // `uv run CMD`: a wrapper; with options before the command (values unknown) opaque.
-    static const QSet<QString> kRunnerPrograms = [] {
-        QSet<QString> set;
-        for (const auto& runner : kSubcommandRunners)
-            set.insert(QLatin1StringView(runner[0]));
-        return set;
-    }();
     for (const auto& runner : kSubcommandRunners) {
-        if (!kRunnerPrograms.contains(program))
+        if (!traits.runner)
             break;
         if (program != QLatin1StringView(runner[0]) ||
             argv.value(1) != QLatin1StringView(runner[1]))
@@ -759,7 +795,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    if (program == QLatin1String("git")) {
+    if (traits.named && program == QLatin1String("git")) {
         for (qsizetype i = 1; i < argv.size(); ++i) {
             const QString& w = argv[i];
             if (w == QLatin1String("-c") || w.startsWith(QLatin1String("--config-env")) ||
@@ -808,7 +844,7 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    if (program == QLatin1String("find")) {
+    if (traits.named && program == QLatin1String("find")) {
         for (qsizetype i = 1; i < argv.size(); ++i) {
             const QString& w = argv[i];
             if (w == QLatin1String("-exec") || w == QLatin1String("-execdir") ||
@@ -828,16 +864,17 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    if (program == QLatin1String("busybox") || program == QLatin1String("toybox")) {
+    if (traits.named &&
+        (program == QLatin1String("busybox") || program == QLatin1String("toybox"))) {
         markRunsOthers();
         if (argv.size() > 1 && !argv[1].startsWith(u'-'))
             analyzeArgv(argv.mid(1), depth + 1, false);
         return;
     }
 
-    if (kOpaqueWrappers.contains(program)) {
+    if (traits.opaque) {
         markRunsOthers();
-        if (kPrivilegedOpaque.contains(program))
+        if (traits.privilegedOpaque)
             privileged(Tr::tr("%1 runs a command with other privileges").arg(program));
         else
             concern(Tr::tr("%1 runs another command; its options are not analysed").arg(program));
@@ -848,16 +885,9 @@ void CommandAnalyzer::unwrap(const QStringList& argv, qsizetype commandIndex, in
         return;
     }
 
-    // The last row for a program, looked up by name (built once).
-    static const QHash<QString, const WrapperSpec*> kWrappersByName = [] {
-        QHash<QString, const WrapperSpec*> map;
-        for (const WrapperSpec& s : kWrappers)
-            map.insert(QLatin1StringView(s.name), &s);
-        return map;
-    }();
-    const WrapperSpec* spec = kWrappersByName.value(program, nullptr);
+    const WrapperSpec* spec = traits.wrapper;
     if (!spec) {
-        if (!kPlainPrograms.contains(program))
+        if (!traits.plain)
             probe(argv, 1, 2);
         return;
     }
@@ -1059,7 +1089,7 @@ void CommandAnalyzer::probe(const QStringList& argv, qsizetype from, int count) 
         c.argv = argv.mid(i);
         c.program = basename(w);
         c.probeOnly = true;
-        m_out.commands.append(c);
+        m_out.commands.append(std::move(c));
     }
 }
 

@@ -71,9 +71,10 @@ bool GlobMatcher::matches(QStringView text) const {
     if (!m_hasWildcards)
         return text == QStringView(m_pattern);
     // Inline comparisons: most texts fail here, and QStringView::startsWith is a call into Qt
-    // that handles case folding.
+    // that handles case folding (so is QString::utf16(); QStringView's is inline).
     const auto same = [](const char16_t* a, const QString& b) {
-        return std::equal(b.utf16(), b.utf16() + b.size(), a);
+        const QStringView view(b);
+        return std::equal(view.utf16(), view.utf16() + view.size(), a);
     };
     if (text.size() < m_literalPrefix.size() || !same(text.utf16(), m_literalPrefix) ||
         text.size() < m_literalSuffix.size() ||

@@ -24,8 +24,6 @@ const QString kEditFile = QStringLiteral("edit_file");
 const QString kListDirectory = QStringLiteral("list_directory");
 const QString kSearchFiles = QStringLiteral("search_files");
 
-const QStringList kAllPathTools = {kReadFile, kWriteFile, kEditFile, kListDirectory, kSearchFiles};
-
 // Programs that walk the working folder when given no folder.
 const QSet<QString> kWalksWorkingFolder = {
     QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
@@ -50,13 +48,22 @@ PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
 
 // Control and invisible characters are shown, never passed through, and long text is cut with a
 // mark, so the reason cannot hide what it talks about.
+bool needsShowing(char16_t u) {
+    return u < 0x20 || u == 0x7f || (u >= 0x200b && u <= 0x200f) || (u >= 0x202a && u <= 0x202e) ||
+           (u >= 0x2066 && u <= 0x2069) || u == 0xfeff;
+}
+
 QString visible(const QString& text, qsizetype max = 200) {
+    // Most text has nothing to show or cut: then it is the text itself, shared, not rebuilt
+    // character by character (the loop below gives the same for it).
+    if (text.size() <= max &&
+        std::none_of(text.cbegin(), text.cend(), [](QChar c) { return needsShowing(c.unicode()); }))
+        return text;
     QString out;
     out.reserve(std::min(text.size(), max) + 8);
     for (QChar c : text) {
         const char16_t u = c.unicode();
-        if (u < 0x20 || u == 0x7f || (u >= 0x200b && u <= 0x200f) || (u >= 0x202a && u <= 0x202e) ||
-            (u >= 0x2066 && u <= 0x2069) || u == 0xfeff)
+        if (needsShowing(u))
             out += QStringLiteral("\\u%1").arg(static_cast<int>(u), 4, 16, QLatin1Char('0'));
         else
             out += c;
@@ -100,10 +107,21 @@ const QStringList& familyForDenyAndAsk(const QString& tool) {
 PolicyEngine::PolicyEngine(const ToolRegistry& registry, const Workspace& workspace,
                            PolicyConfig config, PolicyRules rules)
     : m_registry(registry), m_workspace(workspace), m_config(std::move(config)),
-      m_rules(std::move(rules)), m_index(std::make_shared<const RuleIndex>(m_rules.rules())) {
+      m_rules(std::move(rules)), m_index(std::make_shared<const RuleIndex>(m_rules.rules())),
+      m_ruleTexts(std::make_shared<const RuleTexts>(RuleTexts::build(m_index->rules()))) {
     auto globs = std::make_shared<std::vector<GlobMatcher>>();
     for (const QString& pattern : protectedWritePatterns())
         globs->emplace_back(pattern, GlobMatcher::Mode::Path);
+    // Every match starts with its pattern's literal prefix: the first characters of the
+    // prefixes tell most paths apart without folding them (only when every pattern has one).
+    for (const GlobMatcher& glob : *globs) {
+        if (glob.literalPrefix().isEmpty() || glob.literalPrefix().front().unicode() >= 0x80) {
+            m_protectedStarts.clear();
+            break;
+        }
+        if (!m_protectedStarts.contains(glob.literalPrefix().front()))
+            m_protectedStarts += glob.literalPrefix().front();
+    }
     m_protected = std::move(globs);
 
     auto outside = std::make_shared<std::vector<ProtectedOutside>>();
@@ -180,6 +198,12 @@ const QStringList& PolicyEngine::protectedWritePatterns() {
 }
 
 QString PolicyEngine::protectedPattern(QStringView relativePath) const {
+    // A path starting with an ASCII character folds to a path starting with its lower case, and
+    // a match must start with one of the patterns' first characters.
+    if (!m_protectedStarts.isEmpty() && !relativePath.isEmpty() &&
+        relativePath.front().unicode() < 0x80 &&
+        !m_protectedStarts.contains(relativePath.front().toLower()))
+        return {};
     // Case-folded, so that a case-insensitive file system cannot offer a second spelling.
     const QString folded = relativePath.toString().toLower();
     for (const GlobMatcher& glob : *m_protected)
@@ -190,30 +214,23 @@ QString PolicyEngine::protectedPattern(QStringView relativePath) const {
 
 namespace {
 
-QString ruleWhere(const PolicyRule& rule) {
+QString formatRuleWhere(const QString& withFile, const QString& inApplication,
+                        const PolicyRule& rule) {
     if (rule.file.isEmpty())
-        return PolicyEngine::tr("\"%1\" (rules set in the application)").arg(rule.text);
+        return inApplication.arg(rule.text);
     // One pass (text that contains "%3" stays as written), and QString::number rather than
     // arg(int), which goes through the locale code: together a fifth of a decision's time.
-    return PolicyEngine::tr("\"%1\" (%2, line %3)")
-        .arg(rule.text, rule.file, QString::number(rule.line));
+    return withFile.arg(rule.text, rule.file, QString::number(rule.line));
 }
 
-PolicyDecision denyByRule(const PolicyRule& rule, const QString& what) {
-    return decision(Kind::Deny, QStringLiteral("policy.rule_deny"), DecisionSource::Rule,
-                    what.isEmpty()
-                        ? PolicyEngine::tr("Denied by the rule %1.").arg(ruleWhere(rule))
-                        : PolicyEngine::tr("Denied by the rule %1: %2.").arg(ruleWhere(rule), what),
-                    &rule);
+QString whereWithFile() {
+    return PolicyEngine::tr("\"%1\" (%2, line %3)");
 }
-
-PolicyDecision askByRule(const PolicyRule& rule, const QString& what) {
-    return decision(
-        Kind::Ask, QStringLiteral("policy.rule_ask"), DecisionSource::Rule,
-        what.isEmpty()
-            ? PolicyEngine::tr("The rule %1 asks for approval.").arg(ruleWhere(rule))
-            : PolicyEngine::tr("The rule %1 asks for approval: %2.").arg(ruleWhere(rule), what),
-        &rule);
+QString whereInApplication() {
+    return PolicyEngine::tr("\"%1\" (rules set in the application)");
+}
+QString allowedByTemplate() {
+    return PolicyEngine::tr("Allowed by the rule %1.");
 }
 
 QString outsideWarning(const QString& absolute, const QString& what) {
@@ -223,12 +240,70 @@ QString outsideWarning(const QString& absolute, const QString& what) {
         .arg(visible(absolute), what);
 }
 
-PolicyDecision allowByRule(const PolicyRule& rule) {
-    return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
-                    PolicyEngine::tr("Allowed by the rule %1.").arg(ruleWhere(rule)), &rule);
+// Whether text contains needle, inline: QString::contains(QLatin1String) converts and calls into
+// Qt, for every word of a command.
+bool containsText(QStringView text, QStringView needle) {
+    return std::search(text.begin(), text.end(), needle.begin(), needle.end()) != text.end();
 }
 
 } // namespace
+
+PolicyEngine::RuleTexts PolicyEngine::RuleTexts::build(const QList<PolicyRule>& rules) {
+    RuleTexts texts{whereWithFile(), whereInApplication(), allowedByTemplate(), {}, {}};
+    texts.where.reserve(rules.size());
+    texts.allowed.reserve(rules.size());
+    for (const PolicyRule& rule : rules) {
+        texts.where.push_back(formatRuleWhere(texts.withFile, texts.inApplication, rule));
+        texts.allowed.push_back(QString(texts.allowedBy).arg(texts.where.back()));
+    }
+    return texts;
+}
+
+qsizetype PolicyEngine::textIndex(const PolicyRule& rule) const {
+    const QList<PolicyRule>& rules = m_index->rules();
+    if (rules.isEmpty() || &rule < rules.constData() || &rule >= rules.constData() + rules.size())
+        return -1;
+    return &rule - rules.constData();
+}
+
+// A rule's place as a reason shows it. Formatted once per rule when the engine is built, and
+// used while the translation gives the same wording as then (the language may change).
+bool PolicyEngine::sameWhereTemplate(const PolicyRule& rule) const {
+    return rule.file.isEmpty() ? whereInApplication() == m_ruleTexts->inApplication
+                               : whereWithFile() == m_ruleTexts->withFile;
+}
+
+QString PolicyEngine::ruleWhere(const PolicyRule& rule) const {
+    const qsizetype index = textIndex(rule);
+    if (index >= 0 && sameWhereTemplate(rule))
+        return m_ruleTexts->where[index];
+    return formatRuleWhere(whereWithFile(), whereInApplication(), rule);
+}
+
+PolicyDecision PolicyEngine::denyByRule(const PolicyRule& rule, const QString& what) const {
+    return decision(Kind::Deny, QStringLiteral("policy.rule_deny"), DecisionSource::Rule,
+                    what.isEmpty() ? tr("Denied by the rule %1.").arg(ruleWhere(rule))
+                                   : tr("Denied by the rule %1: %2.").arg(ruleWhere(rule), what),
+                    &rule);
+}
+
+PolicyDecision PolicyEngine::askByRule(const PolicyRule& rule, const QString& what) const {
+    return decision(Kind::Ask, QStringLiteral("policy.rule_ask"), DecisionSource::Rule,
+                    what.isEmpty()
+                        ? tr("The rule %1 asks for approval.").arg(ruleWhere(rule))
+                        : tr("The rule %1 asks for approval: %2.").arg(ruleWhere(rule), what),
+                    &rule);
+}
+
+PolicyDecision PolicyEngine::allowByRule(const PolicyRule& rule) const {
+    const qsizetype index = textIndex(rule);
+    const QString allowedBy = allowedByTemplate();
+    if (index >= 0 && allowedBy == m_ruleTexts->allowedBy && sameWhereTemplate(rule))
+        return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
+                        m_ruleTexts->allowed[index], &rule);
+    return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
+                    QString(allowedBy).arg(ruleWhere(rule)), &rule);
+}
 
 PolicyDecision PolicyEngine::scopeDecision(const ToolSpec& spec, const QString& prefix) const {
     const QString scope = scopeToString(spec.scope);
@@ -411,8 +486,15 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     // The working folder, for the path arguments.
     const QString cwdArgument = call.arguments.value(QStringLiteral("cwd")).toString();
     FileDescriptor cwdFolder; // kept for the lookups of the words below it
-    const Result<QString> cwd = m_workspace.resolveFolder(
-        cwdArgument.isEmpty() ? QStringLiteral(".") : cwdArgument, &cwdFolder);
+    // No working folder, or one spelled with "." and "/" only, is the root: the words are looked
+    // up from the root's descriptor opened with the Workspace, without opening the root again.
+    // Any other one is resolved and confined now.
+    const bool atRoot = cwdArgument.isEmpty() ||
+                        (std::all_of(cwdArgument.cbegin(), cwdArgument.cend(),
+                                     [](QChar c) { return c == u'.' || c == u'/'; }) &&
+                         !cwdArgument.startsWith(u'/') && !containsText(cwdArgument, u".."));
+    const Result<QString> cwd = atRoot ? Result<QString>(m_workspace.root())
+                                       : m_workspace.resolveFolder(cwdArgument, &cwdFolder);
     if (!cwd)
         return decision(Kind::Deny, QStringLiteral("policy.path_refused"),
                         DecisionSource::Protection,
@@ -447,9 +529,9 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     auto checkReach = [&](const QString& dirRelative) {
         if (!anyPathRules || reachRule)
             return;
-        const PolicyRule* r = m_index->pathBelow(List::Deny, kAllPathTools, dirRelative);
+        const PolicyRule* r = m_index->pathBelowAnyTool(List::Deny, dirRelative);
         if (!r)
-            r = m_index->pathBelow(List::Ask, kAllPathTools, dirRelative);
+            r = m_index->pathBelowAnyTool(List::Ask, dirRelative);
         if (r) {
             reachRule = r;
             reachWarning = tr("Warning: the command may read or change paths inside \"%1\" that "
@@ -457,7 +539,8 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                .arg(visible(dirRelative), ruleWhere(*r));
         }
     };
-    ArgumentResolver arguments(*cwd, cwdArgument.isEmpty() || cwdFolder.isValid(), cwdFolder.get());
+    ArgumentResolver arguments(*cwd, atRoot || cwdFolder.isValid(),
+                               atRoot ? m_workspace.rootDescriptor() : cwdFolder.get());
     const QString& root = m_workspace.root();
     const auto inside = [&](const QString& absolute) {
         return root == QLatin1String("/") || absolute == root ||
@@ -561,7 +644,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                 if (!path.isEmpty())
                     words.append(path);
             }
-            if (isGit && !w.contains(QLatin1String("://"))) {
+            if (isGit && !containsText(w, u"://")) {
                 if (const qsizetype colon = w.indexOf(u':'); colon >= 0 && colon + 1 < w.size()) {
                     const QString path = w.mid(colon + 1);
                     words.append(path);
@@ -589,7 +672,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         const qsizetype ownWords = words.size() - rootRelative.size();
         for (qsizetype n = 0; n < words.size(); ++n) {
             QString word = words[n];
-            if (word.isEmpty() || word.contains(QLatin1String("://")) || word.contains(QChar(0)))
+            if (word.isEmpty() || containsText(word, u"://") || word.contains(QChar(0)))
                 continue;
             if (word.startsWith(QLatin1String("/proc/")) || word.startsWith(QLatin1String("/dev/")))
                 if (!throughProc(word))
@@ -602,7 +685,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                     if (std::optional<ArgumentResolver::Path> p = other.resolve(word))
                         resolved.push_back(std::move(*p));
             if (protectedWarning.isEmpty() &&
-                (word.startsWith(u'/') || word.contains(QLatin1String("..")))) {
+                (word.startsWith(u'/') || containsText(word, u".."))) {
                 // The lexical reading, for locations whose folders do not exist yet.
                 const QString lexical =
                     QDir::cleanPath(word.startsWith(u'/') ? word : *cwd + u'/' + word);
@@ -627,7 +710,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                 }
                 const QString relative = m_workspace.relative(path.absolute);
                 hadExistingPath = hadExistingPath || path.exists;
-                if (const PolicyRule* r = m_index->path(List::Deny, kAllPathTools, relative))
+                if (const PolicyRule* r = m_index->pathAnyTool(List::Deny, relative))
                     return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
                                               .arg(visibleCommand(argv), visible(relative)));
                 if (protectedWarning.isEmpty()) {
@@ -640,7 +723,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                                 .arg(visible(relative), hit);
                 }
                 if (!askRule)
-                    if (const PolicyRule* r = m_index->path(List::Ask, kAllPathTools, relative)) {
+                    if (const PolicyRule* r = m_index->pathAnyTool(List::Ask, relative)) {
                         askRule = r;
                         askWhat = tr("the command names the path \"%1\"").arg(visible(relative));
                     }
@@ -755,9 +838,19 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     }
     if (allowing.size() == 1)
         return allowByRule(*allowing.front());
+    // ruleWhere for each, with each wording checked against the translation once, not per rule.
     QStringList all;
-    for (const PolicyRule* r : std::as_const(allowing))
-        all.append(ruleWhere(*r));
+    std::optional<bool> sameWithFile;
+    std::optional<bool> sameInApplication;
+    for (const PolicyRule* r : std::as_const(allowing)) {
+        const qsizetype index = textIndex(*r);
+        std::optional<bool>& same = r->file.isEmpty() ? sameInApplication : sameWithFile;
+        if (index >= 0 && !same)
+            same = sameWhereTemplate(*r);
+        all.append(index >= 0 && *same
+                       ? m_ruleTexts->where[index]
+                       : formatRuleWhere(whereWithFile(), whereInApplication(), *r));
+    }
     return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
                     tr("Every program of the command is allowed, by the rules %1.")
                         .arg(all.join(QStringLiteral(", "))),

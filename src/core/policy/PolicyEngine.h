@@ -42,6 +42,24 @@ private:
     PolicyDecision evaluateOtherTool(const ToolCall& call, const ToolSpec& spec) const;
     PolicyDecision scopeDecision(const ToolSpec& spec, const QString& prefix = {}) const;
     QString protectedPattern(QStringView relativePath) const;
+    QString ruleWhere(const PolicyRule& rule) const;
+    bool sameWhereTemplate(const PolicyRule& rule) const;
+    PolicyDecision denyByRule(const PolicyRule& rule, const QString& what) const;
+    PolicyDecision askByRule(const PolicyRule& rule, const QString& what) const;
+    PolicyDecision allowByRule(const PolicyRule& rule) const;
+    // The position of a rule of m_index in the texts below, or -1.
+    qsizetype textIndex(const PolicyRule& rule) const;
+
+    // Reason texts of each rule (by position in m_index), formatted once with the wording the
+    // translation had then.
+    struct RuleTexts {
+        QString withFile;      // the template of a rule's place
+        QString inApplication; // the same for a rule set in the application
+        QString allowedBy;     // the template of an allow decision
+        std::vector<QString> where;
+        std::vector<QString> allowed;
+        static RuleTexts build(const QList<PolicyRule>& rules);
+    };
     // What a location outside the workspace is, when commands may not change it unasked.
     QString protectedOutside(const QString& absolute) const;
 
@@ -56,7 +74,9 @@ private:
     PolicyConfig m_config;
     PolicyRules m_rules;
     std::shared_ptr<const RuleIndex> m_index;
+    std::shared_ptr<const RuleTexts> m_ruleTexts;
     std::shared_ptr<const std::vector<GlobMatcher>> m_protected;
+    QString m_protectedStarts; // the first character of each protected pattern, or empty
     std::shared_ptr<const std::vector<ProtectedOutside>> m_protectedOutside;
     QString m_home;
 };

@@ -7,8 +7,8 @@ namespace m1 {
 namespace {
 
 QStringView firstSegment(QStringView path) {
-    const qsizetype slash = path.indexOf(u'/');
-    return slash < 0 ? path : path.first(slash);
+    // Inline; QStringView::indexOf is a call into Qt (once per path lookup).
+    return QStringView(path.begin(), std::find(path.begin(), path.end(), u'/'));
 }
 
 bool hasWildcard(QStringView s) {
@@ -53,13 +53,14 @@ RuleIndex::RuleIndex(const QList<PolicyRule>& rules) : m_rules(rules) {
                                       [&](const auto& entry) { return entry.first == rule.tool; });
             if (found == index.paths.end())
                 found = index.paths.insert(index.paths.end(), {rule.tool, PathBucket()});
-            PathBucket& bucket = found->second;
             const QStringView first = firstSegment(pattern);
-            if (hasWildcard(first))
-                bucket.wildcard.push_back(compiled);
-            else
-                bucket.byFirstSegment[first.toString()].push_back(compiled);
-            bucket.all.push_back(compiled);
+            for (PathBucket* bucket : {&found->second, &index.anyPathTool}) {
+                if (hasWildcard(first))
+                    bucket->wildcard.push_back(compiled);
+                else
+                    bucket->byFirstSegment[first.toString()].push_back(compiled);
+                bucket->all.push_back(compiled);
+            }
         } else if (PolicyRules::isCommandTool(rule.tool)) {
             CommandRule compiled{i, CommandMatcher(rule.pattern)};
             if (compiled.matcher.programKey().isEmpty()) {
@@ -93,10 +94,7 @@ const PolicyRule* RuleIndex::path(List list, const QStringList& tools,
     return path(list, tools, relativePath, true);
 }
 
-const PolicyRule* RuleIndex::path(List list, const QStringList& tools, QStringView relativePath,
-                                  bool) const {
-    const ListIndex& index = lists(list);
-    int best = -1;
+int RuleIndex::firstMatch(const PathBucket& bucket, QStringView relativePath, int best) {
     auto consider = [&](const std::vector<PathRule>& rules) {
         for (const PathRule& r : rules) {
             if (best >= 0 && r.rule > best)
@@ -105,21 +103,35 @@ const PolicyRule* RuleIndex::path(List list, const QStringList& tools, QStringVi
                 best = best < 0 ? r.rule : std::min(best, r.rule);
         }
     };
-    QString first;
-    for (const QString& tool : tools) {
-        const PathBucket* bucket = index.pathBucket(tool);
-        if (!bucket)
-            continue;
-        if (!bucket->byFirstSegment.isEmpty()) {
-            if (first.isNull())
-                first = firstSegment(relativePath).toString();
-            auto it = bucket->byFirstSegment.constFind(first);
-            if (it != bucket->byFirstSegment.cend())
-                consider(*it);
-        }
-        consider(bucket->wildcard);
+    if (!bucket.byFirstSegment.empty()) {
+        auto it = bucket.byFirstSegment.find(firstSegment(relativePath));
+        if (it != bucket.byFirstSegment.end())
+            consider(it->second);
     }
+    consider(bucket.wildcard);
+    return best;
+}
+
+const PolicyRule* RuleIndex::path(List list, const QStringList& tools, QStringView relativePath,
+                                  bool) const {
+    const ListIndex& index = lists(list);
+    int best = -1;
+    for (const QString& tool : tools)
+        if (const PathBucket* bucket = index.pathBucket(tool))
+            best = firstMatch(*bucket, relativePath, best);
     return ruleAt(best);
+}
+
+const PolicyRule* RuleIndex::pathAnyTool(List list, QStringView relativePath) const {
+    const ListIndex& index = lists(list);
+    if (index.paths.empty())
+        return nullptr;
+    if (list != List::Allow && std::any_of(relativePath.begin(), relativePath.end(),
+                                           [](QChar c) { return c.isUpper(); })) {
+        const QString folded = relativePath.toString().toLower();
+        return ruleAt(firstMatch(index.anyPathTool, folded, -1));
+    }
+    return ruleAt(firstMatch(index.anyPathTool, relativePath, -1));
 }
 
 const PolicyRule* RuleIndex::pathBelow(List list, const QStringList& tools, QStringView dir) const {
@@ -131,19 +143,33 @@ const PolicyRule* RuleIndex::pathBelow(List list, const QStringList& tools, QStr
     return pathBelowFolded(list, tools, dir);
 }
 
+int RuleIndex::firstBelow(const PathBucket& bucket, QStringView dir, int best) {
+    for (const PathRule& r : bucket.all)
+        if ((best < 0 || r.rule < best) && r.glob.mayMatchBelow(dir))
+            best = r.rule;
+    return best;
+}
+
 const PolicyRule* RuleIndex::pathBelowFolded(List list, const QStringList& tools,
                                              QStringView dir) const {
     const ListIndex& index = lists(list);
     int best = -1;
-    for (const QString& tool : tools) {
-        const PathBucket* bucket = index.pathBucket(tool);
-        if (!bucket)
-            continue;
-        for (const PathRule& r : bucket->all)
-            if ((best < 0 || r.rule < best) && r.glob.mayMatchBelow(dir))
-                best = r.rule;
-    }
+    for (const QString& tool : tools)
+        if (const PathBucket* bucket = index.pathBucket(tool))
+            best = firstBelow(*bucket, dir, best);
     return ruleAt(best);
+}
+
+const PolicyRule* RuleIndex::pathBelowAnyTool(List list, QStringView dir) const {
+    const ListIndex& index = lists(list);
+    if (index.paths.empty())
+        return nullptr;
+    if (list != List::Allow &&
+        std::any_of(dir.begin(), dir.end(), [](QChar c) { return c.isUpper(); })) {
+        const QString folded = dir.toString().toLower();
+        return ruleAt(firstBelow(index.anyPathTool, folded, -1));
+    }
+    return ruleAt(firstBelow(index.anyPathTool, dir, -1));
 }
 
 bool RuleIndex::hasPathRules(List list) const {

@@ -3,6 +3,8 @@
 #include <QCoreApplication>
 #include <QSet>
 
+#include <utility>
+
 namespace m1 {
 
 namespace {
@@ -59,17 +61,16 @@ void ShellScriptParser::concern(const QString& reason) {
 void ShellScriptParser::finishWord() {
     if (!m_wordStarted)
         return;
-    QString word = m_word;
+    QString word = std::exchange(m_word, QString());
     const bool quoted = m_wordQuoted;
     const bool glob = m_wordHasGlob || (m_wordHasBracket && word.contains(u']'));
-    m_word.clear();
     m_wordStarted = m_wordQuoted = m_wordHasGlob = m_wordHasBracket = false;
 
     if (m_pendingRedirect != Redirect::None) {
         const Redirect kind = m_pendingRedirect;
         m_pendingRedirect = Redirect::None;
         if (kind == Redirect::Input) {
-            m_command.inputPaths.append(word);
+            m_command.inputPaths.append(std::move(word));
         } else if (word != QLatin1String("/dev/null")) {
             concern(Tr::tr("the script redirects output to \"%1\"").arg(word));
         }
@@ -94,7 +95,7 @@ void ShellScriptParser::finishWord() {
             return;
         }
     }
-    m_command.argv.append(word);
+    m_command.argv.append(std::move(word));
 }
 
 void ShellScriptParser::finishCommand() {
@@ -104,8 +105,9 @@ void ShellScriptParser::finishCommand() {
         m_pendingRedirect = Redirect::None;
     }
     if (!m_command.argv.isEmpty() || !m_command.inputPaths.isEmpty())
-        m_out.commands.append(m_command);
-    m_command = Command();
+        m_out.commands.append(std::exchange(m_command, Command()));
+    else
+        m_command = Command();
 }
 
 qsizetype ShellScriptParser::findClosingParen(qsizetype from) const {
@@ -272,6 +274,35 @@ void ShellScriptParser::parseDoubleQuoted(QString& word) {
     concern(Tr::tr("an unbalanced double quote"));
 }
 
+namespace {
+
+// A character that no branch of run() takes once a word has started.
+bool isOrdinary(QChar c) {
+    switch (c.unicode()) {
+    case u' ':
+    case u'\t':
+    case u'\n':
+    case u'\r':
+    case u';':
+    case u'&':
+    case u'|':
+    case u'(':
+    case u')':
+    case u'<':
+    case u'>':
+    case u'\'':
+    case u'"':
+    case u'\\':
+    case u'$':
+    case u'`':
+        return false;
+    default:
+        return true;
+    }
+}
+
+} // namespace
+
 void ShellScriptParser::run() {
     const QString& t = m_text;
     while (m_pos < t.size()) {
@@ -395,13 +426,19 @@ void ShellScriptParser::run() {
         } else if (c == u'`') {
             parseBacktick();
         } else {
-            if (c == u'*' || c == u'?')
-                m_wordHasGlob = true;
-            if (c == u'[')
-                m_wordHasBracket = true;
+            // An ordinary character, and the ones after it up to the next character that any
+            // branch above takes ('#' is one only where no word has started), appended at once.
+            const qsizetype start = m_pos;
+            do {
+                const QChar d = t.at(m_pos);
+                if (d == u'*' || d == u'?')
+                    m_wordHasGlob = true;
+                if (d == u'[')
+                    m_wordHasBracket = true;
+                ++m_pos;
+            } while (m_pos < t.size() && isOrdinary(t.at(m_pos)));
             m_wordStarted = true;
-            m_word += c;
-            ++m_pos;
+            m_word += QStringView(t).sliced(start, m_pos - start);
         }
     }
     finishCommand();

@@ -226,10 +226,16 @@ Result<Workspace> Workspace::open(const QString& root) {
         return fail(canonical.error() == ELOOP ? kLoop : kNotFound,
                     tr("The workspace folder \"%1\" cannot be opened: %2.")
                         .arg(root, QString::fromLocal8Bit(std::strerror(canonical.error()))));
+    // The canonical path has no symlink: open it without following any (one that appeared since
+    // realpath(3) makes it fail), and check that what was opened is a folder.
+    FileDescriptor folder = openWithoutLinks(*canonical, O_DIRECTORY);
+    if (!folder.isValid() && g_openat2Unavailable.load(std::memory_order_relaxed))
+        folder = FileDescriptor(::open(QFile::encodeName(*canonical).constData(),
+                                       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     struct stat info {};
-    if (::stat(QFile::encodeName(*canonical).constData(), &info) != 0 || !S_ISDIR(info.st_mode))
+    if (!folder.isValid() || ::fstat(folder.get(), &info) != 0 || !S_ISDIR(info.st_mode))
         return fail(kInvalid, tr("The workspace \"%1\" is not a folder.").arg(*canonical));
-    return Workspace(*canonical);
+    return Workspace(*canonical, std::make_shared<const FileDescriptor>(std::move(folder)));
 }
 
 bool Workspace::contains(const QString& canonicalPath) const {

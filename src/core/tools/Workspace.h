@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QString>
 
+#include <memory>
 #include <optional>
 
 namespace m1 {
@@ -43,6 +44,12 @@ public:
     static Result<Workspace> open(const QString& root);
 
     const QString& root() const { return m_root; }
+    // An O_PATH descriptor of the root folder, opened by open() without following any symlink
+    // and shared by all copies of this Workspace (closed when the last one goes). Names looked up
+    // from it (fstatat, openat) stay in the folder that was opened even if the root path is later
+    // renamed or replaced by a symlink; resolve() goes by the path and refuses then. The caller
+    // must not close it.
+    int rootDescriptor() const { return m_rootFolder->get(); }
 
     // Absolute canonical path inside the root.
     Result<QString> resolve(const QString& path, Access access) const;
@@ -67,7 +74,8 @@ public:
     static quint64 fastPathAnswers();
 
 private:
-    explicit Workspace(QString root) : m_root(std::move(root)) {}
+    Workspace(QString root, std::shared_ptr<const FileDescriptor> rootFolder)
+        : m_root(std::move(root)), m_rootFolder(std::move(rootFolder)) {}
     Result<QString> resolveForRead(const QString& original, const QString& absolute,
                                    FileDescriptor* folder = nullptr) const;
     Result<QString> resolveForWrite(const QString& original, const QString& absolute) const;
@@ -76,6 +84,7 @@ private:
                                             FileDescriptor* folder = nullptr) const;
     std::optional<QString> writeWithoutLinks(const QString& parent, const QString& name) const;
     QString m_root;
+    std::shared_ptr<const FileDescriptor> m_rootFolder; // never null, always valid
 };
 
 } // namespace m1

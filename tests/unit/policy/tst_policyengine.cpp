@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTranslator>
 #include <QtTest>
 
 #include <optional>
@@ -781,6 +782,18 @@ private Q_SLOTS:
             "policy.rule_deny", ".env", QStringLiteral("read_file(.env)"));
         ask("REVIEW-H2/alias", {"bash", "-c", "alias ls=rm"}, "alias");
 
+        // The script parser takes a run of ordinary characters at once: what ends it, and what
+        // inside it matters, is still seen.
+        denyRm("parser/hash-inside-word", {"sh", "-c", "echo a#b; rm -rf x"});
+        row("parser/comment", {"sh", "-c", "ls #; rm -rf x"}, "allow", "policy.rule_allow",
+            "run_command", QStringLiteral("run_command"));
+        denyRm("parser/operator-after-word", {"sh", "-c", "true&&rm -rf x"});
+        denyRm("parser/pipe-after-word", {"sh", "-c", "ls|rm -rf x"});
+        ask("parser/glob-inside-word", {"sh", "-c", "cat notes.t?t"}, "wildcards");
+        ask("parser/bracket-inside-word", {"sh", "-c", "cat note[s].txt"}, "wildcards");
+        row("parser/redirect-after-word", {"sh", "-c", "cat<.env"}, "deny", "policy.rule_deny",
+            ".env", QStringLiteral("read_file(.env)"));
+
         // H4: options that make a program run another one.
         ask("REVIEW-H4/rg-pre", {"rg", "--pre", "bash", "x", "notes.txt"}, "--pre");
         ask("REVIEW-H4/rg-pre-attached", {"rg", "--pre=bash", "x", "notes.txt"}, "--pre");
@@ -914,6 +927,52 @@ private Q_SLOTS:
               "run_command(printf %3 x)");
     }
 
+    // The reason texts formatted when the engine is built follow a translation installed
+    // afterwards (the per-rule texts are used only while the wording is the same).
+    void reasonFollowsALaterTranslation() {
+        class Translator : public QTranslator {
+        public:
+            QString translate(const char* context, const char* source, const char*,
+                              int) const override {
+                if (QByteArray(context) != "PolicyEngine")
+                    return {};
+                if (QByteArray(source) == "Allowed by the rule %1.")
+                    return QStringLiteral("Erlaubt durch die Regel %1.");
+                if (QByteArray(source) == "\"%1\" (%2, line %3)")
+                    return QStringLiteral("»%1« (%2, Zeile %3)");
+                return {};
+            }
+            bool isEmpty() const override { return false; }
+        };
+        auto rules = PolicyRules::parse("{\"allow\": [\"run_command(git status*)\"], "
+                                        "\"deny\": [\"run_command(rm -rf *)\"]}",
+                                        QStringLiteral("rules.json"));
+        QVERIFY(rules.has_value());
+        const PolicyEngine engine(m_registry, *m_workspace, {}, *rules);
+        const auto run = [&](const QStringList& argv) {
+            return engine.evaluate(ToolCall{QStringLiteral("c1"), QStringLiteral("r1"),
+                                            QStringLiteral("run_command"), command(argv)},
+                                   {});
+        };
+        check(run({"git", "status"}), "allow", "policy.rule_allow",
+              "Allowed by the rule \"run_command(git status*)\" (rules.json, line 1).",
+              "run_command(git status*)");
+        Translator translator;
+        QVERIFY(QCoreApplication::installTranslator(&translator));
+        const PolicyDecision allowed = run({"git", "status"});
+        const PolicyDecision denied = run({"rm", "-rf", "x"});
+        QCoreApplication::removeTranslator(&translator);
+        QCOMPARE(allowed.reason,
+                 QStringLiteral("Erlaubt durch die Regel »run_command(git status*)« (rules.json, "
+                                "Zeile 1)."));
+        QVERIFY2(denied.reason.startsWith(QStringLiteral(
+                     "Denied by the rule »run_command(rm -rf *)« (rules.json, Zeile 1)")),
+                 qPrintable(denied.reason));
+        check(run({"git", "status"}), "allow", "policy.rule_allow",
+              "Allowed by the rule \"run_command(git status*)\" (rules.json, line 1).",
+              "run_command(git status*)");
+    }
+
     void scopeRequirementIsConfigurable() {
         PolicyConfig config;
         config.executeNeedsApproval = false;
@@ -998,6 +1057,110 @@ private Q_SLOTS:
         state.callTimesByTool.insert(QStringLiteral("list_directory"), {999, 999, 999});
         d = decide(kStandardRules, "list_directory", pathArgs("src"), config, state);
         QCOMPARE(d.code, QStringLiteral("policy.rule_allow"));
+    }
+
+    // Command words are looked up from the root's descriptor, opened with the Workspace: when
+    // the root path is renamed and replaced by a symlink to another folder afterwards, a call
+    // without a working folder is still judged in the folder that was opened (its deny rules
+    // still apply, nothing of the other folder is looked at), a call with one is resolved by
+    // path and refused, and so is running anything (RunCommandTool resolves its working folder
+    // by path again).
+    void commandWordsStayInTheOpenedRoot() {
+        QTemporaryDir base;
+        QVERIFY(base.isValid());
+        const QString root = base.path() + QStringLiteral("/ws");
+        const QString other = base.path() + QStringLiteral("/other");
+        QVERIFY(m1::test::writeFile(root + QStringLiteral("/secrets/key"), "k\n"));
+        QVERIFY(m1::test::writeFile(root + QStringLiteral("/src/a.cpp"), "a\n"));
+        QVERIFY(m1::test::writeFile(other + QStringLiteral("/open/key"), "k\n"));
+        auto workspace = Workspace::open(root);
+        QVERIFY(workspace);
+        auto rules = PolicyRules::parse(
+            J("{'allow': ['run_command(cat *)'], 'deny': ['read_file(secrets/**)'],"
+              " 'ask': ['read_file(open/**)']}"),
+            QStringLiteral("rules.json"));
+        QVERIFY(rules);
+        const PolicyEngine engine(m_registry, *workspace, {}, *rules);
+        const auto run = [&](const QStringList& argv, const QString& cwd = {}) {
+            return engine.evaluate(ToolCall{QStringLiteral("c"), QStringLiteral("r"), "run_command",
+                                            command(argv, cwd)},
+                                   {});
+        };
+        QCOMPARE(run({"cat", "secrets/key"}).code, QStringLiteral("policy.rule_deny"));
+        QCOMPARE(run({"cat", "src/a.cpp"}).code, QStringLiteral("policy.rule_allow"));
+        QCOMPARE(run({"cat", "../secrets/key"}, QStringLiteral("src")).code,
+                 QStringLiteral("policy.rule_deny"));
+
+        QVERIFY(QDir().rename(root, base.path() + QStringLiteral("/moved")));
+        QVERIFY(QFile::link(other, root));
+
+        PolicyDecision d = run({"cat", "secrets/key"});
+        QCOMPARE(d.code, QStringLiteral("policy.rule_deny"));
+        QVERIFY2(d.reason.contains(QStringLiteral("\"secrets/key\"")), qPrintable(d.reason));
+        d = run({"cat", "./secrets/key"}, QStringLiteral("."));
+        QCOMPARE(d.code, QStringLiteral("policy.rule_deny"));
+        // open/key exists only in the folder the link leads to: not looked at (no ask rule).
+        QCOMPARE(run({"cat", "open/key"}).code, QStringLiteral("policy.rule_allow"));
+        d = run({"cat", "a.cpp"}, QStringLiteral("src"));
+        QCOMPARE(d.code, QStringLiteral("policy.path_refused"));
+        QVERIFY2(d.reason.contains(QStringLiteral("outside the workspace")), qPrintable(d.reason));
+        const auto cwd = workspace->resolve(QStringLiteral("."), Workspace::Access::Read);
+        QVERIFY(!cwd);
+        QCOMPARE(cwd.error().code, QStringLiteral("path.outside_workspace"));
+        QVERIFY(QFile::remove(root));
+    }
+
+    // Every program the command analyser recognises by its name (one lookup of the name's
+    // traits decides which of its checks apply): allowed by a rule for that program alone, each
+    // still needs a person, because of what it runs or does.
+    void programsKnownByName_data() {
+        QTest::addColumn<QStringList>("argv");
+        const QList<QStringList> rows = {
+            {"cd", "x"},
+            {"pushd", "x"},
+            {"popd"},
+            {"eval", "ls"},
+            {"source", "x.sh"},
+            {".", "x.sh"},
+            {"trap", "ls", "EXIT"},
+            {"alias", "ls=rm"},
+            {"unalias", "ls"},
+            {"enable", "-n", "test"},
+            {"hash", "-p", "/bin/rm", "ls"},
+            {"deno", "eval", "1"},
+            {"awk", "BEGIN{system(\"x\")}"},
+            {"gawk", "BEGIN{system(\"x\")}"},
+            {"mawk", "BEGIN{system(\"x\")}"},
+            {"nawk", "BEGIN{system(\"x\")}"},
+            {"fd", "-x", "touch"},
+            {"fdfind", "-x", "touch"},
+            {"hyperfine", "touch x"},
+            {"git", "-c", "core.pager=x", "log"},
+            {"find", ".", "-exec", "touch", "{}", ";"},
+            {"busybox", "touch", "x"},
+            {"toybox", "touch", "x"},
+            {"sh", "-c", "touch x"},
+            {"fish", "-c", "ls"},
+            {"uv", "run", "touch", "x"},
+            {"nsenter", "-t", "1", "ls"},
+            {"ssh", "host", "ls"},
+            {"rg", "--pre", "x", "y"},
+            {"sudo", "ls"},
+            {"python3", "-c", "1"},
+        };
+        for (const QStringList& argv : rows)
+            QTest::newRow(qPrintable(argv.join(u' '))) << argv;
+    }
+    void programsKnownByName() {
+        QFETCH(QStringList, argv);
+        const QByteArray rules =
+            QByteArray("{\"allow\": [\"run_command(") + argv.front().toUtf8() + " *)\"]}";
+        const PolicyDecision d = decide(rules, "run_command", command(argv));
+        QVERIFY2(!d.isAllow(), qPrintable(d.code + u' ' + d.reason));
+        // The same rule for a program with nothing to analyse allows it.
+        const QByteArray plain = "{\"allow\": [\"run_command(ls *)\"]}";
+        QCOMPARE(decide(plain, "run_command", command({"ls", "x"})).code,
+                 QStringLiteral("policy.rule_allow"));
     }
 
     void disabledTool() {

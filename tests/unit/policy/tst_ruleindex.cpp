@@ -173,6 +173,50 @@ private Q_SLOTS:
         QVERIFY2(strictMatches > 200, qPrintable(QString::number(strictMatches)));
         QVERIFY2(looseMatches > 800, qPrintable(QString::number(looseMatches)));
     }
+
+    // pathAnyTool / pathBelowAnyTool (one bucket for all path tools) against path / pathBelow
+    // given the five tools, on random rule sets and paths, with either case.
+    void anyToolAgreesWithEveryTool() {
+        const QStringList tools = {"read_file", "write_file", "edit_file", "list_directory",
+                                   "search_files"};
+        const QStringList patterns = {
+            "src/**",           "src/*.cpp", "**/*.pem", "**/.env", "secrets/**", "Secrets/**",
+            "docs/*",           "*.md",      "a/b/c",    "a/**/c",  "**",         "?rc/x",
+            "config/app1.json", ".git/**",   "s*/key"};
+        const QStringList paths = {"src",           "src/a.cpp",   "SRC/A.cpp", "x.pem",
+                                   "deep/er/k.pem", ".env",        "a/.ENV",    "secrets",
+                                   "secrets/key",   "Secrets/KEY", "docs/x",    "README.md",
+                                   "a/b/c",         "a/x/y/c",     ".",         "config/app1.json",
+                                   ".git/config",   "s1/key",      "other"};
+        QRandomGenerator random(20261126);
+        int found = 0;
+        for (int set = 0; set < 40; ++set) {
+            PolicyRules rules;
+            for (int n = 0; n < 30; ++n) {
+                const auto list = static_cast<PolicyRule::List>(random.bounded(3));
+                (void)rules.add(
+                    list, QStringLiteral("%1(%2)").arg(pick(random, tools), pick(random, patterns)),
+                    QString::number(n));
+            }
+            const RuleIndex index(rules.rules());
+            for (const auto list :
+                 {PolicyRule::List::Allow, PolicyRule::List::Ask, PolicyRule::List::Deny}) {
+                for (const QString& path : paths) {
+                    const PolicyRule* every = index.path(list, tools, path);
+                    const PolicyRule* any = index.pathAnyTool(list, path);
+                    QVERIFY2(same(any, every), qPrintable(path + u' ' + show(any) +
+                                                          QStringLiteral(" vs ") + show(every)));
+                    const PolicyRule* everyBelow = index.pathBelow(list, tools, path);
+                    const PolicyRule* anyBelow = index.pathBelowAnyTool(list, path);
+                    QVERIFY2(same(anyBelow, everyBelow),
+                             qPrintable(path + u' ' + show(anyBelow) + QStringLiteral(" vs ") +
+                                        show(everyBelow)));
+                    found += every != nullptr;
+                }
+            }
+        }
+        QVERIFY2(found > 500, qPrintable(QString::number(found)));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRuleIndex)

@@ -6,6 +6,9 @@
 #include <QScopeGuard>
 #include <QtTest>
 
+#include <cerrno>
+#include <fcntl.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,6 +258,54 @@ private Q_SLOTS:
                 }
             }
         }
+    }
+
+    // The root's descriptor is opened once, shared by the copies and closed with the last one;
+    // it names the folder that was opened even after its path is renamed or replaced by a link
+    // (resolve() goes by the path and refuses then: see tst_policyengine's
+    // commandWordsStayInTheOpenedRoot for what the policy does with it).
+    void rootDescriptorIsTheOpenedFolder() {
+        const QString root = m_base.path() + QStringLiteral("/fd-root");
+        const QString moved = m_base.path() + QStringLiteral("/fd-root-moved");
+        QVERIFY(m1::test::writeFile(root + QStringLiteral("/in.txt"), "in\n"));
+        const auto cleanup = qScopeGuard([&] {
+            QFile::remove(root);
+            QDir(moved).removeRecursively();
+            QDir(root).removeRecursively();
+        });
+        std::optional<Workspace> copy;
+        int fd = -1;
+        {
+            auto workspace = Workspace::open(root);
+            QVERIFY(workspace);
+            fd = workspace->rootDescriptor();
+            QVERIFY(fd >= 0);
+            QVERIFY(::fcntl(fd, F_GETFD) & FD_CLOEXEC);
+            struct stat viaFd {
+            }, viaPath{};
+            QCOMPARE(::fstat(fd, &viaFd), 0);
+            QCOMPARE(::stat(QFile::encodeName(root).constData(), &viaPath), 0);
+            QVERIFY(S_ISDIR(viaFd.st_mode));
+            QCOMPARE(viaFd.st_ino, viaPath.st_ino);
+            copy.emplace(*workspace);
+            QCOMPARE(copy->rootDescriptor(), fd); // shared, not duplicated
+        }
+        QVERIFY(::fcntl(fd, F_GETFD) >= 0); // the copy keeps it open
+
+        QVERIFY(QDir().rename(root, moved));
+        QVERIFY(QFile::link(m_out, root));
+        struct stat info {};
+        QCOMPARE(::fstatat(fd, "in.txt", &info, AT_SYMLINK_NOFOLLOW), 0);      // still the folder
+        QCOMPARE(::fstatat(fd, "secret.txt", &info, AT_SYMLINK_NOFOLLOW), -1); // not m_out
+        QCOMPARE(errno, ENOENT);
+        for (const char* path : {".", "in.txt", "secret.txt"}) {
+            const auto resolved = copy->resolve(QString::fromLatin1(path), Access::Read);
+            QVERIFY2(!resolved, path);
+            QCOMPARE(resolved.error().code, QStringLiteral("path.outside_workspace"));
+        }
+        copy.reset();
+        QCOMPARE(::fcntl(fd, F_GETFD), -1); // closed with the last copy
+        QCOMPARE(errno, EBADF);
     }
 
     void openRequiresExistingFolder() {
