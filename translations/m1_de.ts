@@ -3159,10 +3159,6 @@ Korrigieren Sie die Datei (oder entfernen Sie sie) und versuchen Sie es dann ern
         <translation>Monatsbudget pro Tag</translation>
     </message>
     <message>
-        <source>Cost in range: $%1 · month to date $%2 · projected month $%3</source>
-        <translation>Kosten im Zeitraum: $%1 · Monat bisher $%2 · Monatsprognose $%3</translation>
-    </message>
-    <message>
         <source>Tokens per day</source>
         <translation>Tokens pro Tag</translation>
     </message>
@@ -3280,6 +3276,10 @@ Korrigieren Sie die Datei (oder entfernen Sie sie) und versuchen Sie es dann ern
     <message>
         <source>Choose another file or folder (one you may write to, with free space) and export again. If the database is the problem, the Alerts and History pages show whether it can be read.</source>
         <translation>Wählen Sie eine andere Datei oder einen anderen Ordner (mit Schreibrecht und freiem Speicherplatz) und exportieren Sie erneut. Liegt es an der Datenbank, zeigen die Seiten Warnungen und Verlauf, ob sie lesbar ist.</translation>
+    </message>
+    <message>
+        <source>Cost in range: %1 · month to date %2 · projected month %3</source>
+        <translation>Kosten im Zeitraum: %1 · Monat bisher %2 · Monatsprognose %3</translation>
     </message>
 </context>
 <context>
@@ -4914,10 +4914,6 @@ Kosten: %4</translation>
         <translation>automatischer Freigabe</translation>
     </message>
     <message>
-        <source>Time to decide: %1 s</source>
-        <translation>Zeit bis zur Entscheidung: %1 s</translation>
-    </message>
-    <message>
         <source>Decided by the account: %1</source>
         <translation>Entschieden vom Konto: %1</translation>
     </message>
@@ -4948,6 +4944,10 @@ Kosten: %4</translation>
     <message>
         <source>, not used</source>
         <translation>, nicht verbraucht</translation>
+    </message>
+    <message>
+        <source>Time to decide: %1</source>
+        <translation>Zeit bis zur Entscheidung: %1</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,7 @@
 
 #include "AppContext.h"
 #include "Background.h"
+#include "Format.h"
 #include "Icons.h"
 
 #include "store/CostCsvWriter.h"
@@ -432,10 +433,10 @@ void ChartsView::show(const Data& d) {
             x->setTitleBrush(pal.color(QPalette::Text));
         }
         m_cost->setChart(chart);
-        m_summary->setText(tr("Cost in range: $%1 · month to date $%2 · projected month $%3")
-                               .arg(double(total) / 1e6, 0, 'f', 2)
-                               .arg(double(d.projection.monthToDateMicros) / 1e6, 0, 'f', 2)
-                               .arg(double(d.projection.projectedMonthMicros) / 1e6, 0, 'f', 2));
+        m_summary->setText(tr("Cost in range: %1 · month to date %2 · projected month %3")
+                               .arg(Format::usd(total, 2))
+                               .arg(Format::usd(d.projection.monthToDateMicros, 2))
+                               .arg(Format::usd(d.projection.projectedMonthMicros, 2)));
     }
     // Tokens per day by kind.
     {

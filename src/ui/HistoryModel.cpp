@@ -1,6 +1,7 @@
 #include "HistoryModel.h"
 
 #include "Background.h"
+#include "Format.h"
 #include "ScopeStyle.h"
 
 #include <QDateTime>
@@ -143,13 +144,11 @@ QVariant HistoryModel::data(const QModelIndex& index, int role) const {
     case Tokens:
         return QLocale().toString(r.inputTokens + r.outputTokens);
     case Cost:
-        return r.costMicros ? QStringLiteral("$%1%2")
-                                  .arg(double(*r.costMicros) / 1e6, 0, 'f', 4)
-                                  .arg(r.costComplete ? QString() : QStringLiteral("+"))
-                            : tr("unknown");
+        return r.costMicros
+                   ? Format::usd(*r.costMicros) + (r.costComplete ? QString() : QStringLiteral("+"))
+                   : tr("unknown");
     case Duration:
-        return r.durationMs ? QStringLiteral("%1 s").arg(double(*r.durationMs) / 1000, 0, 'f', 1)
-                            : QString();
+        return r.durationMs ? Format::seconds(double(*r.durationMs) / 1000) : QString();
     default:
         return {};
     }

@@ -2,6 +2,7 @@
 
 #include "AppContext.h"
 #include "Background.h"
+#include "Format.h"
 #include "HistoryModel.h"
 #include "Icons.h"
 #include "ScopeStyle.h"
@@ -283,9 +284,7 @@ void HistoryView::fillTimeline(TimelineView* view, const AuditQueries::RunDetail
                      .arg(a.attempt)
                      .arg(a.inputTokens)
                      .arg(a.outputTokens)
-                     .arg(a.costMicros
-                              ? QStringLiteral("$%1").arg(double(*a.costMicros) / 1e6, 0, 'f', 4)
-                              : tr("cost unknown"))
+                     .arg(a.costMicros ? Format::usd(*a.costMicros) : tr("cost unknown"))
                      .arg(a.latencyMs.value_or(0))
                      .arg(a.errorType.isEmpty() ? QString() : tr(", error %1").arg(a.errorType));
         model->append(e);

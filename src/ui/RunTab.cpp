@@ -1,6 +1,7 @@
 #include "RunTab.h"
 
 #include "AppContext.h"
+#include "Format.h"
 #include "GoalEditor.h"
 #include "GuiApprovalGate.h"
 #include "RunSession.h"
@@ -24,7 +25,7 @@ namespace m1 {
 namespace {
 
 QString money(qint64 micros) {
-    return QStringLiteral("$%1").arg(double(micros) / 1e6, 0, 'f', 4);
+    return Format::usd(micros);
 }
 
 QString duration(qint64 ms) {

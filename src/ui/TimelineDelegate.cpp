@@ -1,5 +1,6 @@
 #include "TimelineDelegate.h"
 
+#include "Format.h"
 #include "ScopeStyle.h"
 #include "TimelineModel.h"
 #include "VisibleText.h"
@@ -30,7 +31,7 @@ const TimelineEntry* entryOf(const QModelIndex& index) {
 QString costText(std::optional<qint64> micros) {
     if (!micros)
         return TimelineDelegate::tr("cost unknown");
-    return QStringLiteral("$%1").arg(double(*micros) / 1e6, 0, 'f', 4);
+    return Format::usd(*micros);
 }
 
 QString argumentsSummary(const TimelineEntry& e) {

@@ -1,5 +1,6 @@
 #include "TimelineModel.h"
 
+#include "Format.h"
 #include "ScopeStyle.h"
 #include "VisibleText.h"
 
@@ -280,8 +281,7 @@ QString TimelineModel::describe(const TimelineEntry& e) {
             .arg(e.step)
             .arg(e.inputTokens)
             .arg(e.outputTokens)
-            .arg(e.costMicros ? QStringLiteral("$%1").arg(double(*e.costMicros) / 1e6, 0, 'f', 4)
-                              : tr("unknown"));
+            .arg(e.costMicros ? Format::usd(*e.costMicros) : tr("unknown"));
     case TimelineEntry::Kind::Text:
     case TimelineEntry::Kind::Notice:
         return VT::visible(e.text, VT::Newlines::Keep);
@@ -322,8 +322,8 @@ QString TimelineModel::describe(const TimelineEntry& e) {
     if (e.edited)
         out += tr("The arguments were edited before approval.") + QLatin1Char('\n');
     if (e.decisionMs)
-        out +=
-            tr("Time to decide: %1 s").arg(*e.decisionMs / 1000.0, 0, 'f', 1) + QLatin1Char('\n');
+        out += tr("Time to decide: %1").arg(Format::seconds(*e.decisionMs / 1000.0)) +
+               QLatin1Char('\n');
     if (!e.decidedBy.isEmpty())
         out += tr("Decided by the account: %1").arg(VT::visible(e.decidedBy)) + QLatin1Char('\n');
     if (e.argsSeenWhole)
