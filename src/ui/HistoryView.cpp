@@ -260,6 +260,9 @@ void HistoryView::verifyAudit() {
             else if (r->intact)
                 m_verify->setText(
                     tr("Audit trail intact (%n event(s) checked)", nullptr, int(r->checkedEvents)));
+            else if (r->problem == QLatin1String("projection"))
+                // The chain is sound but the tables the views read disagree with it.
+                m_verify->setText(tr("AUDIT TRAIL BROKEN: %1").arg(r->message));
             else
                 m_verify->setText(
                     tr("AUDIT TRAIL BROKEN at event %1: %2").arg(r->brokenAtSeq).arg(r->message));

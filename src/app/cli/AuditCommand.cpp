@@ -3,6 +3,7 @@
 #include "cli/Services.h"
 
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonObject>
 
 namespace m1::cli {
@@ -17,12 +18,14 @@ int auditVerify(Cli& cli, const QStringList& args) {
     int exitCode = kOk;
     if (!cli.parse(parser, args, QStringLiteral("audit verify"),
                    Cli::tr("Verifies the audit trail: walks the hash chain from its start (or the "
-                           "prune anchor) to its head and, for SQLite, runs the integrity check. "
+                           "prune anchor) to its head, compares the tool_calls and runs rows with "
+                           "what the events say and, for SQLite, runs the integrity check. "
                            "Reports the first broken position and the head hash (record it "
                            "elsewhere to detect a rollback of the whole file).\n"
-                           "Exit status: 0 intact, 3 broken or damaged (the first broken row is "
-                           "named; also a file that is not an SQLite database, is cut short or "
-                           "empty), 1 error (could not check: no database, connection), 2 usage."),
+                           "Exit status: 0 intact, 3 broken, changed or damaged (the first "
+                           "broken row or changed table row is named; also a file that is not an "
+                           "SQLite database, is cut short or empty), 1 error (could not check: no "
+                           "database, connection), 2 usage."),
                    0, &exitCode))
         return exitCode;
     // A file that is not a database, or is cut short, is what verify exists to catch: status 3
@@ -60,25 +63,61 @@ int auditVerify(Cli& cli, const QStringList& args) {
     if (!report)
         return failed(report.error());
     const bool sound = *integrity == QLatin1String("ok");
+    const bool projection = report->problem == QLatin1String("projection");
     if (parser.isSet(jsonOpt)) {
+        QJsonArray findings;
+        for (const ProjectionFinding& f : report->projectionFindings)
+            findings.append(QJsonObject{
+                {QStringLiteral("table"), f.table},
+                {QStringLiteral("runId"), f.runId},
+                {QStringLiteral("callId"), f.requestId.isEmpty() ? QJsonValue() : f.requestId},
+                {QStringLiteral("problem"), f.problem},
+                {QStringLiteral("column"), f.column.isEmpty() ? QJsonValue() : f.column},
+                {QStringLiteral("stored"),
+                 f.problem == QLatin1String("changed") ? f.stored : QJsonValue()},
+                {QStringLiteral("expected"),
+                 f.problem == QLatin1String("changed") ? f.expected : QJsonValue()},
+                {QStringLiteral("seq"), f.seq < 0 ? QJsonValue() : QJsonValue(f.seq)},
+                {QStringLiteral("message"), f.message}});
         cli.printJson({{QStringLiteral("intact"), report->intact && sound},
-                       {QStringLiteral("chainIntact"), report->intact},
+                       // The hash chain alone; "intact" also covers the tables and the file.
+                       {QStringLiteral("chainIntact"), report->intact || projection},
                        {QStringLiteral("integrity"), *integrity},
                        {QStringLiteral("checkedEvents"), report->checkedEvents},
                        {QStringLiteral("firstSeq"), report->firstSeq},
                        {QStringLiteral("lastSeq"), report->lastSeq},
                        {QStringLiteral("lastHash"), report->lastHash},
-                       {QStringLiteral("brokenAtSeq"),
-                        report->intact ? QJsonValue() : QJsonValue(report->brokenAtSeq)},
+                       {QStringLiteral("brokenAtSeq"), report->intact || report->brokenAtSeq < 0
+                                                           ? QJsonValue()
+                                                           : QJsonValue(report->brokenAtSeq)},
                        {QStringLiteral("problem"),
                         report->intact ? QJsonValue() : QJsonValue(report->problem)},
-                       {QStringLiteral("message"), report->message}});
+                       {QStringLiteral("message"), report->message},
+                       {QStringLiteral("checkedRuns"), report->checkedRuns},
+                       {QStringLiteral("checkedCalls"), report->checkedCalls},
+                       {QStringLiteral("seededRuns"), report->seededRuns},
+                       {QStringLiteral("findings"), findings},
+                       {QStringLiteral("moreFindings"), report->moreProjectionFindings}});
         return report->intact && sound ? kOk : kRefused;
     }
     if (!sound)
         return cli.error(
             kRefused,
             Cli::tr("the audit database is damaged (integrity check: %1)").arg(*integrity));
+    if (projection) {
+        // The first finding is the error line; the others follow, one a line.
+        const qint64 found = report->projectionFindings.size() + report->moreProjectionFindings;
+        cli.error(kRefused,
+                  Cli::tr("audit tables disagree with the audit chain (%1): %2")
+                      .arg(QString::number(found), report->projectionFindings.first().message));
+        for (qsizetype i = 1; i < report->projectionFindings.size(); ++i)
+            cli.err() << "  " << report->projectionFindings.at(i).message << '\n';
+        if (report->moreProjectionFindings > 0)
+            cli.err() << "  " << Cli::tr("(and %1 more)").arg(report->moreProjectionFindings)
+                      << '\n';
+        cli.err().flush();
+        return kRefused;
+    }
     if (!report->intact)
         return cli.error(kRefused, Cli::tr("audit chain broken at event %1 (%2): %3")
                                        .arg(report->brokenAtSeq)

@@ -168,6 +168,9 @@ Result<AuditChain::VerifyReport> AuditChain::verify(const QString& connectionNam
     query.finish();
     report.firstSeq = expectedSeq;
 
+    // The projection rows are compared with what the events say in the same walk and snapshot.
+    AuditProjectionCheck projection(connectionName, dialect, expectedSeq);
+
     QSqlQuery rows(db);
     rows.setForwardOnly(true);
     if (!rows.prepare(
@@ -230,8 +233,15 @@ Result<AuditChain::VerifyReport> AuditChain::verify(const QString& connectionNam
             runningHash = storedHash;
             ++expectedSeq;
             ++report.checkedEvents;
+            projection.addEvent(seq, rows.value(1).toLongLong(), rows.value(2).toString(),
+                                rows.value(3).toString(), rows.value(4).toString(),
+                                rows.value(5).toString());
         }
         rows.finish();
+        if (const Status compared = projection.flush(); !compared) {
+            QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+            return std::unexpected(compared.error());
+        }
         if (inPage < kVerifyPage)
             break;
     }
@@ -248,12 +258,42 @@ Result<AuditChain::VerifyReport> AuditChain::verify(const QString& connectionNam
                                    "the head or the last rows were changed.")
                                     .arg(report.lastSeq));
     }
+    if (const Status compared = projection.finish(); !compared) {
+        QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+        return std::unexpected(compared.error());
+    }
     QSqlQuery(db).exec(QStringLiteral("ROLLBACK"));
+    const AuditProjectionCheck::Report& checked = projection.report();
+    report.checkedRuns = checked.checkedRuns;
+    report.checkedCalls = checked.checkedCalls;
+    report.seededRuns = checked.seededRuns;
+    report.projectionFindings = checked.findings;
+    report.moreProjectionFindings = checked.moreFindings;
+    if (!checked.findings.isEmpty()) {
+        const ProjectionFinding& first = checked.findings.first();
+        const qint64 found = checked.findings.size() + checked.moreFindings;
+        report.intact = false;
+        report.brokenAtSeq = first.seq;
+        report.problem = QStringLiteral("projection");
+        report.message =
+            found == 1
+                ? first.message
+                : tr("%1 (%n disagreement(s) in all.)", nullptr, int(found)).arg(first.message);
+        return report;
+    }
     report.intact = true;
-    report.message = tr("The audit chain is intact: %1 events checked, %2 to %3.")
-                         .arg(report.checkedEvents)
-                         .arg(report.firstSeq)
-                         .arg(report.lastSeq);
+    report.message =
+        tr("The audit chain is intact: %1 events checked, %2 to %3; %4 runs and %5 "
+           "tool calls agree with their events.")
+            .arg(QString::number(report.checkedEvents), QString::number(report.firstSeq),
+                 QString::number(report.lastSeq), QString::number(report.checkedRuns),
+                 QString::number(report.checkedCalls));
+    if (report.seededRuns > 0)
+        report.message +=
+            QLatin1Char(' ') +
+            tr("%1 of the runs were seeded (m1ctl dev seed): their tool calls have no "
+               "events and were not compared.")
+                .arg(report.seededRuns);
     return report;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "store/AuditProjectionCheck.h"
 #include "store/SqlDialect.h"
 #include "util/Error.h"
 
@@ -35,8 +36,19 @@ public:
         qint64 lastSeq = 0;      // chain_head.last_seq
         QString lastHash;        // chain_head.last_hash: record it elsewhere to detect rollback
         qint64 brokenAtSeq = -1; // the first position where the chain breaks
-        QString problem;         // "changed", "missing", "inserted", "reordered", "truncated"
-        QString message;         // a sentence for people
+        // "changed", "missing", "inserted", "reordered", "truncated"; "projection" when the chain
+        // is sound but tool_calls or runs rows disagree with it (brokenAtSeq: the first
+        // finding's first event, -1 for a row without events)
+        QString problem;
+        QString message; // a sentence for people
+
+        // The projection check (only when the chain itself is sound): runs and tool calls
+        // compared with their events, and what disagreed.
+        qint64 checkedRuns = 0;
+        qint64 checkedCalls = 0;
+        qint64 seededRuns = 0; // their tool call rows have no events: runs row compared only
+        QList<ProjectionFinding> projectionFindings; // the first 20
+        qint64 moreProjectionFindings = 0;           // found beyond those
 
         // "store.chain_broken" with the message when not intact.
         Status toStatus() const;

@@ -3,6 +3,7 @@
 // tampering, SQL-15), and the token ledger in the same database.
 #include "TestSupport.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -309,6 +310,96 @@ private Q_SLOTS:
                  300 - wouldGo);
         QCOMPARE(m1ctl({"audit", "verify"}).exitCode, 0);
         QCOMPARE(m1ctl({"audit", "prune"}).exitCode, 2);
+    }
+
+    // A store written by a real replay run verifies, tool calls included; a tool_calls row
+    // changed afterwards (a denied command shown as executed) fails verify with status 3 and a
+    // sentence that names the row, the column and both values.
+    void replayRunVerifiesAndEditedCallFails() {
+        const QString db = m_home.filePath(QStringLiteral("replay/audit.sqlite"));
+        const QString workspace = m_home.filePath(QStringLiteral("replay/ws"));
+        QVERIFY(QDir().mkpath(workspace));
+        QVERIFY(m1::test::writeFile(workspace + QStringLiteral("/a.txt"), "alpha\n"));
+        const auto toolTurn = [](const char* id, const char* name, const QJsonObject& input) {
+            return QJsonObject{
+                {"content",
+                 QJsonArray{QJsonObject{
+                     {"type", "tool_use"}, {"id", id}, {"name", name}, {"input", input}}}},
+                {"stop_reason", "tool_use"},
+                {"usage", QJsonObject{{"input_tokens", 100}, {"output_tokens", 10}}}};
+        };
+        const QJsonArray turns{
+            toolTurn("toolu_r", "read_file", {{"path", "a.txt"}}),
+            toolTurn("toolu_w", "write_file", {{"path", "w.txt"}, {"content", "w"}}),
+            toolTurn("toolu_x", "run_command", {{"argv", QJsonArray{"rm", "-rf", "a.txt"}}}),
+            QJsonObject{{"content", QJsonArray{QJsonObject{{"type", "text"}, {"text", "done"}}}},
+                        {"stop_reason", "end_turn"},
+                        {"usage", QJsonObject{{"input_tokens", 110}, {"output_tokens", 5}}}}};
+        const QString transcript = m_home.filePath(QStringLiteral("replay/t.json"));
+        QVERIFY(m1::test::writeFile(
+            transcript,
+            QJsonDocument(
+                QJsonObject{{"schema", 1}, {"model", "claude-sonnet-4-6"}, {"turns", turns}})
+                .toJson()));
+        QProcessEnvironment e = env();
+        e.insert(QStringLiteral("ANTHROPIC_API_KEY"), QString());
+        const ProcessResult run =
+            runM1ctl({"--db", db, "run", "--goal", "replay", "--provider", "replay", "--transcript",
+                      transcript, "--workspace", workspace, "--replay-pace", "0", "--run-id",
+                      "r-replay", "--auto-approve", "write"},
+                     e, {}, 300000);
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+
+        const ProcessResult sound = m1ctl({"audit", "verify", "--json"}, db);
+        QVERIFY2(sound.exitCode == 0, sound.err.constData());
+        QVERIFY(json(sound).value("intact").toBool());
+        QCOMPARE(json(sound).value("checkedCalls").toInt(), 3);
+        QCOMPARE(json(sound).value("checkedRuns").toInt(), 1);
+        QCOMPARE(json(sound).value("findings").toArray().size(), 0);
+
+        qint64 proposedAt = 0;
+        {
+            QSqlDatabase sql = QSqlDatabase::addDatabase("QSQLITE", "tamper-call");
+            sql.setDatabaseName(db);
+            QVERIFY(sql.open());
+            QSqlQuery q(sql);
+            QVERIFY(q.exec("SELECT status FROM tool_calls WHERE request_id = 'toolu_x'") &&
+                    q.next());
+            QCOMPARE(q.value(0).toString(), QStringLiteral("denied"));
+            q.finish();
+            QVERIFY(q.exec("SELECT min(seq) FROM audit_events WHERE request_id = 'toolu_x'") &&
+                    q.next());
+            proposedAt = q.value(0).toLongLong();
+            q.finish();
+            QVERIFY(q.exec("UPDATE tool_calls SET status = 'executed' WHERE request_id = "
+                           "'toolu_x'"));
+        }
+        QSqlDatabase::removeDatabase("tamper-call");
+        const ProcessResult text = m1ctl({"audit", "verify"}, db);
+        QCOMPARE(text.exitCode, 3);
+        QVERIFY2(text.err.contains(
+                     QStringLiteral("tool_calls row toolu_x of run r-replay says status "
+                                    "'executed', but its events (from event %1) say 'denied': "
+                                    "the table was changed outside M1 Agent Control.")
+                         .arg(proposedAt)
+                         .toUtf8()),
+                 text.err.constData());
+        const ProcessResult j = m1ctl({"audit", "verify", "--json"}, db);
+        QCOMPARE(j.exitCode, 3);
+        const QJsonObject o = json(j);
+        QVERIFY(!o.value("intact").toBool());
+        QVERIFY(o.value("chainIntact").toBool());
+        QCOMPARE(o.value("problem").toString(), QStringLiteral("projection"));
+        QCOMPARE(o.value("brokenAtSeq").toInteger(), proposedAt);
+        const QJsonObject finding = o.value("findings").toArray().at(0).toObject();
+        QCOMPARE(finding.value("table").toString(), QStringLiteral("tool_calls"));
+        QCOMPARE(finding.value("runId").toString(), QStringLiteral("r-replay"));
+        QCOMPARE(finding.value("callId").toString(), QStringLiteral("toolu_x"));
+        QCOMPARE(finding.value("column").toString(), QStringLiteral("status"));
+        QCOMPARE(finding.value("stored").toString(), QStringLiteral("executed"));
+        QCOMPARE(finding.value("expected").toString(), QStringLiteral("denied"));
+        QCOMPARE(finding.value("seq").toInteger(), proposedAt);
+        QCOMPARE(o.value("moreFindings").toInteger(), 0);
     }
 
     // SQL-15: an edited event makes verify fail and name the row.

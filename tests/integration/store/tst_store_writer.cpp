@@ -2,6 +2,7 @@
 // events and projections, acknowledgements, transitions, the hash chain and what verify finds
 // (SQL-15), retention with anchoring, the token ledger (SQL-16), the text filter hook.
 #include "PgTestServer.h"
+#include "store/AuditSeeder.h"
 #include "store/AuditStore.h"
 
 #include <QAtomicInteger>
@@ -118,6 +119,54 @@ private:
             seq = *ack;
         }
         return seq;
+    }
+
+    // Two runs for the projection check: p1 (finished) with a call approved by a rule and
+    // executed, one denied by a rule, one edited and approved by a person; p2 still open with one
+    // approved call. 16 events; each call's first event: p1 c1 2, c2 6, c3 9; p2 c1 15.
+    static bool writeDecidedRuns(AuditWriter& writer) {
+        const auto policy = [](PolicyDecision::Kind kind, const char* reason) {
+            PolicyDecision decision;
+            decision.kind = kind;
+            decision.reason = QString::fromLatin1(reason);
+            decision.source = DecisionSource::Rule;
+            return decision;
+        };
+        const QJsonObject edited{{"path", "c.txt"}, {"content", "x"}};
+        AuditEvent::RunTotals done = totals("completed");
+        done.proposed = 3;
+        done.approved = 2;
+        done.denied = 1;
+        done.executed = 2;
+        done.steps = 3;
+        const QList<AuditEvent> events{
+            AuditEvent::runStarted("p1", goal("tidy up"), 100),
+            AuditEvent::callProposed("p1", "c1", 1, "read_file", "read", {{"path", "a.txt"}}, 101),
+            AuditEvent::policyChecked("p1", "c1", policy(PolicyDecision::Kind::Allow, "reads"),
+                                      102),
+            AuditEvent::callApproved("p1", "c1", "rule", "policy", "jti-c1", {}, 103),
+            AuditEvent::callExecuted("p1", "c1", {{"path", "a.txt"}}, "alpha", 4, 104),
+            AuditEvent::callProposed("p1", "c2", 2, "run_command", "execute",
+                                     {{"argv", QJsonArray{"rm", "-rf", "/"}}}, 105),
+            AuditEvent::policyChecked("p1", "c2", policy(PolicyDecision::Kind::Deny, "no rm"), 106),
+            AuditEvent::callDenied("p1", "c2", "rule", "deny-rm", "dangerous", 107),
+            AuditEvent::callProposed("p1", "c3", 3, "write_file", "write",
+                                     {{"path", "b.txt"}, {"content", "x"}}, 108),
+            AuditEvent::policyChecked("p1", "c3", policy(PolicyDecision::Kind::Ask, "writes"), 109),
+            AuditEvent::callApproved("p1", "c3", "person", "alice", "jti-c3", edited, 110),
+            AuditEvent::callExecuted("p1", "c3", edited, "written", 6, 111),
+            AuditEvent::runFinished("p1", done, 112),
+            AuditEvent::runStarted("p2", goal("still going"), 200),
+            AuditEvent::callProposed("p2", "c1", 1, "read_file", "read", {{"path", "z"}}, 201),
+            AuditEvent::callApproved("p2", "c1", "auto", "--auto-approve read", "jti-p2", {}, 202),
+        };
+        for (const AuditEvent& event : events) {
+            if (const AuditAck ack = writer.write(event, 30000); !ack) {
+                qWarning() << ack.error().code << ack.error().message;
+                return false;
+            }
+        }
+        return true;
     }
 
 private slots:
@@ -334,6 +383,237 @@ private slots:
         QCOMPARE(report->problem, problem);
         QVERIFY(!report->message.isEmpty());
         QCOMPARE(report->toStatus().error().code, QStringLiteral("store.chain_broken"));
+    }
+
+    // The projection rows the views read (tool_calls, runs) are compared with the chain's events:
+    // a row edited, removed or added outside the program fails verify, naming the row.
+    void verifyComparesProjections_data() {
+        QTest::addColumn<QString>("backend");
+        QTest::addColumn<QString>("tamper");
+        QTest::addColumn<QString>("table");
+        QTest::addColumn<QString>("runId");
+        QTest::addColumn<QString>("callId");
+        QTest::addColumn<QString>("problem");
+        QTest::addColumn<QString>("column");
+        QTest::addColumn<qint64>("seq");
+        for (const QString& backend : {QStringLiteral("sqlite"), QStringLiteral("postgres")}) {
+            const auto row = [&](const char* name, const char* sql, const char* table,
+                                 const char* run, const char* call, const char* problem,
+                                 const char* column, qint64 seq) {
+                QTest::addRow("%s/%s", qPrintable(backend), name)
+                    << backend << QString::fromLatin1(sql) << QString::fromLatin1(table)
+                    << QString::fromLatin1(run) << QString::fromLatin1(call)
+                    << QString::fromLatin1(problem) << QString::fromLatin1(column) << seq;
+            };
+            row("status-denied-to-executed",
+                "UPDATE tool_calls SET status = 'executed' WHERE run_id = 'p1' AND request_id = "
+                "'c2'",
+                "tool_calls", "p1", "c2", "changed", "status", 6);
+            row("approver-rule-to-person",
+                "UPDATE tool_calls SET approver_kind = 'person' WHERE run_id = 'p1' AND "
+                "request_id = 'c1'",
+                "tool_calls", "p1", "c1", "changed", "approver_kind", 2);
+            row("token-jti",
+                "UPDATE tool_calls SET token_jti = 'jti-other' WHERE run_id = 'p1' AND request_id "
+                "= 'c3'",
+                "tool_calls", "p1", "c3", "changed", "token_jti", 9);
+            row("arguments-proposed",
+                "UPDATE tool_calls SET args_proposed_json = '{\"argv\":[\"ls\"]}' WHERE run_id = "
+                "'p1' AND request_id = 'c2'",
+                "tool_calls", "p1", "c2", "changed", "args_proposed_json", 6);
+            row("arguments-edited",
+                "UPDATE tool_calls SET args_edited_json = args_proposed_json WHERE run_id = 'p1' "
+                "AND request_id = 'c3'",
+                "tool_calls", "p1", "c3", "changed", "args_edited_json", 9);
+            row("arguments-executed",
+                "UPDATE tool_calls SET args_executed_json = '{}' WHERE run_id = 'p1' AND "
+                "request_id = 'c3'",
+                "tool_calls", "p1", "c3", "changed", "args_executed_json", 9);
+            row("policy-decision",
+                "UPDATE tool_calls SET policy_decision = 'allow' WHERE run_id = 'p1' AND "
+                "request_id = 'c2'",
+                "tool_calls", "p1", "c2", "changed", "policy_decision", 6);
+            row("output",
+                "UPDATE tool_calls SET output = 'beta' WHERE run_id = 'p1' AND request_id = 'c1'",
+                "tool_calls", "p1", "c1", "changed", "output", 2);
+            row("delete-call", "DELETE FROM tool_calls WHERE run_id = 'p1' AND request_id = 'c2'",
+                "tool_calls", "p1", "c2", "missing", "", 6);
+            row("insert-call",
+                "INSERT INTO tool_calls (run_id, request_id, step, tool_name, scope, status, "
+                "args_proposed_json, proposed_at, proposed_day, updated_at) VALUES ('p1', 'c9', 4, "
+                "'read_file', 'read', 'executed', '{}', 111, 0, 111)",
+                "tool_calls", "p1", "c9", "unrecorded", "", -1);
+            row("stop-reason", "UPDATE runs SET stop_reason = 'user_cancelled' WHERE run_id = 'p1'",
+                "runs", "p1", "", "changed", "stop_reason", 13);
+            row("call-count", "UPDATE runs SET calls_denied = 0 WHERE run_id = 'p1'", "runs", "p1",
+                "", "changed", "calls_denied", 13);
+            // The open run: no stop reason yet, and its call is approved, not executed.
+            row("open-run-stop-reason",
+                "UPDATE runs SET stop_reason = 'completed' WHERE run_id = 'p2'", "runs", "p2", "",
+                "changed", "stop_reason", 14);
+            row("open-run-status", "UPDATE tool_calls SET status = 'executed' WHERE run_id = 'p2'",
+                "tool_calls", "p2", "c1", "changed", "status", 15);
+            row("insert-run",
+                "INSERT INTO runs (run_id, started_at, started_day) VALUES ('forged', 1, 0)",
+                "runs", "forged", "", "unrecorded", "", -1);
+        }
+    }
+    void verifyComparesProjections() {
+        QFETCH(QString, backend);
+        QFETCH(QString, tamper);
+        QFETCH(QString, table);
+        QFETCH(QString, runId);
+        QFETCH(QString, callId);
+        QFETCH(QString, problem);
+        QFETCH(QString, column);
+        QFETCH(qint64, seq);
+        auto store = AuditStore::open(location(backend));
+        QVERIFY(store);
+        {
+            auto writer = (*store)->startWriter();
+            QVERIFY(writer);
+            QVERIFY(writeDecidedRuns(**writer));
+        }
+        const auto before = (*store)->verify();
+        QVERIFY(before);
+        QVERIFY2(before->intact, qPrintable(before->message));
+        QCOMPARE(before->checkedRuns, 2);
+        QCOMPARE(before->checkedCalls, 4);
+
+        QVERIFY(execSql((*store)->connectionName(), tamper));
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY(!report->intact);
+        QCOMPARE(report->problem, QStringLiteral("projection"));
+        QCOMPARE(report->checkedEvents, 16); // the chain itself is sound
+        QCOMPARE(report->brokenAtSeq, seq);
+        QCOMPARE(report->projectionFindings.size(), 1);
+        const ProjectionFinding& found = report->projectionFindings.first();
+        QCOMPARE(found.table, table);
+        QCOMPARE(found.runId, runId);
+        QCOMPARE(found.requestId, callId);
+        QCOMPARE(found.problem, problem);
+        QCOMPARE(found.column, column);
+        QCOMPARE(found.seq, seq);
+        QCOMPARE(report->message, found.message);
+        QVERIFY2(report->message.contains(runId) && report->message.contains(callId) &&
+                     report->message.contains(QLatin1String("outside M1 Agent Control")),
+                 qPrintable(report->message));
+        QCOMPARE(report->toStatus().error().code, QStringLiteral("store.chain_broken"));
+    }
+
+    void verifyNamesStoredAndRecordedValues_data() { addBackends(); }
+    void verifyNamesStoredAndRecordedValues() {
+        QFETCH(QString, backend);
+        auto store = AuditStore::open(location(backend));
+        QVERIFY(store);
+        {
+            auto writer = (*store)->startWriter();
+            QVERIFY(writer);
+            QVERIFY(writeDecidedRuns(**writer));
+        }
+        QVERIFY(execSql((*store)->connectionName(),
+                        "UPDATE tool_calls SET status = 'executed' WHERE request_id = 'c2'"));
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        const ProjectionFinding& found = report->projectionFindings.value(0);
+        QCOMPARE(found.stored, QStringLiteral("executed"));
+        QCOMPARE(found.expected, QStringLiteral("denied"));
+        QCOMPARE(report->message,
+                 QStringLiteral("tool_calls row c2 of run p1 says status 'executed', but its "
+                                "events (from event 6) say 'denied': the table was changed "
+                                "outside M1 Agent Control."));
+    }
+
+    // Twenty findings are listed, the rest counted.
+    void verifyCapsTheFindings_data() { addBackends(); }
+    void verifyCapsTheFindings() {
+        QFETCH(QString, backend);
+        auto store = AuditStore::open(location(backend));
+        QVERIFY(store);
+        {
+            auto writer = (*store)->startWriter();
+            QVERIFY(writer);
+            QList<AuditEvent> events{AuditEvent::runStarted("big", goal("many"), 1)};
+            for (int i = 0; i < 30; ++i) {
+                const QString id = QStringLiteral("c%1").arg(i);
+                events << AuditEvent::callProposed("big", id, 1, "read_file", "read", {}, 2)
+                       << AuditEvent::callDenied("big", id, "rule", "r", "no", 3);
+            }
+            QVERIFY((*writer)->waitForAck((*writer)->submit(events), 30000));
+        }
+        QVERIFY((*store)->verify()->intact);
+        QVERIFY(execSql((*store)->connectionName(), "UPDATE tool_calls SET status = 'executed'"));
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY(!report->intact);
+        QCOMPARE(report->projectionFindings.size(), AuditProjectionCheck::kMaxListedFindings);
+        QCOMPARE(report->moreProjectionFindings, 30 - AuditProjectionCheck::kMaxListedFindings);
+        QVERIFY2(report->message.contains(QLatin1String("30")), qPrintable(report->message));
+    }
+
+    // Events of a run after its run.finished (the writer allows them): the run is compared from
+    // all its events, once.
+    void verifyComparesLateEvents_data() { addBackends(); }
+    void verifyComparesLateEvents() {
+        QFETCH(QString, backend);
+        auto store = AuditStore::open(location(backend));
+        QVERIFY(store);
+        {
+            auto writer = (*store)->startWriter();
+            QVERIFY(writer);
+            QCOMPARE(writeRun(**writer, "r1", 1000), 7);
+            // Another run's events fill verify's first page (2 000 events), so r1 is compared
+            // before its late events are read.
+            QList<AuditEvent> filler{AuditEvent::runStarted("filler", goal("fill"), 1001)};
+            for (int i = 0; i < 2000; ++i)
+                filler << AuditEvent::apiCall("filler", api("m", 1, 1, 1, 1, 200), 1002);
+            QCOMPARE(*(*writer)->waitForAck((*writer)->submit(filler), 60000), 2008);
+            QVERIFY((*writer)->write(
+                AuditEvent::callProposed("r1", "late", 3, "read_file", "read", {}, 1010)));
+            QVERIFY((*writer)->write(
+                AuditEvent::callApproved("r1", "late", "auto", {}, "jti-late", {}, 1011)));
+        }
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY2(report->intact, qPrintable(report->message));
+        QCOMPARE(report->checkedRuns, 2);
+        QCOMPARE(report->checkedCalls, 3);
+        QVERIFY(execSql((*store)->connectionName(),
+                        "UPDATE tool_calls SET token_jti = NULL WHERE request_id = 'late'"));
+        report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY(!report->intact);
+        QCOMPARE(report->projectionFindings.size(), 1);
+        QCOMPARE(report->projectionFindings.first().column, QStringLiteral("token_jti"));
+        QCOMPARE(report->projectionFindings.first().seq, 2009);
+    }
+
+    // A seeded store (m1ctl dev seed): call rows without events, runs marked in the chain. It
+    // verifies; its runs rows are still compared with their run.finished events.
+    void seededStoreVerifies_data() { addBackends(); }
+    void seededStoreVerifies() {
+        QFETCH(QString, backend);
+        auto store = AuditStore::open(location(backend));
+        QVERIFY(store);
+        AuditSeeder::Options options;
+        options.runs = 40;
+        options.callsPerRun = 4;
+        options.nowMs = 1'700'000'000'000;
+        QVERIFY(AuditSeeder::seed(**store, options));
+        auto report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY2(report->intact, qPrintable(report->message));
+        QCOMPARE(report->checkedRuns, 40);
+        QCOMPARE(report->seededRuns, 40);
+        QCOMPARE(report->checkedCalls, 0);
+        QVERIFY(execSql((*store)->connectionName(),
+                        "UPDATE runs SET stop_reason = 'forged' WHERE run_id = 'seed1-00000003'"));
+        report = (*store)->verify();
+        QVERIFY(report);
+        QVERIFY(!report->intact);
+        QCOMPARE(report->projectionFindings.value(0).runId, QStringLiteral("seed1-00000003"));
+        QCOMPARE(report->projectionFindings.value(0).column, QStringLiteral("stop_reason"));
     }
 
     void pruneKeepsChainVerifiable_data() { addBackends(); }
