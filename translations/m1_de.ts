@@ -176,9 +176,79 @@
         <source>The audit chain does not end where its head says (event %1): the head or the last rows were changed.</source>
         <translation>Die Prüfkette endet nicht dort, wo ihr Kopf angibt (Eintrag %1): Der Kopf oder die letzten Zeilen wurden verändert.</translation>
     </message>
+    <message numerus="yes">
+        <source>%1 (%n disagreement(s) in all.)</source>
+        <translation>
+            <numerusform>%1 (insgesamt %n Abweichung.)</numerusform>
+            <numerusform>%1 (insgesamt %n Abweichungen.)</numerusform>
+        </translation>
+    </message>
     <message>
-        <source>The audit chain is intact: %1 events checked, %2 to %3.</source>
-        <translation>Die Prüfkette ist intakt: %1 Einträge geprüft, %2 bis %3.</translation>
+        <source>The audit chain is intact: %1 events checked, %2 to %3; %4 runs and %5 tool calls agree with their events.</source>
+        <translation>Die Prüfkette ist intakt: %1 Einträge geprüft, %2 bis %3; %4 Läufe und %5 Werkzeugaufrufe stimmen mit ihren Einträgen überein.</translation>
+    </message>
+    <message>
+        <source>%1 of the runs were seeded (m1ctl dev seed): their tool calls have no events and were not compared.</source>
+        <translation>%1 der Läufe wurden erzeugt (m1ctl dev seed): Ihre Werkzeugaufrufe haben keine Einträge und wurden nicht verglichen.</translation>
+    </message>
+</context>
+<context>
+    <name>AuditProjectionCheck</name>
+    <message>
+        <source>(empty)</source>
+        <translation>(leer)</translation>
+    </message>
+    <message>
+        <source>Preparing the projection check</source>
+        <translation>Vorbereiten der Tabellenprüfung</translation>
+    </message>
+    <message>
+        <source>Reading the events of run %1</source>
+        <translation>Lesen der Einträge von Lauf %1</translation>
+    </message>
+    <message>
+        <source>Reading run %1</source>
+        <translation>Lesen von Lauf %1</translation>
+    </message>
+    <message>
+        <source>Run %1 has events in the audit chain (from event %2) but no runs row: the row was removed outside M1 Agent Control.</source>
+        <translation>Lauf %1 hat Einträge in der Prüfkette (ab Eintrag %2), aber keine Zeile in runs: Die Zeile wurde außerhalb von M1 Agent Control entfernt.</translation>
+    </message>
+    <message>
+        <source>The runs row of run %1 says %2 %3, but its events (from event %4) say %5: the table was changed outside M1 Agent Control.</source>
+        <translation>Die runs-Zeile von Lauf %1 sagt %2 %3, aber seine Einträge (ab Eintrag %4) sagen %5: Die Tabelle wurde außerhalb von M1 Agent Control geändert.</translation>
+    </message>
+    <message>
+        <source>Reading the tool calls of run %1</source>
+        <translation>Lesen der Werkzeugaufrufe von Lauf %1</translation>
+    </message>
+    <message>
+        <source>tool_calls row %1 of run %2 has no events in the audit chain: it was added outside M1 Agent Control.</source>
+        <translation>Die tool_calls-Zeile %1 von Lauf %2 hat keine Einträge in der Prüfkette: Sie wurde außerhalb von M1 Agent Control hinzugefügt.</translation>
+    </message>
+    <message>
+        <source>the output recorded there</source>
+        <translation>die dort aufgezeichnete Ausgabe</translation>
+    </message>
+    <message>
+        <source>tool_calls row %1 of run %2 says %3 %4, but its events (from event %5) say %6: the table was changed outside M1 Agent Control.</source>
+        <translation>Die tool_calls-Zeile %1 von Lauf %2 sagt %3 %4, aber ihre Einträge (ab Eintrag %5) sagen %6: Die Tabelle wurde außerhalb von M1 Agent Control geändert.</translation>
+    </message>
+    <message>
+        <source>Run %1 has tool call %2 in its events (from event %3), but there is no tool_calls row for it: the row was removed outside M1 Agent Control.</source>
+        <translation>Lauf %1 hat den Werkzeugaufruf %2 in seinen Einträgen (ab Eintrag %3), aber keine tool_calls-Zeile dafür: Die Zeile wurde außerhalb von M1 Agent Control entfernt.</translation>
+    </message>
+    <message>
+        <source>Looking for runs without events</source>
+        <translation>Suche nach Läufen ohne Einträge</translation>
+    </message>
+    <message>
+        <source>The runs row of run %1 has no events in the audit chain: it was added outside M1 Agent Control.</source>
+        <translation>Die runs-Zeile von Lauf %1 hat keine Einträge in der Prüfkette: Sie wurde außerhalb von M1 Agent Control hinzugefügt.</translation>
+    </message>
+    <message>
+        <source>Looking for tool calls without events</source>
+        <translation>Suche nach Werkzeugaufrufen ohne Einträge</translation>
     </message>
 </context>
 <context>
@@ -3718,6 +3788,10 @@ Ziel: %6</translation>
     <message>
         <source>No audit database: %1</source>
         <translation>Keine Prüfprotokoll-Datenbank: %1</translation>
+    </message>
+    <message>
+        <source>AUDIT TRAIL BROKEN: %1</source>
+        <translation>PRÜFPROTOKOLL BESCHÄDIGT: %1</translation>
     </message>
 </context>
 <context>
