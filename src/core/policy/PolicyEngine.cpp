@@ -321,9 +321,11 @@ PolicyDecision PolicyEngine::scopeDecision(const ToolSpec& spec, const QString& 
 
 PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runState) const {
     // 1. Allowlist and schema.
-    const Result<ToolSpec> spec = m_registry.spec(call.toolName);
+    // The spec is looked up once and not copied (on a refusal, spec() says why).
+    const ToolSpec* spec = m_registry.enabledSpec(call.toolName);
     if (!spec) {
-        const bool disabled = spec.error().code == QLatin1String("tool.disabled");
+        const Result<ToolSpec> refused = m_registry.spec(call.toolName);
+        const bool disabled = !refused && refused.error().code == QLatin1String("tool.disabled");
         return decision(Kind::Deny,
                         disabled ? QStringLiteral("policy.tool_disabled")
                                  : QStringLiteral("policy.unknown_tool"),
@@ -333,7 +335,7 @@ PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runS
                                       "can run (names are exact and case-sensitive).")
                                        .arg(visible(call.toolName, 80)));
     }
-    if (const auto valid = m_registry.validateCall(call.toolName, call.arguments); !valid)
+    if (const auto valid = m_registry.validateArguments(*spec, call.arguments); !valid)
         // The registry's message already names the tool and the schema: said once.
         return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
                         visible(valid.error().message, 400));
