@@ -75,6 +75,10 @@ QString visible(const QString& text, qsizetype max = 200) {
     return out;
 }
 
+QString visible(QStringView text, qsizetype max = 200) {
+    return visible(text.toString(), max);
+}
+
 QString visibleCommand(const QStringList& argv) {
     return visible(argv.join(u' '));
 }
@@ -402,7 +406,7 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
         return decision(
             Kind::Deny, QStringLiteral("policy.path_refused"), DecisionSource::Protection,
             tr("The path \"%1\" is refused: %2").arg(visible(path), resolved.error().toString()));
-    const QString relative = m_workspace.relative(*resolved);
+    const QStringView relative = m_workspace.relativeView(*resolved);
     const QStringList& family = familyForDenyAndAsk(tool);
     // Built only for a decision that shows it.
     const auto what = [&] { return tr("%1 of \"%2\"").arg(tool, visible(relative)); };
@@ -528,7 +532,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     QString reachWarning;
     const PolicyRule* reachRule = nullptr;
     const bool anyPathRules = m_index->hasPathRules(List::Deny) || m_index->hasPathRules(List::Ask);
-    auto checkReach = [&](const QString& dirRelative) {
+    auto checkReach = [&](QStringView dirRelative) {
         if (!anyPathRules || reachRule)
             return;
         const PolicyRule* r = m_index->pathBelowAnyTool(List::Deny, dirRelative);
@@ -710,7 +714,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                     }
                     continue; // no workspace rule speaks about it
                 }
-                const QString relative = m_workspace.relative(path.absolute);
+                const QStringView relative = m_workspace.relativeView(path.absolute);
                 hadExistingPath = hadExistingPath || path.exists;
                 if (const PolicyRule* r = m_index->pathAnyTool(List::Deny, relative))
                     return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
