@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QSet>
 #include <QStandardPaths>
+#include <QVarLengthArray>
 
 #include <optional>
 
@@ -24,13 +25,21 @@ const QString kEditFile = QStringLiteral("edit_file");
 const QString kListDirectory = QStringLiteral("list_directory");
 const QString kSearchFiles = QStringLiteral("search_files");
 
-// Programs that walk the working folder when given no folder.
-const QSet<QString> kWalksWorkingFolder = {
-    QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
-    QStringLiteral("fd"),   QStringLiteral("tree"), QStringLiteral("du")};
-// Programs that do so when asked to recurse (-r / -R).
-const QSet<QString> kRecursiveWithFlag = {QStringLiteral("grep"), QStringLiteral("egrep"),
-                                          QStringLiteral("fgrep"), QStringLiteral("ls")};
+// What evaluateCommand() asks about a program's working folder, found with one lookup.
+enum FolderTrait : quint8 {
+    WalksWorkingFolder = 1, // walks the working folder when given no folder
+    RecursiveWithFlag = 2,  // does so when asked to recurse (-r / -R)
+    ChangesFolderWithC = 4, // -C DIR changes the working folder (-CDIR too, but for git)
+};
+const QHash<QString, quint8> kFolderTraits = {
+    {QStringLiteral("find"), WalksWorkingFolder},  {QStringLiteral("rg"), WalksWorkingFolder},
+    {QStringLiteral("ag"), WalksWorkingFolder},    {QStringLiteral("ack"), WalksWorkingFolder},
+    {QStringLiteral("fd"), WalksWorkingFolder},    {QStringLiteral("tree"), WalksWorkingFolder},
+    {QStringLiteral("du"), WalksWorkingFolder},    {QStringLiteral("grep"), RecursiveWithFlag},
+    {QStringLiteral("egrep"), RecursiveWithFlag},  {QStringLiteral("fgrep"), RecursiveWithFlag},
+    {QStringLiteral("ls"), RecursiveWithFlag},     {QStringLiteral("tar"), ChangesFolderWithC},
+    {QStringLiteral("git"), ChangesFolderWithC},   {QStringLiteral("make"), ChangesFolderWithC},
+    {QStringLiteral("gmake"), ChangesFolderWithC}, {QStringLiteral("ninja"), ChangesFolderWithC}};
 
 PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
                         const QString& reason, const PolicyRule* rule = nullptr) {
@@ -469,8 +478,10 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
 }
 
 PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpec& spec) const {
+    const QJsonArray argvValues = call.arguments.value(QStringLiteral("argv")).toArray();
     QStringList argv;
-    for (const QJsonValue& v : call.arguments.value(QStringLiteral("argv")).toArray()) {
+    argv.reserve(argvValues.size());
+    for (const QJsonValue& v : argvValues) {
         if (!v.isString())
             return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
                             tr("Every element of argv must be a string."));
@@ -590,18 +601,18 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         }
         return true;
     };
-    static const QSet<QString> kChangesFolderWithC = {
-        QStringLiteral("tar"), QStringLiteral("git"), QStringLiteral("make"),
-        QStringLiteral("gmake"), QStringLiteral("ninja")};
     for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
         const CommandAnalyzer::Command& command = analysis.commands[i];
         if (command.probeOnly)
             continue;
         QStringList words = command.inputPaths;
+        if (command.argv.size() > 1) // room for the words and a value or two, grown once
+            words.reserve(words.size() + 2 * (command.argv.size() - 1));
         QStringList rootRelative; // git rev:path words, relative to the repository's top
         QStringList folders;      // -C / --directory: later words are relative to them
         const bool isGit = command.program == QLatin1String("git");
-        const bool takesC = kChangesFolderWithC.contains(command.program);
+        const quint8 folderTraits = kFolderTraits.value(command.program, 0);
+        const bool takesC = folderTraits & ChangesFolderWithC;
         // Values after `=` and `@` name files too (dd if=F, curl -d @F, gcc @F, httpie f=@F).
         const auto addValue = [&](const QString& value) {
             words.append(value);
@@ -683,7 +694,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
             if (word.startsWith(QLatin1String("/proc/")) || word.startsWith(QLatin1String("/dev/")))
                 if (!throughProc(word))
                     continue;
-            std::vector<ArgumentResolver::Path> resolved;
+            QVarLengthArray<ArgumentResolver::Path, 2> resolved;
             if (std::optional<ArgumentResolver::Path> p = arguments.resolve(word))
                 resolved.push_back(std::move(*p));
             if (n < ownWords && !word.startsWith(u'/'))
@@ -742,8 +753,8 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         if (!reachedDirectory && !hadExistingPath) {
             const CommandMatcher::Shape& s = shapes[i];
             const bool recursive =
-                kWalksWorkingFolder.contains(command.program) ||
-                (kRecursiveWithFlag.contains(command.program) &&
+                (folderTraits & WalksWorkingFolder) ||
+                ((folderTraits & RecursiveWithFlag) &&
                  (std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-r")) ||
                   std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-R"))));
             if (recursive)
