@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QLatin1StringView>
+#include <QVarLengthArray>
 
 #include <algorithm>
 #include <cmath>
@@ -229,6 +230,28 @@ bool CompiledSchema::Node::acceptsObject(const QJsonObject& object) const {
     for (const QString& name : requiredOthers)
         if (!object.contains(name))
             return false;
+    // An object with fewer members than the schema has properties (a call that leaves the
+    // optional ones out) is read member by member instead of looking up every property.
+    if (object.size() < static_cast<qsizetype>(propertyNames.size())) {
+        QVarLengthArray<bool, 16> seen(static_cast<qsizetype>(propertyNames.size()), false);
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            const QString key = it.key();
+            const auto property = std::find(propertyNames.cbegin(), propertyNames.cend(), key);
+            if (property == propertyNames.cend()) {
+                if (!additionalAllowed)
+                    return false;
+                continue;
+            }
+            const auto i = property - propertyNames.cbegin();
+            seen[i] = true;
+            if (!propertyNodes[i].accepts(it.value()))
+                return false;
+        }
+        for (std::size_t i = 0; i < propertyNames.size(); ++i)
+            if (propertyRequired[i] && !seen[static_cast<qsizetype>(i)])
+                return false;
+        return true;
+    }
     // One lookup per property also answers whether a required one is there.
     qsizetype known = 0;
     for (std::size_t i = 0; i < propertyNames.size(); ++i) {
