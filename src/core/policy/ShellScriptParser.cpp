@@ -64,6 +64,7 @@ const QHash<QString, CommandWord> kCommandWords = {
 
 ShellScriptParser::Script ShellScriptParser::parse(const QString& script) {
     Script out;
+    out.commands.reserve(4); // most scripts are a few commands: no regrowth, no moves
     ShellScriptParser parser(script, out);
     parser.run();
     out.concerns.removeDuplicates();
