@@ -792,10 +792,15 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     if (const PolicyRule* r = m_index->bare(List::Ask, call.toolName))
         return withWarnings(askByRule(*r, whole()));
     for (qsizetype i = 0; i < analysis.commands.size(); ++i)
-        if (const PolicyRule* r = m_index->commandLoosely(List::Ask, shapes[i]))
-            return withWarnings(askByRule(
-                *r, tr("\"%1\" runs \"%2\"")
-                        .arg(visibleCommand(argv), visibleCommand(analysis.commands[i].argv))));
+        if (const PolicyRule* r = m_index->commandLoosely(List::Ask, shapes[i])) {
+            // The command itself (most often) is joined and shown once.
+            const QString shown = visibleCommand(argv);
+            return withWarnings(
+                askByRule(*r, tr("\"%1\" runs \"%2\"")
+                                  .arg(shown, analysis.commands[i].argv == argv
+                                                  ? shown
+                                                  : visibleCommand(analysis.commands[i].argv))));
+        }
     if (askRule)
         return withWarnings(askByRule(*askRule, askWhat));
     if (!concernTexts.isEmpty())
