@@ -126,12 +126,16 @@ QString longOf(const FlagAliases* aliases, QChar c) {
     if (!aliases)
         return {};
     const QLatin1StringView map(aliases->longToShort);
-    const QString value = u'=' + QString(c) + u' ';
-    const qsizetype at = map.indexOf(value);
+    const char16_t value[] = {u'=', c.unicode(), u' '};
+    const qsizetype at = map.indexOf(QStringView(value, 3));
     if (at < 0)
         return {};
     const qsizetype start = map.lastIndexOf(u' ', at) + 1;
-    return QStringLiteral("--") + QString(map.sliced(start, at - start));
+    QString longName;
+    longName.reserve(2 + at - start);
+    longName += u"--";
+    longName += map.sliced(start, at - start);
+    return longName;
 }
 
 QChar mapShort(const FlagAliases* aliases, QChar c) {
@@ -199,7 +203,8 @@ CommandMatcher::Shape CommandMatcher::shape(const QStringList& argv) {
     bool optionsEnded = false;
     auto addShort = [&](QChar c) {
         const QChar mapped = mapShort(aliases, c);
-        s.flags.push_back(u'-' + QString(mapped));
+        const char16_t flag[] = {u'-', mapped.unicode()};
+        s.flags.push_back(QStringView(flag, 2).toString());
         const QString longName = longOf(aliases, mapped);
         if (!longName.isEmpty())
             s.flags.push_back(longName);
