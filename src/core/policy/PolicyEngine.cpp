@@ -861,7 +861,9 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     if (allowing.size() == 1)
         return allowByRule(*allowing.front());
     // ruleWhere for each, with each wording checked against the translation once, not per rule.
-    QStringList all;
+    // The places joined by ", " as they come, without a list to join afterwards.
+    QString all;
+    all.reserve(64 * allowing.size());
     std::optional<bool> sameWithFile;
     std::optional<bool> sameInApplication;
     for (const PolicyRule* r : std::as_const(allowing)) {
@@ -869,13 +871,13 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         std::optional<bool>& same = r->file.isEmpty() ? sameInApplication : sameWithFile;
         if (index >= 0 && !same)
             same = sameWhereTemplate(*r);
-        all.append(index >= 0 && *same
-                       ? m_ruleTexts->where[index]
-                       : formatRuleWhere(whereWithFile(), whereInApplication(), *r));
+        if (r != allowing.front())
+            all += u", ";
+        all += index >= 0 && *same ? m_ruleTexts->where[index]
+                                   : formatRuleWhere(whereWithFile(), whereInApplication(), *r);
     }
     return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
-                    tr("Every program of the command is allowed, by the rules %1.")
-                        .arg(all.join(QStringLiteral(", "))),
+                    tr("Every program of the command is allowed, by the rules %1.").arg(all),
                     allowing.front());
 }
 
