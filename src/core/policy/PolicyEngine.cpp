@@ -84,6 +84,19 @@ QString visible(const QString& text, qsizetype max = 200) {
     return out;
 }
 
+// QString::startsWith for an ASCII literal, case-sensitive, inline: the per-word tests below
+// mostly fail at the first character, where the call into Qt cost more than the test.
+template <std::size_t N>
+bool startsWithAscii(QStringView text, const char (&prefix)[N]) {
+    constexpr qsizetype length = N - 1;
+    if (text.size() < length)
+        return false;
+    for (qsizetype i = 0; i < length; ++i)
+        if (text[i].unicode() != static_cast<unsigned char>(prefix[i]))
+            return false;
+    return true;
+}
+
 QString visible(QStringView text, qsizetype max = 200) {
     return visible(text.toString(), max);
 }
@@ -621,7 +634,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         };
         for (qsizetype k = 1; k < command.argv.size(); ++k) {
             const QString& w = command.argv[k];
-            if (w.startsWith(QLatin1String("--"))) {
+            if (startsWithAscii(w, "--")) {
                 const qsizetype eq = w.indexOf(u'=');
                 const QString name = w.mid(2, eq < 0 ? -1 : eq - 2);
                 const bool changesFolder =
@@ -654,7 +667,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                 addValue(w.mid(eq + 1));
             if (w.startsWith(u'@') && w.size() > 1)
                 words.append(w.mid(1));
-            if (w.startsWith(QLatin1String("file://"))) {
+            if (startsWithAscii(w, "file://")) {
                 QString path = w.mid(7);
                 if (!path.startsWith(u'/'))
                     path = path.indexOf(u'/') < 0 ? QString() : path.mid(path.indexOf(u'/'));
@@ -691,7 +704,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
             QString word = words[n];
             if (word.isEmpty() || containsText(word, u"://") || word.contains(QChar(0)))
                 continue;
-            if (word.startsWith(QLatin1String("/proc/")) || word.startsWith(QLatin1String("/dev/")))
+            if (startsWithAscii(word, "/proc/") || startsWithAscii(word, "/dev/"))
                 if (!throughProc(word))
                     continue;
             QVarLengthArray<ArgumentResolver::Path, 2> resolved;
