@@ -32,6 +32,7 @@ public:
     // the kernel to walk, and the folder that was checked). The descriptor stays the caller's.
     explicit ArgumentResolver(QString cwd, bool cwdIsFolder = false, int cwdFd = -1)
         : m_cwd(std::move(cwd)), m_cwdFd(cwdFd) {
+        m_seen.reserve(8); // the working folder and a few words' components
         if (cwdIsFolder)
             m_seen.emplace_back(m_cwd, Kind::Folder);
     }

@@ -2,7 +2,6 @@
 
 #include <QHash>
 #include <QRegularExpression>
-#include <QSet>
 
 #include <algorithm>
 
@@ -65,24 +64,29 @@ const FlagAliases kAliases[] = {
 };
 
 // Programs whose single-dash options are whole words (find -delete), not clusters.
-const QSet<QString> kNoClusters = {QStringLiteral("find"),  QStringLiteral("java"),
-                                   QStringLiteral("javac"), QStringLiteral("gcc"),
-                                   QStringLiteral("g++"),   QStringLiteral("cc"),
-                                   QStringLiteral("clang"), QStringLiteral("clang++"),
-                                   QStringLiteral("ld"),    QStringLiteral("go")};
+const char* const kNoClusters[] = {"find", "java",  "javac",   "gcc", "g++",
+                                   "cc",   "clang", "clang++", "ld",  "go"};
 
-const FlagAliases* aliasesFor(const QString& program) {
+// What shape() needs to know about a program, found with one lookup per command.
+struct ProgramFlags {
+    const FlagAliases* aliases = nullptr;
+    bool clusters = true; // single-dash options are clusters of letters (-rf)
+};
+
+ProgramFlags flagsFor(const QString& program) {
     // Built once (thread-safe static initialisation); the table is looked up for every command.
-    static const QHash<QString, const FlagAliases*> byProgram = [] {
-        QHash<QString, const FlagAliases*> map;
+    static const QHash<QString, ProgramFlags> byProgram = [] {
+        QHash<QString, ProgramFlags> map;
         for (const FlagAliases& a : kAliases)
             for (const QString& name :
                  QString::fromLatin1(a.programs).split(u' ', Qt::SkipEmptyParts))
                 if (!map.contains(name))
-                    map.insert(name, &a);
+                    map.insert(name, ProgramFlags{&a, true});
+        for (const char* name : kNoClusters)
+            map[QString::fromLatin1(name)].clusters = false;
         return map;
     }();
-    return byProgram.value(program, nullptr);
+    return byProgram.value(program);
 }
 
 QString mapLong(const FlagAliases* aliases, const QString& name) {
@@ -122,12 +126,16 @@ QString longOf(const FlagAliases* aliases, QChar c) {
     if (!aliases)
         return {};
     const QLatin1StringView map(aliases->longToShort);
-    const QString value = u'=' + QString(c) + u' ';
-    const qsizetype at = map.indexOf(value);
+    const char16_t value[] = {u'=', c.unicode(), u' '};
+    const qsizetype at = map.indexOf(QStringView(value, 3));
     if (at < 0)
         return {};
     const qsizetype start = map.lastIndexOf(u' ', at) + 1;
-    return QStringLiteral("--") + QString(map.sliced(start, at - start));
+    QString longName;
+    longName.reserve(2 + at - start);
+    longName += u"--";
+    longName += map.sliced(start, at - start);
+    return longName;
 }
 
 QChar mapShort(const FlagAliases* aliases, QChar c) {
@@ -188,12 +196,15 @@ CommandMatcher::Shape CommandMatcher::shape(const QStringList& argv) {
     if (argv.isEmpty())
         return s;
     s.program = programBasename(argv.front());
-    const FlagAliases* aliases = aliasesFor(s.program);
-    const bool clusters = !kNoClusters.contains(s.program);
+    const ProgramFlags programFlags = flagsFor(s.program);
+    const FlagAliases* aliases = programFlags.aliases;
+    const bool clusters = programFlags.clusters;
+    s.operands.reserve(argv.size() - 1);
     bool optionsEnded = false;
     auto addShort = [&](QChar c) {
         const QChar mapped = mapShort(aliases, c);
-        s.flags.push_back(u'-' + QString(mapped));
+        const char16_t flag[] = {u'-', mapped.unicode()};
+        s.flags.push_back(QStringView(flag, 2).toString());
         const QString longName = longOf(aliases, mapped);
         if (!longName.isEmpty())
             s.flags.push_back(longName);

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QSet>
 #include <QStandardPaths>
+#include <QVarLengthArray>
 
 #include <optional>
 
@@ -24,13 +25,21 @@ const QString kEditFile = QStringLiteral("edit_file");
 const QString kListDirectory = QStringLiteral("list_directory");
 const QString kSearchFiles = QStringLiteral("search_files");
 
-// Programs that walk the working folder when given no folder.
-const QSet<QString> kWalksWorkingFolder = {
-    QStringLiteral("find"), QStringLiteral("rg"),   QStringLiteral("ag"), QStringLiteral("ack"),
-    QStringLiteral("fd"),   QStringLiteral("tree"), QStringLiteral("du")};
-// Programs that do so when asked to recurse (-r / -R).
-const QSet<QString> kRecursiveWithFlag = {QStringLiteral("grep"), QStringLiteral("egrep"),
-                                          QStringLiteral("fgrep"), QStringLiteral("ls")};
+// What evaluateCommand() asks about a program's working folder, found with one lookup.
+enum FolderTrait : quint8 {
+    WalksWorkingFolder = 1, // walks the working folder when given no folder
+    RecursiveWithFlag = 2,  // does so when asked to recurse (-r / -R)
+    ChangesFolderWithC = 4, // -C DIR changes the working folder (-CDIR too, but for git)
+};
+const QHash<QString, quint8> kFolderTraits = {
+    {QStringLiteral("find"), WalksWorkingFolder},  {QStringLiteral("rg"), WalksWorkingFolder},
+    {QStringLiteral("ag"), WalksWorkingFolder},    {QStringLiteral("ack"), WalksWorkingFolder},
+    {QStringLiteral("fd"), WalksWorkingFolder},    {QStringLiteral("tree"), WalksWorkingFolder},
+    {QStringLiteral("du"), WalksWorkingFolder},    {QStringLiteral("grep"), RecursiveWithFlag},
+    {QStringLiteral("egrep"), RecursiveWithFlag},  {QStringLiteral("fgrep"), RecursiveWithFlag},
+    {QStringLiteral("ls"), RecursiveWithFlag},     {QStringLiteral("tar"), ChangesFolderWithC},
+    {QStringLiteral("git"), ChangesFolderWithC},   {QStringLiteral("make"), ChangesFolderWithC},
+    {QStringLiteral("gmake"), ChangesFolderWithC}, {QStringLiteral("ninja"), ChangesFolderWithC}};
 
 PolicyDecision decision(Kind kind, const QString& code, DecisionSource source,
                         const QString& reason, const PolicyRule* rule = nullptr) {
@@ -73,6 +82,23 @@ QString visible(const QString& text, qsizetype max = 200) {
         }
     }
     return out;
+}
+
+// QString::startsWith for an ASCII literal, case-sensitive, inline: the per-word tests below
+// mostly fail at the first character, where the call into Qt cost more than the test.
+template <std::size_t N>
+bool startsWithAscii(QStringView text, const char (&prefix)[N]) {
+    constexpr qsizetype length = N - 1;
+    if (text.size() < length)
+        return false;
+    for (qsizetype i = 0; i < length; ++i)
+        if (text[i].unicode() != static_cast<unsigned char>(prefix[i]))
+            return false;
+    return true;
+}
+
+QString visible(QStringView text, qsizetype max = 200) {
+    return visible(text.toString(), max);
 }
 
 QString visibleCommand(const QStringList& argv) {
@@ -321,9 +347,11 @@ PolicyDecision PolicyEngine::scopeDecision(const ToolSpec& spec, const QString& 
 
 PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runState) const {
     // 1. Allowlist and schema.
-    const Result<ToolSpec> spec = m_registry.spec(call.toolName);
+    // The spec is looked up once and not copied (on a refusal, spec() says why).
+    const ToolSpec* spec = m_registry.enabledSpec(call.toolName);
     if (!spec) {
-        const bool disabled = spec.error().code == QLatin1String("tool.disabled");
+        const Result<ToolSpec> refused = m_registry.spec(call.toolName);
+        const bool disabled = !refused && refused.error().code == QLatin1String("tool.disabled");
         return decision(Kind::Deny,
                         disabled ? QStringLiteral("policy.tool_disabled")
                                  : QStringLiteral("policy.unknown_tool"),
@@ -333,7 +361,7 @@ PolicyDecision PolicyEngine::evaluate(const ToolCall& call, const RunState& runS
                                       "can run (names are exact and case-sensitive).")
                                        .arg(visible(call.toolName, 80)));
     }
-    if (const auto valid = m_registry.validateCall(call.toolName, call.arguments); !valid)
+    if (const auto valid = m_registry.validateArguments(*spec, call.arguments); !valid)
         // The registry's message already names the tool and the schema: said once.
         return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
                         visible(valid.error().message, 400));
@@ -400,7 +428,7 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
         return decision(
             Kind::Deny, QStringLiteral("policy.path_refused"), DecisionSource::Protection,
             tr("The path \"%1\" is refused: %2").arg(visible(path), resolved.error().toString()));
-    const QString relative = m_workspace.relative(*resolved);
+    const QStringView relative = m_workspace.relativeView(*resolved);
     const QStringList& family = familyForDenyAndAsk(tool);
     // Built only for a decision that shows it.
     const auto what = [&] { return tr("%1 of \"%2\"").arg(tool, visible(relative)); };
@@ -463,8 +491,10 @@ PolicyDecision PolicyEngine::evaluatePathTool(const ToolCall& call, const ToolSp
 }
 
 PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpec& spec) const {
+    const QJsonArray argvValues = call.arguments.value(QStringLiteral("argv")).toArray();
     QStringList argv;
-    for (const QJsonValue& v : call.arguments.value(QStringLiteral("argv")).toArray()) {
+    argv.reserve(argvValues.size());
+    for (const QJsonValue& v : argvValues) {
         if (!v.isString())
             return decision(Kind::Deny, QStringLiteral("policy.schema"), DecisionSource::Schema,
                             tr("Every element of argv must be a string."));
@@ -526,7 +556,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     QString reachWarning;
     const PolicyRule* reachRule = nullptr;
     const bool anyPathRules = m_index->hasPathRules(List::Deny) || m_index->hasPathRules(List::Ask);
-    auto checkReach = [&](const QString& dirRelative) {
+    auto checkReach = [&](QStringView dirRelative) {
         if (!anyPathRules || reachRule)
             return;
         const PolicyRule* r = m_index->pathBelowAnyTool(List::Deny, dirRelative);
@@ -584,18 +614,18 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         }
         return true;
     };
-    static const QSet<QString> kChangesFolderWithC = {
-        QStringLiteral("tar"), QStringLiteral("git"), QStringLiteral("make"),
-        QStringLiteral("gmake"), QStringLiteral("ninja")};
     for (qsizetype i = 0; i < analysis.commands.size(); ++i) {
         const CommandAnalyzer::Command& command = analysis.commands[i];
         if (command.probeOnly)
             continue;
         QStringList words = command.inputPaths;
+        if (command.argv.size() > 1) // room for the words and a value or two, grown once
+            words.reserve(words.size() + 2 * (command.argv.size() - 1));
         QStringList rootRelative; // git rev:path words, relative to the repository's top
         QStringList folders;      // -C / --directory: later words are relative to them
         const bool isGit = command.program == QLatin1String("git");
-        const bool takesC = kChangesFolderWithC.contains(command.program);
+        const quint8 folderTraits = kFolderTraits.value(command.program, 0);
+        const bool takesC = folderTraits & ChangesFolderWithC;
         // Values after `=` and `@` name files too (dd if=F, curl -d @F, gcc @F, httpie f=@F).
         const auto addValue = [&](const QString& value) {
             words.append(value);
@@ -604,7 +634,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         };
         for (qsizetype k = 1; k < command.argv.size(); ++k) {
             const QString& w = command.argv[k];
-            if (w.startsWith(QLatin1String("--"))) {
+            if (startsWithAscii(w, "--")) {
                 const qsizetype eq = w.indexOf(u'=');
                 const QString name = w.mid(2, eq < 0 ? -1 : eq - 2);
                 const bool changesFolder =
@@ -637,7 +667,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                 addValue(w.mid(eq + 1));
             if (w.startsWith(u'@') && w.size() > 1)
                 words.append(w.mid(1));
-            if (w.startsWith(QLatin1String("file://"))) {
+            if (startsWithAscii(w, "file://")) {
                 QString path = w.mid(7);
                 if (!path.startsWith(u'/'))
                     path = path.indexOf(u'/') < 0 ? QString() : path.mid(path.indexOf(u'/'));
@@ -674,10 +704,10 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
             QString word = words[n];
             if (word.isEmpty() || containsText(word, u"://") || word.contains(QChar(0)))
                 continue;
-            if (word.startsWith(QLatin1String("/proc/")) || word.startsWith(QLatin1String("/dev/")))
+            if (startsWithAscii(word, "/proc/") || startsWithAscii(word, "/dev/"))
                 if (!throughProc(word))
                     continue;
-            std::vector<ArgumentResolver::Path> resolved;
+            QVarLengthArray<ArgumentResolver::Path, 2> resolved;
             if (std::optional<ArgumentResolver::Path> p = arguments.resolve(word))
                 resolved.push_back(std::move(*p));
             if (n < ownWords && !word.startsWith(u'/'))
@@ -708,7 +738,7 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
                     }
                     continue; // no workspace rule speaks about it
                 }
-                const QString relative = m_workspace.relative(path.absolute);
+                const QStringView relative = m_workspace.relativeView(path.absolute);
                 hadExistingPath = hadExistingPath || path.exists;
                 if (const PolicyRule* r = m_index->pathAnyTool(List::Deny, relative))
                     return denyByRule(*r, tr("the command \"%1\" names the path \"%2\"")
@@ -736,8 +766,8 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         if (!reachedDirectory && !hadExistingPath) {
             const CommandMatcher::Shape& s = shapes[i];
             const bool recursive =
-                kWalksWorkingFolder.contains(command.program) ||
-                (kRecursiveWithFlag.contains(command.program) &&
+                (folderTraits & WalksWorkingFolder) ||
+                ((folderTraits & RecursiveWithFlag) &&
                  (std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-r")) ||
                   std::binary_search(s.flags.begin(), s.flags.end(), QStringLiteral("-R"))));
             if (recursive)
@@ -775,10 +805,15 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     if (const PolicyRule* r = m_index->bare(List::Ask, call.toolName))
         return withWarnings(askByRule(*r, whole()));
     for (qsizetype i = 0; i < analysis.commands.size(); ++i)
-        if (const PolicyRule* r = m_index->commandLoosely(List::Ask, shapes[i]))
-            return withWarnings(askByRule(
-                *r, tr("\"%1\" runs \"%2\"")
-                        .arg(visibleCommand(argv), visibleCommand(analysis.commands[i].argv))));
+        if (const PolicyRule* r = m_index->commandLoosely(List::Ask, shapes[i])) {
+            // The command itself (most often) is joined and shown once.
+            const QString shown = visibleCommand(argv);
+            return withWarnings(
+                askByRule(*r, tr("\"%1\" runs \"%2\"")
+                                  .arg(shown, analysis.commands[i].argv == argv
+                                                  ? shown
+                                                  : visibleCommand(analysis.commands[i].argv))));
+        }
     if (askRule)
         return withWarnings(askByRule(*askRule, askWhat));
     if (!concernTexts.isEmpty())
@@ -839,7 +874,9 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
     if (allowing.size() == 1)
         return allowByRule(*allowing.front());
     // ruleWhere for each, with each wording checked against the translation once, not per rule.
-    QStringList all;
+    // The places joined by ", " as they come, without a list to join afterwards.
+    QString all;
+    all.reserve(64 * allowing.size());
     std::optional<bool> sameWithFile;
     std::optional<bool> sameInApplication;
     for (const PolicyRule* r : std::as_const(allowing)) {
@@ -847,13 +884,13 @@ PolicyDecision PolicyEngine::evaluateCommand(const ToolCall& call, const ToolSpe
         std::optional<bool>& same = r->file.isEmpty() ? sameInApplication : sameWithFile;
         if (index >= 0 && !same)
             same = sameWhereTemplate(*r);
-        all.append(index >= 0 && *same
-                       ? m_ruleTexts->where[index]
-                       : formatRuleWhere(whereWithFile(), whereInApplication(), *r));
+        if (r != allowing.front())
+            all += u", ";
+        all += index >= 0 && *same ? m_ruleTexts->where[index]
+                                   : formatRuleWhere(whereWithFile(), whereInApplication(), *r);
     }
     return decision(Kind::Allow, QStringLiteral("policy.rule_allow"), DecisionSource::Rule,
-                    tr("Every program of the command is allowed, by the rules %1.")
-                        .arg(all.join(QStringLiteral(", "))),
+                    tr("Every program of the command is allowed, by the rules %1.").arg(all),
                     allowing.front());
 }
 

@@ -1,7 +1,7 @@
 #include "policy/ShellScriptParser.h"
 
 #include <QCoreApplication>
-#include <QSet>
+#include <QHash>
 
 #include <utility>
 
@@ -33,21 +33,38 @@ bool allDigits(const QString& word) {
            std::all_of(word.cbegin(), word.cend(), [](QChar c) { return c.isDigit(); });
 }
 
-// Words that shape control flow; the command that follows them still runs.
-const QSet<QString> kTransparentWords = {
-    QStringLiteral("{"),     QStringLiteral("}"),  QStringLiteral("!"),
-    QStringLiteral("then"),  QStringLiteral("do"), QStringLiteral("else"),
-    QStringLiteral("elif"),  QStringLiteral("if"), QStringLiteral("while"),
-    QStringLiteral("until"), QStringLiteral("fi"), QStringLiteral("done"),
-    QStringLiteral("esac"),  QStringLiteral("{}")};
-const QSet<QString> kOpaqueWords = {QStringLiteral("for"),    QStringLiteral("case"),
-                                    QStringLiteral("select"), QStringLiteral("function"),
-                                    QStringLiteral("[["),     QStringLiteral("coproc")};
+// The words that mean something at the start of a command, found with one lookup.
+enum class CommandWord : quint8 {
+    Transparent, // shapes control flow; the command that follows it still runs
+    Opaque,      // a construct whose commands are not analysed
+};
+const QHash<QString, CommandWord> kCommandWords = {
+    {QStringLiteral("{"), CommandWord::Transparent},
+    {QStringLiteral("}"), CommandWord::Transparent},
+    {QStringLiteral("!"), CommandWord::Transparent},
+    {QStringLiteral("then"), CommandWord::Transparent},
+    {QStringLiteral("do"), CommandWord::Transparent},
+    {QStringLiteral("else"), CommandWord::Transparent},
+    {QStringLiteral("elif"), CommandWord::Transparent},
+    {QStringLiteral("if"), CommandWord::Transparent},
+    {QStringLiteral("while"), CommandWord::Transparent},
+    {QStringLiteral("until"), CommandWord::Transparent},
+    {QStringLiteral("fi"), CommandWord::Transparent},
+    {QStringLiteral("done"), CommandWord::Transparent},
+    {QStringLiteral("esac"), CommandWord::Transparent},
+    {QStringLiteral("{}"), CommandWord::Transparent},
+    {QStringLiteral("for"), CommandWord::Opaque},
+    {QStringLiteral("case"), CommandWord::Opaque},
+    {QStringLiteral("select"), CommandWord::Opaque},
+    {QStringLiteral("function"), CommandWord::Opaque},
+    {QStringLiteral("[["), CommandWord::Opaque},
+    {QStringLiteral("coproc"), CommandWord::Opaque}};
 
 } // namespace
 
 ShellScriptParser::Script ShellScriptParser::parse(const QString& script) {
     Script out;
+    out.commands.reserve(4); // most scripts are a few commands: no regrowth, no moves
     ShellScriptParser parser(script, out);
     parser.run();
     out.concerns.removeDuplicates();
@@ -84,9 +101,10 @@ void ShellScriptParser::finishWord() {
         (word.contains(u',') || word.contains(QLatin1String(".."))))
         concern(Tr::tr("the word \"%1\" uses brace expansion").arg(word));
     if (m_command.argv.isEmpty() && !quoted) {
-        if (kTransparentWords.contains(word))
+        const auto special = kCommandWords.constFind(word);
+        if (special != kCommandWords.cend() && *special == CommandWord::Transparent)
             return;
-        if (kOpaqueWords.contains(word) || word.startsWith(QLatin1String("(("))) {
+        if (special != kCommandWords.cend() || word.startsWith(QLatin1String("(("))) {
             concern(Tr::tr("the script uses the shell construct \"%1\"").arg(word));
             return;
         }

@@ -2,7 +2,9 @@
 
 #include <QJsonArray>
 #include <QLatin1StringView>
+#include <QVarLengthArray>
 
+#include <algorithm>
 #include <cmath>
 
 namespace m1 {
@@ -66,7 +68,8 @@ struct CompiledSchema::Node {
     std::vector<Node> items; // zero or one element: the schema of every item
     std::vector<QString> propertyNames;
     std::vector<Node> propertyNodes;
-    std::vector<QString> required;
+    std::vector<bool> propertyRequired;  // per property: named in "required"
+    std::vector<QString> requiredOthers; // required names that are not properties
     bool additionalAllowed = true;
 
     static std::optional<Node> compile(const QJsonObject& schema);
@@ -151,10 +154,17 @@ std::optional<CompiledSchema::Node> CompiledSchema::Node::compile(const QJsonObj
         const QJsonValue required = schema.value(QLatin1StringView("required"));
         if (!required.isUndefined() && !required.isArray())
             return std::nullopt;
+        node.propertyRequired.assign(node.propertyNames.size(), false);
         for (const QJsonValue& entry : required.toArray()) {
             if (!entry.isString())
                 return std::nullopt;
-            node.required.push_back(entry.toString());
+            const QString name = entry.toString();
+            const auto property =
+                std::find(node.propertyNames.cbegin(), node.propertyNames.cend(), name);
+            if (property == node.propertyNames.cend())
+                node.requiredOthers.push_back(name);
+            else
+                node.propertyRequired[property - node.propertyNames.cbegin()] = true;
         }
         const QJsonValue additional = schema.value(QLatin1StringView("additionalProperties"));
         if (additional.isBool())
@@ -217,14 +227,40 @@ bool CompiledSchema::Node::acceptsArray(const QJsonArray& array) const {
 }
 
 bool CompiledSchema::Node::acceptsObject(const QJsonObject& object) const {
-    for (const QString& name : required)
+    for (const QString& name : requiredOthers)
         if (!object.contains(name))
             return false;
+    // An object with fewer members than the schema has properties (a call that leaves the
+    // optional ones out) is read member by member instead of looking up every property.
+    if (object.size() < static_cast<qsizetype>(propertyNames.size())) {
+        QVarLengthArray<bool, 16> seen(static_cast<qsizetype>(propertyNames.size()), false);
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+            const QString key = it.key();
+            const auto property = std::find(propertyNames.cbegin(), propertyNames.cend(), key);
+            if (property == propertyNames.cend()) {
+                if (!additionalAllowed)
+                    return false;
+                continue;
+            }
+            const auto i = property - propertyNames.cbegin();
+            seen[i] = true;
+            if (!propertyNodes[i].accepts(it.value()))
+                return false;
+        }
+        for (std::size_t i = 0; i < propertyNames.size(); ++i)
+            if (propertyRequired[i] && !seen[static_cast<qsizetype>(i)])
+                return false;
+        return true;
+    }
+    // One lookup per property also answers whether a required one is there.
     qsizetype known = 0;
     for (std::size_t i = 0; i < propertyNames.size(); ++i) {
         const auto it = object.constFind(QStringView(propertyNames[i]));
-        if (it == object.constEnd())
+        if (it == object.constEnd()) {
+            if (propertyRequired[i])
+                return false;
             continue;
+        }
         ++known;
         if (!propertyNodes[i].accepts(it.value()))
             return false;

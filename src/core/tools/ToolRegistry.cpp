@@ -58,16 +58,27 @@ Result<ToolSpec> ToolRegistry::validateCall(const QString& name,
     auto found = spec(name);
     if (!found)
         return found;
+    if (auto valid = validateArguments(*found, arguments); !valid)
+        return std::unexpected(std::move(valid.error()));
+    return found;
+}
+
+const ToolSpec* ToolRegistry::enabledSpec(const QString& name) const {
+    const auto it = m_tools.find(name);
+    return it == m_tools.end() || !it->second.enabled ? nullptr : &it->second.spec;
+}
+
+Status ToolRegistry::validateArguments(const ToolSpec& enabled,
+                                       const QJsonObject& arguments) const {
     // The compiled check only ever says "valid"; the full validator decides the rest and words
     // the error.
-    if (const auto& compiled = m_tools.find(name)->second.schema;
-        compiled && compiled->accepts(arguments))
-        return found;
-    if (auto valid = JsonSchema::validate(arguments, found->inputSchema); !valid)
-        return fail(
-            valid.error().code,
-            tr("Arguments for %1 do not match its schema: %2").arg(name, valid.error().message));
-    return found;
+    if (const auto it = m_tools.find(enabled.name);
+        it != m_tools.end() && it->second.schema && it->second.schema->accepts(arguments))
+        return {};
+    if (auto valid = JsonSchema::validate(arguments, enabled.inputSchema); !valid)
+        return fail(valid.error().code, tr("Arguments for %1 do not match its schema: %2")
+                                            .arg(enabled.name, valid.error().message));
+    return {};
 }
 
 QStringList ToolRegistry::enabledNames() const {

@@ -38,6 +38,13 @@ public:
     // Allowlist + schema in one step: "tool.unknown", "tool.disabled", "schema.invalid".
     Result<ToolSpec> validateCall(const QString& name, const QJsonObject& arguments) const;
 
+    // The same two steps without copying the spec, for the policy engine, which checks every
+    // proposed call. enabledSpec() is nullptr when the tool is unknown or disabled (spec() then
+    // says which); the pointer is valid while the registry is not changed. validateArguments()
+    // is validateCall's schema step, with the same error, for a spec from enabledSpec().
+    const ToolSpec* enabledSpec(const QString& name) const;
+    Status validateArguments(const ToolSpec& enabled, const QJsonObject& arguments) const;
+
     QStringList enabledNames() const;
     // The tool definitions sent to the model, enabled tools only, sorted by name.
     QJsonArray modelDefinitions() const;

@@ -247,11 +247,15 @@ bool Workspace::contains(const QString& canonicalPath) const {
 }
 
 QString Workspace::relative(const QString& resolvedPath) const {
+    return relativeView(resolvedPath).toString();
+}
+
+QStringView Workspace::relativeView(const QString& resolvedPath) const {
     if (resolvedPath == m_root)
-        return QStringLiteral(".");
+        return u".";
     if (m_root == QLatin1String("/"))
-        return resolvedPath.mid(1);
-    return resolvedPath.mid(m_root.size() + 1);
+        return QStringView(resolvedPath).mid(1);
+    return QStringView(resolvedPath).mid(m_root.size() + 1);
 }
 
 Result<QString> Workspace::resolveFolder(const QString& path, FileDescriptor* folder) const {
@@ -328,16 +332,23 @@ Result<QString> Workspace::resolveForRead(const QString& original, const QString
 }
 
 Result<QString> Workspace::resolveForWrite(const QString& original, const QString& absolute) const {
-    QStringList components = splitComponents(absolute);
-    if (components.isEmpty())
+    // The last component and the folder before it, found without splitting the path: the
+    // parent keeps its spelling ("//", a trailing "/"), which the kernel and lexicalCanonical()
+    // read the same as the components joined by "/".
+    qsizetype end = absolute.size();
+    while (end > 0 && absolute.at(end - 1) == u'/')
+        --end;
+    if (end == 0)
         return fail(kInvalid, tr("\"%1\" does not name a file.").arg(original));
-    const QString name = components.takeLast();
+    const qsizetype start = absolute.lastIndexOf(u'/', end - 1) + 1;
+    const QString name = absolute.sliced(start, end - start);
     if (name == QLatin1String(".") || name == QLatin1String(".."))
         return fail(kInvalid, tr("\"%1\" does not name a file.").arg(original));
-    if (std::optional<QString> fast =
-            writeWithoutLinks(QLatin1Char('/') + components.join(QLatin1Char('/')), name))
+    if (std::optional<QString> fast = writeWithoutLinks(absolute.left(start), name))
         return *std::move(fast);
 
+    QStringList components = splitComponents(absolute);
+    components.removeLast(); // name
     auto walk = walkExisting(components);
     if (!walk) {
         if (walk.error() == ELOOP)

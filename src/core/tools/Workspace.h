@@ -61,6 +61,8 @@ public:
     // Path relative to the root with '/' separators ("." for the root itself), for rule matching
     // and display. The input must be a path returned by resolve().
     QString relative(const QString& resolvedPath) const;
+    // The same, as a view into resolvedPath (or of a literal "."), without building a string.
+    QStringView relativeView(const QString& resolvedPath) const;
 
     // True when an absolute canonical path is the root or lies below it (a plain string test:
     // pass only canonical paths).

@@ -36,6 +36,12 @@ const char* kCompilable[] = {
     "{'type':'integer','minimum':0,'maximum':3}}}},'additionalProperties':true}",
     "{'type':'object','properties':{'u':{'type':'array'},'w':{'type':'string','minLength':0}},"
     "'required':[],'additionalProperties':false,'description':'ignored','default':{}}",
+    // Required names that are properties and one that is not (named by a nested property, so
+    // that the generated objects sometimes have it).
+    "{'type':'object','properties':{'a':{'type':'string'},'n':{'type':'object','properties':"
+    "{'z':{'type':'integer'}},'required':['z']}},'required':['a','z']}",
+    "{'type':'object','properties':{'a':{'type':'string'},'z':{'type':'boolean'}},"
+    "'required':['z','a','z'],'additionalProperties':false}",
 };
 
 // Schemas it must leave to JsonSchema.
@@ -242,6 +248,43 @@ private Q_SLOTS:
                         QStringLiteral("run_command"),
                         QJsonObject{{QStringLiteral("argv"), QJsonArray{QStringLiteral("ls")}}})
                     .has_value());
+    }
+
+    // The policy engine's way (enabledSpec, then validateArguments) gives validateCall's answer
+    // and error for every built-in tool.
+    void validateArgumentsGivesValidateCallsAnswer() {
+        m1::ToolRegistry registry = m1::ToolRegistry::withBuiltins();
+        const QList<QJsonObject> arguments = {
+            {},
+            {{QStringLiteral("argv"), QJsonArray{QStringLiteral("ls"), 3}}},
+            {{QStringLiteral("argv"), QJsonArray{QStringLiteral("ls")}}},
+            {{QStringLiteral("argv"), QJsonArray{}}},
+            {{QStringLiteral("argv"), QJsonArray{QStringLiteral("ls")}},
+             {QStringLiteral("cwd"), QString()}},
+            {{QStringLiteral("path"), QStringLiteral("a.txt")}},
+            {{QStringLiteral("path"), 1}},
+            {{QStringLiteral("path"), QStringLiteral("a.txt")}, {QStringLiteral("extra"), true}},
+            {{QStringLiteral("path"), QStringLiteral("a.txt")},
+             {QStringLiteral("content"), QStringLiteral("x")}},
+            {{QStringLiteral("pattern"), QStringLiteral("x")}},
+        };
+        for (const QString& name : registry.enabledNames()) {
+            const m1::ToolSpec* spec = registry.enabledSpec(name);
+            QVERIFY(spec);
+            QCOMPARE(spec->name, name);
+            for (const QJsonObject& value : arguments) {
+                const auto expected = registry.validateCall(name, value);
+                const auto got = registry.validateArguments(*spec, value);
+                QCOMPARE(got.has_value(), expected.has_value());
+                if (!expected) {
+                    QCOMPARE(got.error().code, expected.error().code);
+                    QCOMPARE(got.error().message, expected.error().message);
+                }
+            }
+        }
+        QVERIFY(!registry.enabledSpec(QStringLiteral("no_such_tool")));
+        QVERIFY(registry.setEnabled(QStringLiteral("run_command"), false).has_value());
+        QVERIFY(!registry.enabledSpec(QStringLiteral("run_command")));
     }
 };
 
