@@ -202,7 +202,9 @@ int runAudit(Cli& cli, const QStringList& args) {
     return cli.dispatch(
         QStringLiteral("audit"), args,
         {
-            {QStringLiteral("verify"), Cli::tr("check the hash chain (exit 0 only when intact)"),
+            {QStringLiteral("verify"),
+             Cli::tr("check the hash chain and that the tables agree with it (exit 0 only when "
+                     "intact)"),
              &auditVerify},
             {QStringLiteral("prune"), Cli::tr("remove old runs (--dry-run says what would go)"),
              &auditPrune},
