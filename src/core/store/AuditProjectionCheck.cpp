@@ -1,6 +1,7 @@
 #include "store/AuditProjectionCheck.h"
 
-#include <QCryptographicHash>
+#include "store/AuditChain.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -118,8 +119,7 @@ QString flag(const QJsonValue& value) {
 
 // The stored output is compared by digest: a run's outputs are not kept whole in memory.
 QString digest(const QString& text) {
-    return QString::fromLatin1(
-        QCryptographicHash::hash(text.toUtf8(), QCryptographicHash::Sha256).toHex());
+    return QString::fromLatin1(AuditChain::sha256Hex(text.toUtf8()));
 }
 
 // A column's value as compared: NULL and the empty text alike (the writer stores some empty
