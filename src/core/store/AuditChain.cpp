@@ -67,16 +67,22 @@ QByteArray AuditChain::genesisHash() {
 QByteArray AuditChain::contentBytes(qint64 seq, qint64 at, const QString& kind,
                                     const QString& runId, const QString& requestId,
                                     const QString& payload) {
+    return contentBytesOf(seq, at, kind, runId, requestId, payload.toUtf8());
+}
+
+QByteArray AuditChain::contentBytesOf(qint64 seq, qint64 at, const QString& kind,
+                                      const QString& runId, const QString& requestId,
+                                      const QByteArray& payloadUtf8) {
     // Netstring-style fields: no separator inside a field can shift bytes between fields.
     QByteArray out;
-    out.reserve(payload.size() + 128);
+    out.reserve(payloadUtf8.size() + 128);
     appendField(out, QByteArrayLiteral("m1.audit.v1"));
     appendField(out, QByteArray::number(seq));
     appendField(out, QByteArray::number(at));
     appendField(out, kind.toUtf8());
     appendField(out, runId.toUtf8());
     appendField(out, requestId.toUtf8());
-    appendField(out, payload.toUtf8());
+    appendField(out, payloadUtf8);
     return out;
 }
 
@@ -235,9 +241,15 @@ Result<AuditChain::VerifyReport> AuditChain::verify(const QString& connectionNam
             }
             const QByteArray prevHash = rows.value(6).toString().toLatin1();
             const QByteArray storedHash = rows.value(7).toString().toLatin1();
-            const QByteArray actual = computeHash(
-                prevHash, seq, rows.value(1).toLongLong(), rows.value(2).toString(),
-                rows.value(3).toString(), rows.value(4).toString(), rows.value(5).toString());
+            // Each column read once; the payload's UTF-8 is hashed and then parsed by the
+            // projection check.
+            const qint64 at = rows.value(1).toLongLong();
+            const QString kind = rows.value(2).toString();
+            const QString runId = rows.value(3).toString();
+            const QString requestId = rows.value(4).toString();
+            const QByteArray payload = rows.value(5).toString().toUtf8();
+            const QByteArray actual =
+                sha256HexOf(prevHash, contentBytesOf(seq, at, kind, runId, requestId, payload));
             if (prevHash != runningHash) {
                 rows.finish();
                 const bool selfConsistent = actual == storedHash;
@@ -262,9 +274,7 @@ Result<AuditChain::VerifyReport> AuditChain::verify(const QString& connectionNam
             runningHash = storedHash;
             ++expectedSeq;
             ++report.checkedEvents;
-            projection.addEvent(seq, rows.value(1).toLongLong(), rows.value(2).toString(),
-                                rows.value(3).toString(), rows.value(4).toString(),
-                                rows.value(5).toString());
+            projection.addEvent(seq, at, kind, runId, requestId, payload);
         }
         rows.finish();
         if (const Status compared = projection.flush(); !compared) {

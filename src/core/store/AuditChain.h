@@ -76,6 +76,10 @@ public:
     static Result<VerifyReport> verify(const QString& connectionName, const SqlDialect& dialect);
 
 private:
+    // contentBytes with the payload already in UTF-8.
+    static QByteArray contentBytesOf(qint64 seq, qint64 at, const QString& kind,
+                                     const QString& runId, const QString& requestId,
+                                     const QByteArray& payloadUtf8);
     Error sqlError(const QSqlQuery& query, const QString& what) const;
 
     QString m_connectionName;

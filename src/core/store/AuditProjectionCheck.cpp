@@ -165,7 +165,7 @@ Status AuditProjectionCheck::prepare(std::unique_ptr<QSqlQuery>& query, const QS
 
 void AuditProjectionCheck::addEvent(qint64 seq, qint64 at, const QString& kind,
                                     const QString& runId, const QString& requestId,
-                                    const QString& payload) {
+                                    const QByteArray& payload) {
     if (runId.isEmpty() || m_deferred.contains(runId))
         return;
     if (m_compared.contains(runId)) {
@@ -199,13 +199,13 @@ void AuditProjectionCheck::addEvent(qint64 seq, qint64 at, const QString& kind,
 }
 
 void AuditProjectionCheck::fold(RunState& run, qint64 seq, qint64 at, const QString& kind,
-                                const QString& requestId, const QString& payload) {
+                                const QString& requestId, const QByteArray& payload) {
     if (run.firstSeq < 0)
         run.firstSeq = seq;
     const bool callEvent = kind.startsWith(QLatin1String("call."));
     if (!callEvent && kind != QLatin1String("run.started") && kind != QLatin1String("run.finished"))
         return; // run.plan, api.call: nothing compared
-    const QJsonObject d = QJsonDocument::fromJson(payload.toUtf8()).object();
+    const QJsonObject d = QJsonDocument::fromJson(payload).object();
     const auto bump = [&](int counter) {
         if (run.counts)
             ++(*run.counts)[counter];
@@ -352,7 +352,7 @@ Status AuditProjectionCheck::recheck(const QString& runId) {
     while (m_runEvents->next())
         fold(run, m_runEvents->value(0).toLongLong(), m_runEvents->value(1).toLongLong(),
              m_runEvents->value(2).toString(), m_runEvents->value(3).toString(),
-             m_runEvents->value(4).toString());
+             m_runEvents->value(4).toString().toUtf8());
     m_runEvents->finish();
     return compare(runId, run);
 }

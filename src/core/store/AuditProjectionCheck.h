@@ -64,9 +64,9 @@ public:
     AuditProjectionCheck(const AuditProjectionCheck&) = delete;
     AuditProjectionCheck& operator=(const AuditProjectionCheck&) = delete;
 
-    // One event of the chain, already verified, in sequence order.
+    // One event of the chain, already verified, in sequence order (its payload in UTF-8).
     void addEvent(qint64 seq, qint64 at, const QString& kind, const QString& runId,
-                  const QString& requestId, const QString& payload);
+                  const QString& requestId, const QByteArray& payload);
     // Compares the runs that finished so far.
     Status flush();
     // Compares the rest, then looks for rows that have no events at all.
@@ -94,7 +94,7 @@ private:
     };
 
     void fold(RunState& run, qint64 seq, qint64 at, const QString& kind, const QString& requestId,
-              const QString& payload);
+              const QByteArray& payload);
     Status compare(const QString& runId, const RunState& run);
     Status recheck(const QString& runId);
     Status findRowsWithoutEvents();
