@@ -16,6 +16,8 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace m1 {
 
@@ -93,9 +95,20 @@ private:
         std::map<QString, CallState> calls;
     };
 
+    // A runs row: stop_reason and the five counts (NULL is stored as empty).
+    using RunRow = std::array<QString, 6>;
+    struct CallRow {
+        QString requestId;
+        std::array<QString, kCallColumns> values; // NULL is stored as empty
+    };
+    using Batch = std::vector<std::pair<QString, RunState>>;
+
     void fold(RunState& run, qint64 seq, qint64 at, const QString& kind, const QString& requestId,
               const QByteArray& payload);
-    Status compare(const QString& runId, const RunState& run);
+    // Reads the rows of the runs in a few queries (kBatchRuns runs each) and compares them.
+    Status compare(const Batch& runs);
+    void compare(const QString& runId, const RunState& run, const RunRow* row,
+                 const QList<CallRow>& callRows);
     Status recheck(const QString& runId);
     Status findRowsWithoutEvents();
     void addFinding(ProjectionFinding finding);
