@@ -5,6 +5,7 @@
 #include "util/Error.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QCoreApplication>
 #include <QSqlQuery>
 #include <QString>
@@ -55,6 +56,8 @@ public:
     };
 
     static QByteArray genesisHash();
+    // Lower-case hex SHA-256 of data.
+    static QByteArray sha256Hex(QByteArrayView data);
     static QByteArray contentBytes(qint64 seq, qint64 at, const QString& kind, const QString& runId,
                                    const QString& requestId, const QString& payload);
     static QByteArray computeHash(const QByteArray& prevHash, qint64 seq, qint64 at,
@@ -73,6 +76,10 @@ public:
     static Result<VerifyReport> verify(const QString& connectionName, const SqlDialect& dialect);
 
 private:
+    // contentBytes with the payload already in UTF-8.
+    static QByteArray contentBytesOf(qint64 seq, qint64 at, const QString& kind,
+                                     const QString& runId, const QString& requestId,
+                                     const QByteArray& payloadUtf8);
     Error sqlError(const QSqlQuery& query, const QString& what) const;
 
     QString m_connectionName;

@@ -1,6 +1,7 @@
 #include "store/AuditProjectionCheck.h"
 
-#include <QCryptographicHash>
+#include "store/AuditChain.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -88,6 +89,9 @@ constexpr std::array<const char*, 5> kCountColumns{
 // its own events instead (a few KiB per call: this keeps the fold to some tens of MiB).
 constexpr qint64 kMaxPendingCalls = 20000;
 constexpr int kShownChars = 80;
+// Runs whose rows are read by one query: the statement is executed once per this many runs (the
+// Qt driver's per-execution cost was most of the comparison's); unused places are bound to NULL.
+constexpr int kBatchRuns = 64;
 
 // As AuditWriterWorker writes JSON columns.
 QString json(const QJsonValue& value) {
@@ -118,8 +122,7 @@ QString flag(const QJsonValue& value) {
 
 // The stored output is compared by digest: a run's outputs are not kept whole in memory.
 QString digest(const QString& text) {
-    return QString::fromLatin1(
-        QCryptographicHash::hash(text.toUtf8(), QCryptographicHash::Sha256).toHex());
+    return QString::fromLatin1(AuditChain::sha256Hex(text.toUtf8()));
 }
 
 // A column's value as compared: NULL and the empty text alike (the writer stores some empty
@@ -165,7 +168,7 @@ Status AuditProjectionCheck::prepare(std::unique_ptr<QSqlQuery>& query, const QS
 
 void AuditProjectionCheck::addEvent(qint64 seq, qint64 at, const QString& kind,
                                     const QString& runId, const QString& requestId,
-                                    const QString& payload) {
+                                    const QByteArray& payload) {
     if (runId.isEmpty() || m_deferred.contains(runId))
         return;
     if (m_compared.contains(runId)) {
@@ -199,13 +202,13 @@ void AuditProjectionCheck::addEvent(qint64 seq, qint64 at, const QString& kind,
 }
 
 void AuditProjectionCheck::fold(RunState& run, qint64 seq, qint64 at, const QString& kind,
-                                const QString& requestId, const QString& payload) {
+                                const QString& requestId, const QByteArray& payload) {
     if (run.firstSeq < 0)
         run.firstSeq = seq;
     const bool callEvent = kind.startsWith(QLatin1String("call."));
     if (!callEvent && kind != QLatin1String("run.started") && kind != QLatin1String("run.finished"))
         return; // run.plan, api.call: nothing compared
-    const QJsonObject d = QJsonDocument::fromJson(payload.toUtf8()).object();
+    const QJsonObject d = QJsonDocument::fromJson(payload).object();
     const auto bump = [&](int counter) {
         if (run.counts)
             ++(*run.counts)[counter];
@@ -291,34 +294,35 @@ void AuditProjectionCheck::fold(RunState& run, qint64 seq, qint64 at, const QStr
 
 Status AuditProjectionCheck::flush() {
     const QStringList ready = std::exchange(m_ready, {});
+    Batch batch;
+    batch.reserve(ready.size());
     for (const QString& runId : ready) {
         auto it = m_open.find(runId);
         if (it == m_open.end())
             continue; // deferred meanwhile
-        const RunState run = std::move(it->second);
-        m_pendingCalls -= run.calls.size();
+        m_pendingCalls -= it->second.calls.size();
+        batch.emplace_back(runId, std::move(it->second));
         m_open.erase(it);
         m_compared.insert(runId, 0);
-        if (const Status done = compare(runId, run); !done)
-            return done;
     }
-    return {};
+    return compare(batch);
 }
 
 Status AuditProjectionCheck::finish() {
     if (const Status done = flush(); !done)
         return done;
     // Runs still open at the end of the chain (running, or ended without run.finished).
-    while (!m_open.empty()) {
-        auto it = m_open.begin();
-        const QString runId = it->first;
-        const RunState run = std::move(it->second);
-        m_open.erase(it);
+    Batch open;
+    open.reserve(m_open.size());
+    for (auto& [runId, run] : m_open) {
+        open.emplace_back(runId, std::move(run));
         m_compared.insert(runId, 0);
-        if (const Status done = compare(runId, run); !done)
-            return done;
     }
+    m_open.clear();
     m_pendingCalls = 0;
+    if (const Status done = compare(open); !done)
+        return done;
+    open.clear();
     for (const QString& runId : std::as_const(m_deferred)) {
         if (const Status done = recheck(runId); !done)
             return done;
@@ -348,13 +352,15 @@ Status AuditProjectionCheck::recheck(const QString& runId) {
     if (!m_runEvents->exec())
         return std::unexpected(
             sqlError(*m_runEvents, tr("Reading the events of run %1").arg(runId)));
-    RunState run;
+    Batch batch(1);
+    batch.front().first = runId;
+    RunState& run = batch.front().second;
     while (m_runEvents->next())
         fold(run, m_runEvents->value(0).toLongLong(), m_runEvents->value(1).toLongLong(),
              m_runEvents->value(2).toString(), m_runEvents->value(3).toString(),
-             m_runEvents->value(4).toString());
+             m_runEvents->value(4).toString().toUtf8());
     m_runEvents->finish();
-    return compare(runId, run);
+    return compare(batch);
 }
 
 void AuditProjectionCheck::addFinding(ProjectionFinding finding) {
@@ -365,7 +371,86 @@ void AuditProjectionCheck::addFinding(ProjectionFinding finding) {
         ++m_report.moreFindings;
 }
 
-Status AuditProjectionCheck::compare(const QString& runId, const RunState& run) {
+Status AuditProjectionCheck::compare(const Batch& runs) {
+    if (runs.empty())
+        return {};
+    const auto placeholders = [] {
+        QString list = QStringLiteral("?");
+        for (int i = 1; i < kBatchRuns; ++i)
+            list += QStringLiteral(", ?");
+        return list;
+    };
+    if (m_runRow == nullptr) {
+        QString sql = QStringLiteral("SELECT run_id, stop_reason");
+        for (const char* column : kCountColumns)
+            sql += QStringLiteral(", ") + QLatin1String(column);
+        if (const Status prepared = prepare(m_runRow, sql +
+                                                          QStringLiteral(" FROM runs WHERE run_id "
+                                                                         "IN (") +
+                                                          placeholders() + QLatin1Char(')'));
+            !prepared)
+            return prepared;
+    }
+    if (m_callRows == nullptr) {
+        QString select = QStringLiteral("SELECT run_id, request_id");
+        for (const char* column : kColumnNames)
+            select += QStringLiteral(", ") + QLatin1String(column);
+        if (const Status prepared = prepare(
+                m_callRows, select + QStringLiteral(" FROM tool_calls WHERE run_id IN (") +
+                                placeholders() + QStringLiteral(") ORDER BY run_id, request_id"));
+            !prepared)
+            return prepared;
+    }
+    const QVariant none(QMetaType::fromType<QString>());
+    QHash<QString, RunRow> runRows;
+    QHash<QString, QList<CallRow>> callRows;
+    for (std::size_t from = 0; from < runs.size(); from += kBatchRuns) {
+        const std::size_t to = std::min(runs.size(), from + kBatchRuns);
+        const QString& firstRun = runs[from].first;
+        runRows.clear();
+        callRows.clear();
+        bool anyCalls = false;
+        for (std::size_t i = from; i < from + kBatchRuns; ++i) {
+            const QVariant id = i < to ? QVariant(runs[i].first) : none;
+            m_runRow->bindValue(int(i - from), id);
+            // Seeded runs (and runs without a start) with no call events: no call rows compared.
+            const bool withCalls = i < to && !(runs[i].second.calls.empty() &&
+                                               (runs[i].second.seeded || !runs[i].second.started));
+            anyCalls = anyCalls || withCalls;
+            m_callRows->bindValue(int(i - from), withCalls ? id : none);
+        }
+        if (!m_runRow->exec())
+            return std::unexpected(sqlError(*m_runRow, tr("Reading run %1").arg(firstRun)));
+        while (m_runRow->next()) {
+            RunRow& row = runRows[m_runRow->value(0).toString()];
+            for (int c = 0; c < int(row.size()); ++c)
+                row[c] = columnText(m_runRow->value(c + 1));
+        }
+        m_runRow->finish();
+        if (anyCalls) {
+            if (!m_callRows->exec())
+                return std::unexpected(
+                    sqlError(*m_callRows, tr("Reading the tool calls of run %1").arg(firstRun)));
+            while (m_callRows->next()) {
+                CallRow row;
+                row.requestId = m_callRows->value(1).toString();
+                for (int c = 0; c < ColumnCount; ++c)
+                    row.values[c] = columnText(m_callRows->value(c + 2));
+                callRows[m_callRows->value(0).toString()].append(std::move(row));
+            }
+            m_callRows->finish();
+        }
+        for (std::size_t i = from; i < to; ++i) {
+            const auto& [runId, run] = runs[i];
+            const auto row = runRows.constFind(runId);
+            compare(runId, run, row == runRows.cend() ? nullptr : &*row, callRows.value(runId));
+        }
+    }
+    return {};
+}
+
+void AuditProjectionCheck::compare(const QString& runId, const RunState& run, const RunRow* row,
+                                   const QList<CallRow>& callRows) {
     ++m_report.checkedRuns;
     // This run's findings, listed in the order of their events (rows without events last).
     QList<ProjectionFinding> found;
@@ -379,18 +464,8 @@ Status AuditProjectionCheck::compare(const QString& runId, const RunState& run) 
     };
     if (run.seeded)
         ++m_report.seededRuns;
-    QString sql = QStringLiteral("SELECT stop_reason");
-    for (const char* column : kCountColumns)
-        sql += QStringLiteral(", ") + QLatin1String(column);
-    if (const Status prepared =
-            prepare(m_runRow, sql + QStringLiteral(" FROM runs WHERE run_id = ?"));
-        !prepared)
-        return prepared;
-    m_runRow->bindValue(0, runId);
-    if (!m_runRow->exec())
-        return std::unexpected(sqlError(*m_runRow, tr("Reading run %1").arg(runId)));
     const qint64 runSeq = run.finished ? run.finishedSeq : run.firstSeq;
-    if (!m_runRow->next()) {
+    if (row == nullptr) {
         found.append(
             {QStringLiteral("runs"),
              runId,
@@ -422,42 +497,28 @@ Status AuditProjectionCheck::compare(const QString& runId, const RunState& run) 
         };
         // A run still going has no stop reason; one whose run.finished lies before the kept chain
         // cannot be known.
-        const QString storedReason = columnText(m_runRow->value(0));
+        const QString& storedReason = (*row)[0];
         if ((run.finished || run.started) && storedReason != run.stopReason)
             differs(QStringLiteral("stop_reason"), storedReason, run.stopReason);
         if (run.counts) {
             for (int i = 0; i < 5; ++i) {
-                const QString stored = columnText(m_runRow->value(i + 1));
+                const QString& stored = (*row)[i + 1];
                 const QString expected = QString::number((*run.counts)[i]);
                 if (stored != expected)
                     differs(QString::fromLatin1(kCountColumns[i]), stored, expected);
             }
         }
     }
-    m_runRow->finish();
 
     // Seeded runs: their call rows have no events. Nothing else to compare without call events.
     if (run.calls.empty() && (run.seeded || !run.started)) {
         listFound();
-        return {};
+        return;
     }
-    if (m_callRows == nullptr) {
-        QString select = QStringLiteral("SELECT request_id");
-        for (const char* column : kColumnNames)
-            select += QStringLiteral(", ") + QLatin1String(column);
-        if (const Status prepared =
-                prepare(m_callRows, select + QStringLiteral(" FROM tool_calls WHERE run_id = ?"));
-            !prepared)
-            return prepared;
-    }
-    m_callRows->bindValue(0, runId);
-    if (!m_callRows->exec())
-        return std::unexpected(
-            sqlError(*m_callRows, tr("Reading the tool calls of run %1").arg(runId)));
     QSet<QString> seen;
     qint64 compared = 0;
-    while (m_callRows->next()) {
-        const QString requestId = m_callRows->value(0).toString();
+    for (const CallRow& callRow : callRows) {
+        const QString& requestId = callRow.requestId;
         const auto call = run.calls.find(requestId);
         if (call == run.calls.end() || !call->second.proposed) {
             // Rows of seeded runs have no events; a run whose start was pruned may have lost the
@@ -480,7 +541,7 @@ Status AuditProjectionCheck::compare(const QString& runId, const RunState& run) 
         ++compared;
         const CallState& expected = call->second;
         for (int c = 0; c < ColumnCount; ++c) {
-            QString stored = columnText(m_callRows->value(c + 1));
+            const QString& stored = callRow.values[c];
             const QString& want = expected.values[c];
             const bool differs =
                 c == Output && !want.isEmpty() ? digest(stored) != want : stored != want;
@@ -498,7 +559,6 @@ Status AuditProjectionCheck::compare(const QString& runId, const RunState& run) 
                                    QString::number(expected.firstSeq), said)});
         }
     }
-    m_callRows->finish();
     for (const auto& [requestId, call] : run.calls) {
         if (!call.proposed || seen.contains(requestId))
             continue;
@@ -517,7 +577,6 @@ Status AuditProjectionCheck::compare(const QString& runId, const RunState& run) 
     listFound();
     m_report.checkedCalls += compared;
     m_compared.insert(runId, compared);
-    return {};
 }
 
 Status AuditProjectionCheck::findRowsWithoutEvents() {

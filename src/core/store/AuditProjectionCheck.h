@@ -16,6 +16,8 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace m1 {
 
@@ -64,9 +66,9 @@ public:
     AuditProjectionCheck(const AuditProjectionCheck&) = delete;
     AuditProjectionCheck& operator=(const AuditProjectionCheck&) = delete;
 
-    // One event of the chain, already verified, in sequence order.
+    // One event of the chain, already verified, in sequence order (its payload in UTF-8).
     void addEvent(qint64 seq, qint64 at, const QString& kind, const QString& runId,
-                  const QString& requestId, const QString& payload);
+                  const QString& requestId, const QByteArray& payload);
     // Compares the runs that finished so far.
     Status flush();
     // Compares the rest, then looks for rows that have no events at all.
@@ -93,9 +95,20 @@ private:
         std::map<QString, CallState> calls;
     };
 
+    // A runs row: stop_reason and the five counts (NULL is stored as empty).
+    using RunRow = std::array<QString, 6>;
+    struct CallRow {
+        QString requestId;
+        std::array<QString, kCallColumns> values; // NULL is stored as empty
+    };
+    using Batch = std::vector<std::pair<QString, RunState>>;
+
     void fold(RunState& run, qint64 seq, qint64 at, const QString& kind, const QString& requestId,
-              const QString& payload);
-    Status compare(const QString& runId, const RunState& run);
+              const QByteArray& payload);
+    // Reads the rows of the runs in a few queries (kBatchRuns runs each) and compares them.
+    Status compare(const Batch& runs);
+    void compare(const QString& runId, const RunState& run, const RunRow* row,
+                 const QList<CallRow>& callRows);
     Status recheck(const QString& runId);
     Status findRowsWithoutEvents();
     void addFinding(ProjectionFinding finding);
