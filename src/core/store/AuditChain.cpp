@@ -1,11 +1,10 @@
 #include "store/AuditChain.h"
 
-#include <QCryptographicHash>
+#include "util/Sha256.h"
+
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QVariant>
-
-#include <openssl/evp.h>
 
 #include <limits>
 #include <memory>
@@ -21,31 +20,6 @@ void appendField(QByteArray& out, const QByteArray& field) {
     out.append(':');
     out.append(field);
     out.append(';');
-}
-
-// SHA-256 through OpenSSL (hardware SHA extensions where the CPU has them): several times
-// faster than QCryptographicHash, which dominated the cost of walking the chain.
-struct DigestContextFree {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-};
-
-QByteArray sha256HexOf(QByteArrayView first, QByteArrayView second) {
-    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    thread_local const std::unique_ptr<EVP_MD_CTX, DigestContextFree> context(EVP_MD_CTX_new());
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (sha256 == nullptr || context == nullptr ||
-        EVP_DigestInit_ex(context.get(), sha256, nullptr) != 1 ||
-        EVP_DigestUpdate(context.get(), first.data(), size_t(first.size())) != 1 ||
-        EVP_DigestUpdate(context.get(), second.data(), size_t(second.size())) != 1 ||
-        EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
-        // Not expected with a working OpenSSL; Qt's implementation gives the same digest.
-        QCryptographicHash hash(QCryptographicHash::Sha256);
-        hash.addData(first);
-        hash.addData(second);
-        return hash.result().toHex();
-    }
-    return QByteArray(reinterpret_cast<const char*>(digest), int(length)).toHex();
 }
 
 QVariant textOrNull(const QString& text) {
@@ -89,11 +63,7 @@ QByteArray AuditChain::contentBytesOf(qint64 seq, qint64 at, const QString& kind
 QByteArray AuditChain::computeHash(const QByteArray& prevHash, qint64 seq, qint64 at,
                                    const QString& kind, const QString& runId,
                                    const QString& requestId, const QString& payload) {
-    return sha256HexOf(prevHash, contentBytes(seq, at, kind, runId, requestId, payload));
-}
-
-QByteArray AuditChain::sha256Hex(QByteArrayView data) {
-    return sha256HexOf(data, {});
+    return sha256Hex(prevHash, contentBytes(seq, at, kind, runId, requestId, payload));
 }
 
 AuditChain::AuditChain(QString connectionName, SqlDialect dialect)
@@ -249,7 +219,7 @@ Result<AuditChain::VerifyReport> AuditChain::verify(const QString& connectionNam
             const QString requestId = rows.value(4).toString();
             const QByteArray payload = rows.value(5).toString().toUtf8();
             const QByteArray actual =
-                sha256HexOf(prevHash, contentBytesOf(seq, at, kind, runId, requestId, payload));
+                sha256Hex(prevHash, contentBytesOf(seq, at, kind, runId, requestId, payload));
             if (prevHash != runningHash) {
                 rows.finish();
                 const bool selfConsistent = actual == storedHash;

@@ -56,8 +56,6 @@ public:
     };
 
     static QByteArray genesisHash();
-    // Lower-case hex SHA-256 of data.
-    static QByteArray sha256Hex(QByteArrayView data);
     static QByteArray contentBytes(qint64 seq, qint64 at, const QString& kind, const QString& runId,
                                    const QString& requestId, const QString& payload);
     static QByteArray computeHash(const QByteArray& prevHash, qint64 seq, qint64 at,

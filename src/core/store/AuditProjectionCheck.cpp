@@ -1,5 +1,7 @@
 #include "store/AuditProjectionCheck.h"
 
+#include "util/Sha256.h"
+
 #include "store/AuditChain.h"
 
 #include <QJsonArray>
@@ -122,7 +124,7 @@ QString flag(const QJsonValue& value) {
 
 // The stored output is compared by digest: a run's outputs are not kept whole in memory.
 QString digest(const QString& text) {
-    return QString::fromLatin1(AuditChain::sha256Hex(text.toUtf8()));
+    return QString::fromLatin1(sha256Hex(text.toUtf8()));
 }
 
 // A column's value as compared: NULL and the empty text alike (the writer stores some empty

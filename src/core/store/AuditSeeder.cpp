@@ -4,8 +4,8 @@
 #include "store/AuditEvent.h"
 #include "store/AuditRollups.h"
 #include "store/AuditStore.h"
+#include "util/Sha256.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QJsonDocument>
 #include <QSqlError>
@@ -242,8 +242,7 @@ Result<AuditSeeder::Report> AuditSeeder::seed(const AuditStore& store, const Opt
                                QStringLiteral("src/main.cpp:12: match\nsrc/util.cpp:40: match")};
     QString outputHashes[3];
     for (int i = 0; i < 3; ++i)
-        outputHashes[i] = QString::fromLatin1(
-            QCryptographicHash::hash(outputs[i].toUtf8(), QCryptographicHash::Sha256).toHex());
+        outputHashes[i] = QString::fromLatin1(sha256Hex(outputs[i].toUtf8()));
 
     std::mt19937_64 rng(options.seed);
     Report report;

@@ -1,8 +1,8 @@
 #include "store/AuditWriterWorker.h"
 
 #include "store/AuditRollups.h"
+#include "util/Sha256.h"
 
-#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
@@ -147,9 +147,7 @@ QJsonObject AuditWriterWorker::storedData(const AuditEvent& event) const {
         }
         data.insert(QStringLiteral("output"), QString::fromUtf8(kept));
         data.insert(QStringLiteral("output_size"), static_cast<double>(full.size()));
-        data.insert(QStringLiteral("output_sha256"),
-                    QString::fromLatin1(
-                        QCryptographicHash::hash(full, QCryptographicHash::Sha256).toHex()));
+        data.insert(QStringLiteral("output_sha256"), QString::fromLatin1(sha256Hex(full)));
         data.insert(QStringLiteral("output_truncated"), truncated);
     }
     return data;

@@ -1,11 +1,10 @@
 #include "util/CanonicalJson.h"
 
+#include "util/Sha256.h"
 #include "util/Utf8.h"
 
 #include <QJsonArray>
 #include <QVariant>
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -244,13 +243,7 @@ QByteArray CanonicalJson::pythonFloatRepr(double value) {
 }
 
 QByteArray CanonicalJson::sha256Hex(const QJsonObject& object) {
-    const QByteArray bytes = serialize(object);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(bytes.constData(), size_t(bytes.size()), digest, &length, EVP_sha256(),
-                   nullptr) != 1)
-        return {}; // an empty hash never matches a token's 64-digit claim
-    return QByteArray(reinterpret_cast<const char*>(digest), length).toHex();
+    return m1::sha256Hex(serialize(object));
 }
 
 } // namespace m1
