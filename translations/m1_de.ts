@@ -750,6 +750,10 @@
         <source>Cannot write the log file %1: %2</source>
         <translation>Die Protokolldatei %1 kann nicht geschrieben werden: %2</translation>
     </message>
+    <message>
+        <source>M1_LOG_LEVEL is &quot;%1&quot;, which is no log level (config.log_level). Use one of: debug, info, warning, critical; or unset it to use the settings&apos; monitoring.log.level.</source>
+        <translation>M1_LOG_LEVEL ist &quot;%1&quot;, das ist keine Protokollstufe (config.log_level). Verwenden Sie eine von: debug, info, warning, critical; oder entfernen Sie die Variable, um monitoring.log.level aus den Einstellungen zu verwenden.</translation>
+    </message>
 </context>
 <context>
     <name>JsonSchema</name>
@@ -5060,10 +5064,6 @@ Kosten: %4</translation>
     <message>
         <source>Error code: %1. Check the settings file, the database location (--db) and the folders&apos; permissions, then start again.</source>
         <translation>Fehlercode: %1. Prüfen Sie die Einstellungsdatei, den Speicherort der Datenbank (--db) und die Ordnerberechtigungen und starten Sie dann erneut.</translation>
-    </message>
-    <message>
-        <source>M1_LOG_LEVEL is &quot;%1&quot;, which is no log level. Use one of: debug, info, warning, critical; or unset it to use the level in the settings.</source>
-        <translation>M1_LOG_LEVEL ist &quot;%1&quot;, das ist keine Protokollstufe. Verwenden Sie eine von: debug, info, warning, critical; oder entfernen Sie die Variable, um die Stufe aus den Einstellungen zu verwenden.</translation>
     </message>
 </context>
 </TS>

@@ -3,7 +3,6 @@
 #include "ScreenshotTour.h"
 
 #include "Version.h"
-#include "config/MonitoringSettings.h"
 #include "monitoring/JsonLogger.h"
 #include "util/AppIdentity.h"
 
@@ -44,20 +43,6 @@ void installTranslators(QApplication& app) {
     if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),
                  QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
         QApplication::installTranslator(qt);
-}
-
-// The program's log, as m1ctl writes it: JSON lines into the settings' log file (rotated),
-// readable on stderr when that is a terminal, every message through the secret redactor, at the
-// settings' level or M1_LOG_LEVEL's. A log that cannot be written never stops the app.
-void startLogging(const m1::MonitoringSettings& monitoring) {
-    m1::JsonLogger::Options options;
-    options.filePath = monitoring.effectiveLogFile();
-    options.level = m1::JsonLogger::levelFromEnvironment(
-        m1::JsonLogger::levelFromName(monitoring.logLevel).value_or(m1::JsonLogger::Level::Info));
-    options.maxFileBytes = monitoring.logMaxFileBytes;
-    options.maxFiles = monitoring.logMaxFiles;
-    options.stderrMode = m1::JsonLogger::StderrMode::Auto;
-    m1::JsonLogger::install(options);
 }
 
 // Calls `then` once, right after the window's first paint (a second after it is shown at the
@@ -161,16 +146,10 @@ int main(int argc, char** argv) {
     }
 
     // M1_LOG_LEVEL must name a level (as for m1ctl): a typo is said, not ignored.
-    const QString logLevel = qEnvironmentVariable("M1_LOG_LEVEL");
-    auto context = !logLevel.isEmpty() && !m1::JsonLogger::levelFromName(logLevel)
-                       ? m1::Result<std::unique_ptr<m1::AppContext>>(std::unexpected(m1::Error{
-                             QStringLiteral("config.log_level"),
-                             QApplication::translate(
-                                 "main", "M1_LOG_LEVEL is \"%1\", which is no log level. Use "
-                                         "one of: debug, info, warning, critical; or unset it to "
-                                         "use the level in the settings.")
-                                 .arg(logLevel.left(40))}))
-                       : m1::AppContext::create(options);
+    const m1::Status logLevel = m1::JsonLogger::checkEnvironmentLevel();
+    auto context =
+        logLevel ? m1::AppContext::create(options)
+                 : m1::Result<std::unique_ptr<m1::AppContext>>(std::unexpected(logLevel.error()));
     if (!context) {
         QMessageBox box(QMessageBox::Critical, QApplication::translate("main", "Cannot start"),
                         context.error().message, QMessageBox::Close);
@@ -187,7 +166,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(screenshot))
         return m1::ScreenshotTour::run(**context, parser.value(screenshot));
     if (!parser.isSet(probe))
-        startLogging((*context)->settings().monitoring);
+        m1::JsonLogger::installFromSettings((*context)->settings().monitoring);
 
     // The store opens on a worker (a database server may be slow to answer) once the window has
     // painted: the window shows at once and says the store is opening; runs wait for it.

@@ -120,13 +120,8 @@ Status Services::checkEnvironment() {
                        "(config.missing). Fix the path, or unset M1_SETTINGS to use the default "
                        "settings file.")
                         .arg(settingsFile));
-    const QString level = qEnvironmentVariable("M1_LOG_LEVEL");
-    if (!level.isEmpty() && !JsonLogger::levelFromName(level))
-        return fail(QStringLiteral("config.log_level"),
-                    tr("M1_LOG_LEVEL is \"%1\", which is no log level (config.log_level). Use "
-                       "one of: debug, info, warning, critical; or unset it to use the settings' "
-                       "monitoring.log.level.")
-                        .arg(level.left(40)));
+    if (const Status level = JsonLogger::checkEnvironmentLevel(); !level)
+        return level;
     return {};
 }
 
@@ -134,15 +129,7 @@ void Services::startLogging() {
     SecretRedactor::global().addSecretsFromEnvironment();
     // Settings errors are reported by the command that needs them; logging starts regardless.
     const auto loaded = Settings::load();
-    const MonitoringSettings monitoring = loaded ? loaded->monitoring : MonitoringSettings();
-    JsonLogger::Options options;
-    options.filePath = monitoring.effectiveLogFile();
-    options.level = JsonLogger::levelFromEnvironment(
-        JsonLogger::levelFromName(monitoring.logLevel).value_or(JsonLogger::Level::Info));
-    options.maxFileBytes = monitoring.logMaxFileBytes;
-    options.maxFiles = monitoring.logMaxFiles;
-    options.stderrMode = JsonLogger::StderrMode::Auto;
-    JsonLogger::install(options);
+    JsonLogger::installFromSettings(loaded ? loaded->monitoring : MonitoringSettings());
 }
 
 Result<Workspace> Services::workspace(const QString& dir) {

@@ -1,5 +1,7 @@
 #include "monitoring/JsonLogger.h"
 
+#include "config/MonitoringSettings.h"
+
 #include "monitoring/LogContext.h"
 #include "monitoring/SecretRedactor.h"
 
@@ -277,6 +279,27 @@ QString JsonLogger::levelName(Level level) {
 
 JsonLogger::Level JsonLogger::levelFromEnvironment(Level fallback) {
     return levelFromName(qEnvironmentVariable("M1_LOG_LEVEL")).value_or(fallback);
+}
+
+Status JsonLogger::checkEnvironmentLevel() {
+    const QString level = qEnvironmentVariable("M1_LOG_LEVEL");
+    if (level.isEmpty() || levelFromName(level))
+        return {};
+    return fail(QStringLiteral("config.log_level"),
+                tr("M1_LOG_LEVEL is \"%1\", which is no log level (config.log_level). Use one of: "
+                   "debug, info, warning, critical; or unset it to use the settings' "
+                   "monitoring.log.level.")
+                    .arg(level.left(40)));
+}
+
+void JsonLogger::installFromSettings(const MonitoringSettings& monitoring) {
+    Options options;
+    options.filePath = monitoring.effectiveLogFile();
+    options.level = levelFromEnvironment(levelFromName(monitoring.logLevel).value_or(Level::Info));
+    options.maxFileBytes = monitoring.logMaxFileBytes;
+    options.maxFiles = monitoring.logMaxFiles;
+    options.stderrMode = StderrMode::Auto;
+    install(options);
 }
 
 QByteArray JsonLogger::jsonString(const QString& text) {

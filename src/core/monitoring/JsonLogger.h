@@ -5,12 +5,15 @@
 #include <QString>
 #include <QtGlobal>
 
+#include "util/Error.h"
+
 #include <functional>
 #include <optional>
 
 namespace m1 {
 
 class SecretRedactor;
+class MonitoringSettings;
 
 // The program's log: a Qt message handler (qInstallMessageHandler) that writes each message as one
 // JSON line {"ts","level","category","msg","run_id","request_id"} to a file, with size-based
@@ -55,6 +58,11 @@ public:
     static QString levelName(Level level);
     // M1_LOG_LEVEL when it names a level, else `fallback`.
     static Level levelFromEnvironment(Level fallback);
+    // "config.log_level" when M1_LOG_LEVEL is set but names no level (a typo is said, not ignored).
+    static Status checkEnvironmentLevel();
+    // The program's log as the settings describe it (file, level, rotation), M1_LOG_LEVEL over the
+    // level, readable on stderr when that is a terminal; m1ctl and the desktop app alike.
+    static void installFromSettings(const MonitoringSettings& monitoring);
 
     // One JSON line (with its final "\n") as the file receives it.
     static QByteArray formatLine(Level level, const char* category, const QString& message,
