@@ -173,4 +173,21 @@ QByteArray SseScript::textTurn(const QString& text, const QString& stopReason) {
         .bytes();
 }
 
+QByteArray SseScript::toolTurn(const QList<ToolUse>& uses, const QString& text, const QString& stop,
+                               int inputTokens) {
+    SseScript s;
+    s.messageStart(QStringLiteral("msg_%1").arg(uses.isEmpty() ? QStringLiteral("x") : uses[0].id),
+                   QStringLiteral("claude-sonnet-4-6"), inputTokens);
+    s.textBlock(0, {text});
+    int index = 1;
+    for (const ToolUse& u : uses) {
+        const QString json =
+            QString::fromUtf8(QJsonDocument(u.input).toJson(QJsonDocument::Compact));
+        s.toolUseBlock(index++, u.id, u.name, {QString(), json.left(5), json.mid(5)});
+    }
+    s.messageDelta(stop, 40);
+    s.messageStop();
+    return s.bytes();
+}
+
 } // namespace m1::test

@@ -36,6 +36,19 @@ public:
     static QByteArray textTurn(const QString& text,
                                const QString& stopReason = QStringLiteral("end_turn"));
 
+    // One proposed call of toolTurn().
+    struct ToolUse {
+        QString id;
+        QString name;
+        QJsonObject input;
+    };
+    // A complete turn: a text block, then one tool_use block per call (each input split across
+    // input_json_delta events), stop reason `stop`.
+    static QByteArray toolTurn(const QList<ToolUse>& uses,
+                               const QString& text = QStringLiteral("Working."),
+                               const QString& stop = QStringLiteral("tool_use"),
+                               int inputTokens = 1250);
+
 private:
     QByteArray m_bytes;
 };

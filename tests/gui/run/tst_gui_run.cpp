@@ -10,6 +10,7 @@
 #include "HistoryModel.h"
 #include "HistoryView.h"
 #include "MainWindow.h"
+#include "ReplayTranscript.h"
 #include "RunSession.h"
 #include "RunTab.h"
 #include "ScreenshotTour.h"
@@ -44,25 +45,9 @@ using namespace m1;
 
 namespace {
 
-QJsonObject toolUse(const QString& id, const QString& name, const QJsonObject& input) {
-    return QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_use")},
-                       {QStringLiteral("id"), id},
-                       {QStringLiteral("name"), name},
-                       {QStringLiteral("input"), input}};
-}
-
-QJsonObject turn(const QJsonArray& content, const QString& stopReason) {
-    return QJsonObject{
-        {QStringLiteral("content"), content},
-        {QStringLiteral("stop_reason"), stopReason},
-        {QStringLiteral("usage"), QJsonObject{{QStringLiteral("input_tokens"), 1000},
-                                              {QStringLiteral("output_tokens"), 50}}}};
-}
-
-QJsonObject text(const QString& t) {
-    return QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
-                       {QStringLiteral("text"), t}};
-}
+using m1::test::replay::text;
+using m1::test::replay::toolUse;
+using m1::test::replay::turn;
 
 } // namespace
 

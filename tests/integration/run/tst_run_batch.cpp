@@ -25,27 +25,7 @@ using m1::test::SseScript;
 
 namespace {
 
-struct Use {
-    QString id;
-    QString name;
-    QJsonObject input;
-};
-
-QByteArray toolTurn(const QList<Use>& uses) {
-    SseScript s;
-    s.messageStart(QStringLiteral("msg_%1").arg(uses.at(0).id), QStringLiteral("claude-sonnet-4-6"),
-                   1000);
-    s.textBlock(0, {QStringLiteral("Several at once.")});
-    int index = 1;
-    for (const Use& u : uses) {
-        const QString json =
-            QString::fromUtf8(QJsonDocument(u.input).toJson(QJsonDocument::Compact));
-        s.toolUseBlock(index++, u.id, u.name, {QString(), json.left(4), json.mid(4)});
-    }
-    s.messageDelta(QStringLiteral("tool_use"), 40);
-    s.messageStop();
-    return s.bytes();
-}
+using Use = SseScript::ToolUse;
 
 QList<Use> threeWrites(const QString& prefix) {
     QList<Use> uses;
@@ -99,7 +79,7 @@ private slots:
 
     void answersInAnyOrderRunInTheMessagesOrder() {
         const QList<Use> uses = threeWrites(QStringLiteral("o"));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(uses)));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(uses)));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         gate->silent = true;
         auto run = makeRun(h->config("Three writes"));
@@ -160,7 +140,7 @@ private slots:
         test::writeFile(h->workspaceDir + QStringLiteral("/r.txt"), "r\n");
         uses[1] = {QStringLiteral("toolu_read"), QStringLiteral("read_file"),
                    QJsonObject{{"path", "r.txt"}}};
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(uses)));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(uses)));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         ApprovalDecision deny = ScriptedApprovalGate::deny(QStringLiteral("not that one"));
         deny.decisionMs = 42;
@@ -184,7 +164,7 @@ private slots:
 
     void stopWhileTheBatchWaitsCancelsEveryCall() {
         const QList<Use> uses = threeWrites(QStringLiteral("s"));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(uses)));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(uses)));
         gate->silent = true;
         auto run = makeRun(h->config("Stop"));
         run->start();
@@ -201,7 +181,7 @@ private slots:
     void oneApprovedThenStopCancelsTheRest() {
         // The first call is approved and runs; the stop comes while the others wait.
         const QList<Use> uses = threeWrites(QStringLiteral("p"));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(uses)));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(uses)));
         gate->silent = true;
         auto run = makeRun(h->config("Partial"));
         QSignalSpy executed(run.get(), &RunController::proposalExecuted);
@@ -218,7 +198,7 @@ private slots:
 
     void theBatchExpiresTogether() {
         const QList<Use> uses = threeWrites(QStringLiteral("x")).mid(0, 2);
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(uses)));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(uses)));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         gate->silent = true;
         RunConfig c = h->config("Expire");

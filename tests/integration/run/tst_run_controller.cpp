@@ -29,28 +29,7 @@ using m1::test::SseScript;
 
 namespace {
 
-struct Use {
-    QString id;
-    QString name;
-    QJsonObject input;
-};
-
-QByteArray toolTurn(const QList<Use>& uses, const QString& text = QStringLiteral("Working."),
-                    const QString& stop = QStringLiteral("tool_use"), int inputTokens = 1250) {
-    SseScript s;
-    s.messageStart(QStringLiteral("msg_%1").arg(uses.isEmpty() ? QStringLiteral("x") : uses[0].id),
-                   QStringLiteral("claude-sonnet-4-6"), inputTokens);
-    s.textBlock(0, {text});
-    int index = 1;
-    for (const Use& u : uses) {
-        const QString json =
-            QString::fromUtf8(QJsonDocument(u.input).toJson(QJsonDocument::Compact));
-        s.toolUseBlock(index++, u.id, u.name, {QString(), json.left(5), json.mid(5)});
-    }
-    s.messageDelta(stop, 40);
-    s.messageStop();
-    return s.bytes();
-}
+using Use = SseScript::ToolUse;
 
 QJsonObject requestBody(const FakeClaudeServer& server, int i) {
     return QJsonDocument::fromJson(server.requests().at(i).body).object();
@@ -163,7 +142,7 @@ class TestRunController : public QObject {
     // before makePausingRun (it rebuilds the policy), then startUntilPaused.
     void pauseAtApproval(const QString& callId, const QString& path, const QString& editedContent) {
         QVERIFY(h->setRules("{\"allow\":[],\"ask\":[\"write_file(*)\"],\"deny\":[]}"));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{callId, "write_file", QJsonObject{{"path", path}, {"content", "draft\n"}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Written.")));
         gate->fallback = [this, editedContent](const PendingApproval& pending) {
@@ -203,8 +182,8 @@ private slots:
 
     void endToEndMultiTurn() {
         server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_e1", "read_file", QJsonObject{{"path", "README.md"}}}})));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+            SseScript::toolTurn({{"toolu_e1", "read_file", QJsonObject{{"path", "README.md"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_e2", "read_file", QJsonObject{{"path", "a.txt"}}},
              {"toolu_e3", "list_directory", QJsonObject{{"path", "."}}},
              {"toolu_e4", "update_plan",
@@ -266,7 +245,7 @@ private slots:
     }
 
     void approvalFlow() {
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_w1", "write_file", QJsonObject{{"path", "new.txt"}, {"content", "hi\n"}}},
              {"toolu_c1", "run_command",
               QJsonObject{{"argv", QJsonArray{"touch", "marker-denied"}}}},
@@ -307,7 +286,7 @@ private slots:
         const QByteArray link = (h->workspaceDir + QStringLiteral("/link.md")).toLocal8Bit();
         QVERIFY(::symlink("a.txt", link.constData()) == 0);
         server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_g1", "read_file", QJsonObject{{"path", "link.md"}}}})));
+            SseScript::toolTurn({{"toolu_g1", "read_file", QJsonObject{{"path", "link.md"}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         gate->fallback = [link](const PendingApproval&) {
             ::unlink(link.constData());
@@ -328,7 +307,7 @@ private slots:
 
     void policyDenyRule() {
         QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[\"run_command(touch *)\"]}"));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_d1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "m"}}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         auto run = makeRun(h->config("Touch"));
@@ -345,7 +324,7 @@ private slots:
     }
 
     void dryRun() {
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_y1", "write_file", QJsonObject{{"path", "dry.txt"}, {"content", "x"}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         gate->script = {ScriptedApprovalGate::approve()};
@@ -438,8 +417,8 @@ private slots:
     void maxSteps() {
         for (int i = 1; i <= 3; ++i)
             server->enqueue(FakeClaudeServer::Reply::stream(
-                toolTurn({{QStringLiteral("toolu_s%1").arg(i), "read_file",
-                           QJsonObject{{"path", "a.txt"}}}})));
+                SseScript::toolTurn({{QStringLiteral("toolu_s%1").arg(i), "read_file",
+                                      QJsonObject{{"path", "a.txt"}}}})));
         RunConfig c = h->config("Loop");
         c.limits.maxSteps = 2;
         auto run = makeRun(c);
@@ -450,9 +429,9 @@ private slots:
 
     void maxToolCalls() {
         server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_t1", "read_file", QJsonObject{{"path", "a.txt"}}},
-                      {"toolu_t2", "read_file", QJsonObject{{"path", "a.txt"}}},
-                      {"toolu_t3", "read_file", QJsonObject{{"path", "a.txt"}}}})));
+            SseScript::toolTurn({{"toolu_t1", "read_file", QJsonObject{{"path", "a.txt"}}},
+                                 {"toolu_t2", "read_file", QJsonObject{{"path", "a.txt"}}},
+                                 {"toolu_t3", "read_file", QJsonObject{{"path", "a.txt"}}}})));
         RunConfig c = h->config("Many");
         c.limits.maxToolCalls = 2;
         auto run = makeRun(c);
@@ -463,7 +442,7 @@ private slots:
     }
 
     void maxRuntimeWhileWaitingForApproval() {
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_r1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "late"}}}}})));
         gate->silent = true;
         RunConfig c = h->config("Slow");
@@ -477,7 +456,7 @@ private slots:
     }
 
     void approvalExpires() {
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_x1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "never"}}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         gate->silent = true;
@@ -500,11 +479,11 @@ private slots:
     // Every step of a run reaches the metrics and the alerts given to the controller.
     void telemetryAndAlerts() {
         QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[\"run_command(touch *)\"]}"));
-        server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_t1", "read_file", QJsonObject{{"path", "a.txt"}}},
-                      {"toolu_t2", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "m"}}}},
-                      {"toolu_t3", "write_file", QJsonObject{{"path", "w.txt"}, {"content", "w"}}},
-                      {"toolu_t4", "read_file", QJsonObject{{"path", "missing.txt"}}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
+            {{"toolu_t1", "read_file", QJsonObject{{"path", "a.txt"}}},
+             {"toolu_t2", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "m"}}}},
+             {"toolu_t3", "write_file", QJsonObject{{"path", "w.txt"}, {"content", "w"}}},
+             {"toolu_t4", "read_file", QJsonObject{{"path", "missing.txt"}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Done.")));
         gate->script = {ScriptedApprovalGate::deny()};
         auto run = makeRun(h->config("Measure"));
@@ -558,7 +537,7 @@ private slots:
     // The money gate: a turn that may cost more than the budget is never sent.
     void budgetExceeded() {
         server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
+            SseScript::toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
         RunConfig c = h->config("Costly");
         c.limits.budgetUsd = 0.001; // max_tokens of output alone is 8192 at $15/M
         auto run = makeRun(c);
@@ -611,9 +590,9 @@ private slots:
 
     void userCancelledMidStream() {
         // NET-19: Stop pressed while the stream is arriving.
-        FakeClaudeServer::Reply slow = FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_n1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "n"}}}}},
-                     QStringLiteral("Thinking about it at some length before proposing.")));
+        FakeClaudeServer::Reply slow = FakeClaudeServer::Reply::stream(SseScript::toolTurn(
+            {{"toolu_n1", "run_command", QJsonObject{{"argv", QJsonArray{"touch", "n"}}}}},
+            QStringLiteral("Thinking about it at some length before proposing.")));
         slow.chunks(20, 30, 7);
         slow.pauseMs = 40;
         server->enqueue(slow);
@@ -699,7 +678,7 @@ private slots:
     void largeOutputIsCapped() {
         test::writeFile(h->workspaceDir + "/big.txt", QByteArray(5000, 'x'));
         server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_big", "read_file", QJsonObject{{"path", "big.txt"}}}})));
+            SseScript::toolTurn({{"toolu_big", "read_file", QJsonObject{{"path", "big.txt"}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         RunConfig c = h->config("Big");
         c.maxToolResultChars = 200;
@@ -713,9 +692,9 @@ private slots:
 
     void oldToolOutputsTrimmedFirst() {
         test::writeFile(h->workspaceDir + "/big.txt", QByteArray(8000, 'y'));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_k1", "read_file", QJsonObject{{"path", "big.txt"}}}}, "a", "tool_use", 100)));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_k2", "read_file", QJsonObject{{"path", "a.txt"}}}}, "b", "tool_use", 2100)));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         RunConfig c = h->config("Context");
@@ -752,8 +731,8 @@ private slots:
         // I2: the tool itself reads its row while it runs.
         QVERIFY(h->registry.add(std::make_unique<ProbeTool>(h->dbPath)));
         QVERIFY(h->setRules("{\"allow\":[],\"ask\":[],\"deny\":[]}"));
-        server->enqueue(
-            FakeClaudeServer::Reply::stream(toolTurn({{"toolu_probe", "probe_db", {}}})));
+        server->enqueue(FakeClaudeServer::Reply::stream(
+            SseScript::toolTurn({{"toolu_probe", "probe_db", {}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         auto run = makeRun(h->config("Probe"));
         QVERIFY(h->runToEnd(*run));
@@ -765,7 +744,7 @@ private slots:
         // SQL-04: the store cannot grow; the proposal cannot be recorded, so nothing runs.
         QVERIFY(h->setRules("{\"allow\":[\"write_file(*)\"],\"ask\":[],\"deny\":[]}"));
         const QString big(60000, QLatin1Char('z'));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_full", "write_file", QJsonObject{{"path", "full.txt"}, {"content", big}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("OK.")));
         const qint64 pages = h->scalar("PRAGMA page_count");
@@ -875,7 +854,7 @@ private slots:
     // the second one's answer waits; Cancel records both as cancelled and neither runs.
     void auditStoreFullCancelsEveryCallOfTheMessage() {
         QVERIFY(h->setRules("{\"allow\":[],\"ask\":[\"write_file(*)\"],\"deny\":[]}"));
-        server->enqueue(FakeClaudeServer::Reply::stream(toolTurn(
+        server->enqueue(FakeClaudeServer::Reply::stream(SseScript::toolTurn(
             {{"toolu_m1", "write_file", QJsonObject{{"path", "m1.txt"}, {"content", "one\n"}}},
              {"toolu_m2", "write_file", QJsonObject{{"path", "m2.txt"}, {"content", "two\n"}}}})));
         const QString big(200000, QLatin1Char('m'));
@@ -938,7 +917,7 @@ private slots:
     void stepCommitsAreBatched() {
         QVERIFY(h->setRules("{\"allow\":[\"read_file(*)\"],\"ask\":[],\"deny\":[]}"));
         server->enqueue(FakeClaudeServer::Reply::stream(
-            toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
+            SseScript::toolTurn({{"toolu_b1", "read_file", QJsonObject{{"path", "a.txt"}}}})));
         server->enqueue(FakeClaudeServer::Reply::stream(SseScript::textTurn("Read.")));
         auto run = makeRun(h->config("Batch"));
         // Emitted on the writer thread.
