@@ -34,10 +34,14 @@ void installTranslators(QApplication& app) {
     const QString installed = QDir(QCoreApplication::applicationDirPath())
                                   .absoluteFilePath(QStringLiteral("../share/m1-agent-control/"
                                                                    "translations"));
-    const auto load = [&](const QString& dir) {
-        return own->load(QLocale(), QStringLiteral("m1"), QStringLiteral("_"), dir);
+    const auto load = [&](const QLocale& locale, const QString& dir) {
+        return own->load(locale, QStringLiteral("m1"), QStringLiteral("_"), dir);
     };
-    if (load(installed) || load(QStringLiteral(":/i18n")))
+    // A language without a catalogue (and the C locale) gets English, the sources' language,
+    // whose catalogue holds only the plural forms ("1 run", "2 runs" for "%n run(s)").
+    const QLocale english(QLocale::English);
+    if (load(QLocale(), installed) || load(QLocale(), QStringLiteral(":/i18n")) ||
+        load(english, installed) || load(english, QStringLiteral(":/i18n")))
         QApplication::installTranslator(own);
     auto* qt = new QTranslator(&app);
     if (qt->load(QLocale(), QStringLiteral("qtbase"), QStringLiteral("_"),

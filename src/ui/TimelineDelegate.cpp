@@ -34,7 +34,15 @@ QString costText(std::optional<qint64> micros) {
     return Format::usd(*micros);
 }
 
-QString argumentsSummary(const TimelineEntry& e) {
+QString elidedText(const QFontMetrics& fm, const QString& text, int width) {
+    return fm.elidedText(text, Qt::ElideRight, width);
+}
+
+} // namespace
+
+TimelineDelegate::TimelineDelegate(QObject* parent) : QStyledItemDelegate(parent) {}
+
+QString TimelineDelegate::argumentsSummary(const TimelineEntry& e) {
     if (e.tool == QLatin1String("run_command")) {
         QStringList parts;
         for (const QJsonValue& v : e.arguments.value(QLatin1String("argv")).toArray())
@@ -53,30 +61,21 @@ QString argumentsSummary(const TimelineEntry& e) {
             else if (next.isEmpty())
                 next = object.value(QLatin1String("title")).toString();
         }
-        QString text =
-            TimelineDelegate::tr("Plan: %1 of %n step(s) done", nullptr, steps.size()).arg(done);
+        QString text = tr("Plan: %1 of %n step(s) done", nullptr, steps.size()).arg(done);
         if (!next.isEmpty())
-            text += TimelineDelegate::tr(" · next: %1").arg(next);
+            text += tr(" · next: %1").arg(next);
         return text;
     }
     if (e.tool == QLatin1String("search_files")) {
         const QString pattern = e.arguments.value(QLatin1String("pattern")).toString();
         const QString glob = e.arguments.value(QLatin1String("glob")).toString();
-        return glob.isEmpty() ? pattern : TimelineDelegate::tr("%1 in %2").arg(pattern, glob);
+        return glob.isEmpty() ? pattern : tr("%1 in %2").arg(pattern, glob);
     }
     const QString path = e.arguments.value(QLatin1String("path")).toString();
     if (!path.isEmpty())
         return path;
     return QString::fromUtf8(QJsonDocument(e.arguments).toJson(QJsonDocument::Compact));
 }
-
-QString elidedText(const QFontMetrics& fm, const QString& text, int width) {
-    return fm.elidedText(text, Qt::ElideRight, width);
-}
-
-} // namespace
-
-TimelineDelegate::TimelineDelegate(QObject* parent) : QStyledItemDelegate(parent) {}
 
 int TimelineDelegate::cardHeight(const QStyleOptionViewItem& option, const TimelineEntry& e) const {
     const QFontMetrics fm(option.font);

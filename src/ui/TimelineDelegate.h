@@ -24,6 +24,9 @@ public:
     static constexpr int kMaxTextLines = 12;
     // The token line of a card ("Token 3f2a… · valid for 4:58", "· used"); empty without one.
     static QString tokenText(const TimelineEntry& e, qint64 nowMs);
+    // The arguments line of a proposal card: the argv, the path, the search pattern, how far the
+    // plan is; else the compact JSON.
+    static QString argumentsSummary(const TimelineEntry& e);
 
 private:
     int cardHeight(const QStyleOptionViewItem& option, const TimelineEntry& e) const;

@@ -87,6 +87,16 @@ int accelerators(const QString& text) {
     return count;
 }
 
+QString lupdatePath() {
+    for (const auto location : {QLibraryInfo::LibraryExecutablesPath, QLibraryInfo::BinariesPath}) {
+        const QString candidate =
+            QDir(QLibraryInfo::path(location)).filePath(QStringLiteral("lupdate"));
+        if (QFile::exists(candidate))
+            return candidate;
+    }
+    return {};
+}
+
 QString describe(const Message& m) {
     return QStringLiteral("[%1] \"%2\"").arg(m.context, m.source.left(80));
 }
@@ -159,16 +169,7 @@ private slots:
         QVERIFY(dir.isValid());
         const QString copy = dir.filePath(QStringLiteral("m1_de.ts"));
         QVERIFY(QFile::copy(tsPath(), copy));
-        QString lupdate;
-        for (const auto location :
-             {QLibraryInfo::LibraryExecutablesPath, QLibraryInfo::BinariesPath}) {
-            const QString candidate =
-                QDir(QLibraryInfo::path(location)).filePath(QStringLiteral("lupdate"));
-            if (QFile::exists(candidate)) {
-                lupdate = candidate;
-                break;
-            }
-        }
+        const QString lupdate = lupdatePath();
         QVERIFY2(!lupdate.isEmpty(), "lupdate not found: install qt6-l10n-tools");
         QProcess process;
         process.setWorkingDirectory(QStringLiteral(M1_SOURCE_DIR));
@@ -211,6 +212,47 @@ private slots:
             ++checked;
         }
         QVERIFY(checked > 0);
+    }
+
+    // English is the sources' language; m1_en.ts holds its plural forms only (lupdate
+    // -pluralonly, as scripts/update-translations makes it): every counted string of the sources
+    // is there with a singular and a plural and no "(s)", and the compiled catalogue says "1 run",
+    // "2 runs" where the source says "%n run(s)".
+    void englishPluralForms() {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString copy = dir.filePath(QStringLiteral("m1_en.ts"));
+        QVERIFY(QFile::copy(QStringLiteral(M1_SOURCE_DIR "/translations/m1_en.ts"), copy));
+        QProcess process;
+        process.setWorkingDirectory(QStringLiteral(M1_SOURCE_DIR));
+        process.start(lupdatePath(),
+                      {QStringLiteral("-locations"), QStringLiteral("none"),
+                       QStringLiteral("-no-obsolete"), QStringLiteral("-pluralonly"),
+                       QStringLiteral("src/ui"), QStringLiteral("src/core"),
+                       QStringLiteral("src/app/control_main.cpp"), QStringLiteral("-ts"), copy});
+        QVERIFY(process.waitForFinished(90000));
+        QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+        QString error;
+        const auto messages = readTs(copy, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QStringList bad;
+        for (const auto& m : messages) {
+            if (!m.numerus)
+                continue;
+            if (!m.type.isEmpty() || m.forms.size() != 2 ||
+                m.forms.first().contains(QLatin1String("(s)")) ||
+                m.forms.last().contains(QLatin1String("(s)")))
+                bad.append(describe(m));
+        }
+        QVERIFY2(bad.isEmpty(), qPrintable(QStringLiteral("m1_en.ts lacks or leaves unfinished "
+                                                          "(run scripts/update-translations): %1")
+                                               .arg(bad.mid(0, 5).join(QStringLiteral(", ")))));
+        QTranslator english;
+        QVERIFY(english.load(QStringLiteral(M1_BINARY_DIR "/translations/m1_en.qm")));
+        QCOMPARE(english.translate("m1::HistoryView", "%n run(s) loaded", nullptr, 1),
+                 QStringLiteral("%n run loaded"));
+        QCOMPARE(english.translate("m1::HistoryView", "%n run(s) loaded", nullptr, 200),
+                 QStringLiteral("%n runs loaded"));
     }
 };
 
