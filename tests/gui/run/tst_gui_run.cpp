@@ -5,6 +5,7 @@
 #include "AppContext.h"
 #include "ApprovalDialog.h"
 #include "ChartsView.h"
+#include "Format.h"
 #include "GoalEditor.h"
 #include "GuiApprovalGate.h"
 #include "HistoryModel.h"
@@ -15,6 +16,7 @@
 #include "RunTab.h"
 #include "ScreenshotTour.h"
 #include "SettingsDialog.h"
+#include "TimelineDelegate.h"
 #include "TimelineModel.h"
 #include "TimelineView.h"
 #include "VisibleText.h"
@@ -81,6 +83,38 @@ private:
     }
 
 private slots:
+    // A card's arguments line says what the call does: argv, pattern, how far the plan is.
+    void cardSummaries() {
+        TimelineEntry e;
+        e.kind = TimelineEntry::Kind::Proposal;
+        e.tool = QStringLiteral("update_plan");
+        e.arguments =
+            QJsonObject{{QStringLiteral("steps"),
+                         QJsonArray{QJsonObject{{"title", "Look"}, {"status", "done"}},
+                                    QJsonObject{{"title", "Fix it"}, {"status", "in_progress"}},
+                                    QJsonObject{{"title", "Test"}, {"status", "pending"}}}}};
+        QCOMPARE(TimelineDelegate::argumentsSummary(e),
+                 QStringLiteral("Plan: 1 of 3 step(s) done · next: Fix it"));
+        e.tool = QStringLiteral("search_files");
+        e.arguments = QJsonObject{{"pattern", "TODO"}, {"glob", "src/**"}};
+        QCOMPARE(TimelineDelegate::argumentsSummary(e), QStringLiteral("TODO in src/**"));
+        e.tool = QStringLiteral("run_command");
+        e.arguments = QJsonObject{{"argv", QJsonArray{"git", "status"}}};
+        QCOMPARE(TimelineDelegate::argumentsSummary(e), QStringLiteral("git status"));
+    }
+
+    // Amounts follow the system's number format, like the token counts beside them.
+    void amountsInTheLocalesFormat() {
+        const QLocale before;
+        QLocale::setDefault(QLocale(QLocale::German, QLocale::Germany));
+        QCOMPARE(Format::usd(22100), QStringLiteral("$0,0221"));
+        QCOMPARE(Format::seconds(12.5), QStringLiteral("12,5 s"));
+        QLocale::setDefault(QLocale::c());
+        QCOMPARE(Format::usd(22100), QStringLiteral("$0.0221"));
+        QCOMPARE(Format::usd(1234567890, 2), QStringLiteral("$1234.57"));
+        QLocale::setDefault(before);
+    }
+
     void initTestCase() {
         QVERIFY(m_dir.isValid());
         QStandardPaths::setTestModeEnabled(true);
